@@ -1,0 +1,86 @@
+"""Several Rasa servers on endpoints.prod.yml and helpers to talk to them and read trackers."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+from channels.guard import default_settings
+from tests.support.servers import ROOT, ServerHandle, start_rasa_server
+
+PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
+CREDENTIALS = ROOT / "credentials.yml"
+STATIC_ANSWER = default_settings().text("service_unavailable")
+
+# A valid value for every slot the support request form may ask for (contract names).
+FORM_VALUES: Dict[str, str] = {
+    "order_id": "8123456789012345",
+    "issue_category": "物流问题",
+    "request_goal": "查询物流",
+    "expected_time": "PT24H",
+    "role": "buyer",
+    "device": "app",
+}
+FORM_NAME = "support_request_form"
+
+
+def say(url: str, sender: str, text: str, timeout: float = 90) -> List[Dict[str, Any]]:
+    """Send one message over the REST channel; the HTTP status must be 200."""
+    response = requests.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+    )
+    assert response.status_code == 200, (response.status_code, response.text[:500])
+    return response.json()
+
+
+def texts(replies: List[Dict[str, Any]]) -> str:
+    """All reply texts joined."""
+    return "\n".join(str(reply.get("text", "")) for reply in replies)
+
+
+def inform(slot: str) -> str:
+    """A message that fills ``slot`` with its valid value, independent of the NLU model."""
+    return "/inform" + json.dumps({slot: FORM_VALUES[slot]}, ensure_ascii=False)
+
+
+@dataclass
+class Cluster:
+    """An action server and Rasa servers sharing PostgreSQL and Redis."""
+
+    actions: ServerHandle
+    servers: List[ServerHandle]
+    token: str
+    env: Dict[str, str]
+    model: Path
+    extra: List[ServerHandle] = field(default_factory=list)
+
+    def start_server(self, env: Optional[Dict[str, str]] = None) -> ServerHandle:
+        """Another Rasa server with the production endpoints and channels."""
+        return start_rasa_server(
+            self.model, PROD_ENDPOINTS, CREDENTIALS, env={**self.env, **(env or {})}, auth_token=self.token
+        )
+
+    def tracker(self, url: str, sender: str) -> Dict[str, Any]:
+        """The stored tracker of ``sender`` as seen by the server at ``url``."""
+        response = requests.get(
+            f"{url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=60
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        for handle in [*self.servers, *self.extra, self.actions]:
+            handle.stop()
+
+
+def active_form(tracker: Dict[str, Any]) -> Optional[str]:
+    """Name of the active loop, if any."""
+    return (tracker.get("active_loop") or {}).get("name")
+
+
+def user_texts(tracker: Dict[str, Any]) -> List[str]:
+    """The user messages stored in the tracker, in order."""
+    return [event.get("text") for event in tracker["events"] if event.get("event") == "user"]
