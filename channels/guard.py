@@ -204,6 +204,31 @@ def inbound_from_payload(
     return Inbound(sender=sender, text=mask_pii(text), metadata=metadata)
 
 
+@dataclass(frozen=True)
+class Screened:
+    """Outcome of ``screen_text``: ``text`` goes to Rasa, else ``reply`` goes back to the user."""
+
+    text: Optional[str]
+    reply: Optional[str]
+
+
+def screen_text(
+    text: Any, sender: str, limiter: Optional["RateLimiter"] = None, settings: Optional[GuardSettings] = None
+) -> Screened:
+    """Guard one message of a messaging-app channel (the platform already checked the sender).
+
+    Returns the cleaned, masked text for Rasa, or a polite reply (empty, too long, rate-limited).
+    """
+    settings = settings or default_settings()
+    try:
+        inbound = inbound_from_payload({"sender": sender, "message": text}, settings)
+    except GuardRejection as rejection:
+        return Screened(None, rejection.text)
+    if limiter is not None and not limiter.allow(inbound.sender):
+        return Screened(None, settings.text("rate_limited"))
+    return Screened(inbound.text, None)
+
+
 # --------------------------------------------------------------------------- cleaning
 
 _KEEP_CONTROL = {"\n", "\t"}

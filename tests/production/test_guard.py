@@ -237,3 +237,12 @@ def test_masking_hides_contacts_and_keeps_order_numbers(prefix: str, phone: str,
     assert not PHONE.search(masked) and not EMAIL.search(masked)
     if not guard.is_id_card(order) and not re.fullmatch(r"(86)?1[3-9]\d{9}", order):
         assert f"订单{order}" in masked
+
+
+def test_screen_text_for_messaging_apps() -> None:
+    limiter = RateLimiter(capacity=1, per_second=0.001, clock=lambda: 0.0)
+    first = guard.screen_text("我的手机13812345678", "wx-user", limiter, SETTINGS)
+    assert first == guard.Screened("我的手机138****5678", None)
+    assert guard.screen_text("再问一次", "wx-user", limiter, SETTINGS).reply == SETTINGS.text("rate_limited")
+    assert guard.screen_text("x" * 40001, "other", None, SETTINGS).reply == SETTINGS.text("too_long")
+    assert guard.screen_text(None, "other", None, SETTINGS).text is None
