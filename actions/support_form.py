@@ -30,18 +30,17 @@ PENDING_ORDER = "待补充"  # order_id the user chose to skip
 SKIP = "跳过"  # entity value sent by the skip buttons
 MAX_FAILURES = 2
 
-SLOT_LABELS = {
-    "order_id": "订单号",
-    "issue_category": "问题类别",
-    "request_goal": "诉求",
-    "expected_time": "期望回复时间",
-}
 
 
 # --------------------------------------------------------------------------- knowledge
 def form_knowledge() -> Dict[str, Any]:
     """The ``request_form:`` section of the guide file."""
     return knowledge.guide()["request_form"]
+
+
+def msg(key: str, **values: Any) -> str:
+    """A line of the form's wording (``request_form.messages``) with its {names} filled in."""
+    return str(form_knowledge()["messages"][key]).format(**values)
 
 
 # --------------------------------------------------------------------------- normalizing
@@ -199,20 +198,27 @@ def describe_duration(iso: str) -> str:
 def describe_order(order_id: str) -> str:
     """The order part of the summary."""
     if order_id == NO_ORDER:
-        return "无订单号"
+        return msg("no_order_label")
     if order_id == PENDING_ORDER:
-        return "订单号待补充"
-    return f"订单#{order_id}"
+        return msg("pending_order_label")
+    return msg("order_label", order_id=order_id)
 
 
-def format_summary(order_id: str, category: str, goal: str, expected_time: str) -> str:
+def format_summary(order_id: str, issue_category: str, request_goal: str, expected_time: str) -> str:
     """The guide's template: 【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】."""
-    return f"{describe_order(order_id)}，{category}，{goal}，希望{describe_duration(expected_time)}内回复。"
+    return msg(
+        "summary",
+        order=describe_order(order_id),
+        category=issue_category,
+        goal=request_goal,
+        duration=describe_duration(expected_time),
+    )
 
 
 # --------------------------------------------------------------------------- validation
 def _latest_entity(tracker: Tracker, slot: str) -> Optional[Any]:
-    values = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == slot]
+    entities = tracker.latest_message.get("entities") or []
+    values = [e.get("value") for e in entities if e.get("entity") == slot]
     return values[-1] if values else None
 
 
@@ -248,6 +254,7 @@ class CountingFormValidationAction(FormValidationAction):
     def failed(
         self, slot: str, message: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[Text, Any]:
+        """Refuse the value: say why, count the failure, and help from the second one on."""
         failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
         failures[slot] = failures.get(slot, 0) + 1
         dispatcher.utter_message(text=message)
@@ -255,11 +262,13 @@ class CountingFormValidationAction(FormValidationAction):
             self.help_after_failures(slot, dispatcher)
         return {slot: None, FAILURES_SLOT: failures}
 
-    def succeeded(self, slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+    @staticmethod
+    def succeeded(slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        """Accept the value and forget the slot's failures."""
         failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
         if failures.pop(slot, None) is None:
             return {slot: value}
-        return {slot: value, FAILURES_SLOT: failures}
+        return {slot: value, FAILURES_SLOT: failures or None}
 
     def help_after_failures(self, slot: str, dispatcher: CollectingDispatcher) -> None:
         """Explain the slot with an example and offer to skip it (when that makes sense) or stop."""
@@ -287,33 +296,34 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         return any(_latest_entity(tracker, other) is not None for other in FORM_SLOTS if other != slot)
 
     @staticmethod
-    def _acknowledge_change(slot: str, shown: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
-        """Say so when a value given earlier was corrected."""
+    def _acknowledge_change(slot: str, value: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
+        """Say so when a value given earlier is corrected while another slot is being asked."""
         requested = tracker.get_slot("requested_slot")
         previous = _previous_value(tracker, slot)
-        if requested and requested != slot and previous not in (None, shown):
-            dispatcher.utter_message(text=f"好的，{SLOT_LABELS[slot]}已改为「{shown}」。")
+        if requested and requested != slot and previous not in (None, value):
+            label = form_knowledge()["messages"]["slot_labels"][slot]
+            dispatcher.utter_message(text=msg("corrected", label=label, value=value))
 
     def help_after_failures(self, slot: str, dispatcher: CollectingDispatcher) -> None:
-        example = knowledge.tip("describe_precisely")["example"]
-        knowledge = form_knowledge()
-        stop = ("不填了", "/deny")
+        stop = (msg("stop_button"), "/deny")
+        skip = (msg("skip_button"), _entity_payload(slot, SKIP))
+        order = form_knowledge()["order_id"]
         if slot == "order_id":
-            order = knowledge["order_id"]
-            text = (
-                f"订单号是一串数字，如 {order['example']}，或字母加数字，如 {order['letter_example']}。"
-                f"{order['where']}暂时找不到可以先跳过。"
-            )
-            buttons = [("先跳过", _entity_payload(slot, SKIP)), stop]
+            text = msg("help_order_id", example=order["example"], letter_example=order["letter_example"], where=order["where"])
+            buttons = [skip, stop]
         elif slot == "expected_time":
-            default = describe_duration(knowledge["expected_time"]["default"])
-            text = f"期望时间写成「24小时内」「3天内」这样就行。跳过的话按{default}内填写。"
-            buttons = [("先跳过", _entity_payload(slot, SKIP)), stop]
+            default = describe_duration(form_knowledge()["expected_time"]["default"])
+            text = msg("help_expected_time", default=default)
+            buttons = [skip, stop]
         else:
-            # Category and goal are chosen from buttons; 其他问题 / 咨询解答 are the "skip".
-            text = f"从按钮里选一个最接近的就行（都不符合就选最后一个）。完整示例：「{example}」"
+            # Category and goal are chosen from buttons; 其他问题 / 咨询解答 already are the "skip".
+            text = msg("help_choice", example=knowledge.tip("describe_precisely")["example"])
             buttons = [stop]
         dispatcher.utter_message(text=text, buttons=_buttons(buttons))
+
+    @staticmethod
+    def _is_skip(raw: Any) -> bool:
+        return _matches_phrase(clean(raw), [SKIP] + form_knowledge()["skip_phrases"])
 
     # ---- validators
     def validate_order_id(
@@ -331,21 +341,11 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
             category = normalize_category(tracker.get_slot("issue_category"))
             if category in order["none_allowed_for"]:
                 return self.succeeded("order_id", NO_ORDER, tracker)
-            what = category or "这类问题"
-            return self.failed(
-                "order_id",
-                f"{what}需要订单号，客服要靠它查订单。{order['where']}",
-                dispatcher,
-                tracker,
-            )
+            text = msg("order_needed", category=category or "这类问题", where=order["where"])
+            return self.failed("order_id", text, dispatcher, tracker)
         if parsed.kind == "invalid":
-            return self.failed(
-                "order_id",
-                f"「{clean(raw)}」不像订单号。订单号是10–20位数字（如 {order['example']}），"
-                f"或字母加数字（如 {order['letter_example']}）。",
-                dispatcher,
-                tracker,
-            )
+            text = msg("order_invalid", text=clean(raw), example=order["example"], letter_example=order["letter_example"])
+            return self.failed("order_id", text, dispatcher, tracker)
         self._acknowledge_change("order_id", parsed.value, tracker, dispatcher)
         return self.succeeded("order_id", parsed.value, tracker)
 
@@ -358,17 +358,11 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         raw = self._candidate("issue_category", slot_value, tracker)
         category = normalize_category(raw)
         if category is None:
-            return self.failed(
-                "issue_category",
-                f"没看出「{clean(raw)}」属于哪类问题，请点一个按钮，或说「物流问题」「退款问题」这样的类别。",
-                dispatcher,
-                tracker,
-            )
+            return self.failed("issue_category", msg("category_unknown", text=clean(raw)), dispatcher, tracker)
         self._acknowledge_change("issue_category", category, tracker, dispatcher)
         result = self.succeeded("issue_category", category, tracker)
-        order_rules = form_knowledge()["order_id"]
-        if tracker.get_slot("order_id") == NO_ORDER and category not in order_rules["none_allowed_for"]:
-            dispatcher.utter_message(text=f"{category}需要订单号，稍后请补上。")
+        if tracker.get_slot("order_id") == NO_ORDER and category not in form_knowledge()["order_id"]["none_allowed_for"]:
+            dispatcher.utter_message(text=msg("order_needed_later", category=category))
             result["order_id"] = None
         return result
 
@@ -381,12 +375,7 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         raw = self._candidate("request_goal", slot_value, tracker)
         goal = normalize_goal(raw)
         if goal is None:
-            return self.failed(
-                "request_goal",
-                f"没看出「{clean(raw)}」想要什么结果，请点一个按钮，或说「要求退款」「补发或换货」这样的诉求。",
-                dispatcher,
-                tracker,
-            )
+            return self.failed("request_goal", msg("goal_unknown", text=clean(raw)), dispatcher, tracker)
         self._acknowledge_change("request_goal", goal, tracker, dispatcher)
         return self.succeeded("request_goal", goal, tracker)
 
@@ -398,24 +387,14 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
             return {"expected_time": None}
         raw = self._candidate("expected_time", slot_value, tracker)
         settings = form_knowledge()["expected_time"]
-        if _matches_phrase(clean(raw), [SKIP] + form_knowledge()["skip_phrases"]):
+        if self._is_skip(raw):
             return self.succeeded("expected_time", settings["default"], tracker)
         minutes = duration_minutes(raw)
         if minutes is None:
-            return self.failed(
-                "expected_time",
-                f"没看懂「{clean(raw)}」是多长时间，可以说「24小时内」「3天内」或「尽快」。",
-                dispatcher,
-                tracker,
-            )
+            return self.failed("expected_time", msg("time_unknown", text=clean(raw)), dispatcher, tracker)
         if minutes <= settings["unrealistic_minutes"]:
-            reply_time = knowledge.caution("reply_time")["rule"]
-            return self.failed(
-                "expected_time",
-                f"{reply_time}几分钟内回复不现实，建议选「24小时内」。",
-                dispatcher,
-                tracker,
-            )
+            text = msg("time_unrealistic", reply_time=knowledge.caution("reply_time")["rule"])
+            return self.failed("expected_time", text, dispatcher, tracker)
         value = iso_duration(minutes)
         self._acknowledge_change("expected_time", value, tracker, dispatcher)
         return self.succeeded("expected_time", value, tracker)
@@ -440,34 +419,32 @@ def evidence_for(category: str) -> List[str]:
 def follow_up_timeline() -> str:
     """催办 after 24 h, 消费者保护中心 after 48 h (the guide's section 04)."""
     ticket, protection = knowledge.scenario("ticket"), knowledge.scenario("consumer_protection")
-    return (
-        f"之后：{ticket['chase_after_hours']}小时没进展，在工单页点「催办」；"
-        f"{protection['escalate_after_hours']}小时仍未处理且影响权益，可去「{protection['name']}」投诉，"
-        f"平台{protection['intervene_within_hours']}小时内介入。"
+    return msg(
+        "timeline",
+        chase_hours=ticket["chase_after_hours"],
+        escalate_hours=protection["escalate_after_hours"],
+        center=protection["name"],
+        intervene_hours=protection["intervene_within_hours"],
     )
 
 
 def where_to_send(role: Optional[str], device: Optional[str], category: str, now: datetime) -> str:
     """The best place to send this request for the user's role, device and category, at ``now``."""
-    clock_text = f"现在北京时间{now:%H:%M}。"
-    email = knowledge.channel("email")
+    now_text = msg("now", time=f"{now:%H:%M}")
+    email = knowledge.channel("email")["address"]
     if role == "seller":
         seller = knowledge.channel("seller_channel")
         if clock.is_open(seller, now):
-            return f"{clock_text}卖家专属客服在线（{seller.hours.label}）：{seller['how']}链接：{seller['url']}"
-        opening = clock.next_opening(seller, now)
-        return (
-            f"{clock_text}卖家专属客服已下班（{seller.hours.label}），{opening:%m月%d日 %H:%M}后再去："
-            f"{seller['url']}；需要附件可先发邮件到 {email['address']}。"
+            return msg("send_seller_open", now=now_text, hours=seller.hours.label, how=seller["how"], url=seller["url"])
+        opening = f"{clock.next_opening(seller, now):%m月%d日 %H:%M}"
+        return msg(
+            "send_seller_closed", now=now_text, hours=seller.hours.label, opening=opening, url=seller["url"], email=email
         )
     chat = knowledge.channel("alixiaomi_web" if device == "web" else "alixiaomi_app")
-    if category == "账户安全":
-        urgent = knowledge.scenario("account_security")
-        return (
-            f"{clock_text}账户问题请同时用在线聊天和邮件：{chat['how']}另发邮件到 {email['address']}，"
-            f"主题写「{urgent['subject_keyword']}」。"
-        )
-    return f"{clock_text}发给阿里小蜜：{chat['how']}附件多的话可发邮件到 {email['address']}。"
+    if category in form_knowledge()["order_id"]["none_allowed_for"]:
+        keyword = knowledge.scenario("account_security")["subject_keyword"]
+        return msg("send_account", now=now_text, how=chat["how"], email=email, keyword=keyword)
+    return msg("send_buyer", now=now_text, how=chat["how"], email=email)
 
 
 class ActionSummarizeSupportRequest(Action):
@@ -481,12 +458,11 @@ class ActionSummarizeSupportRequest(Action):
     ) -> List[EventType]:
         values = _filled(tracker)
         if values is None:
-            dispatcher.utter_message(text="信息还不完整，这份请求没法整理。需要时说「帮我整理问题」重新开始。")
+            dispatcher.utter_message(text=msg("incomplete"))
             return reset_events()
-        summary = format_summary(**values)
         dispatcher.utter_message(
-            text=f"整理好了，请确认：\n{summary}",
-            buttons=_buttons([("确认提交", "/affirm"), ("不对，不提交", "/deny")]),
+            text=msg("confirm", summary=format_summary(**values)),
+            buttons=_buttons([(msg("confirm_button"), "/affirm"), (msg("reject_button"), "/deny")]),
         )
         return []
 
@@ -502,7 +478,7 @@ class ActionSubmitSupportRequest(Action):
     ) -> List[EventType]:
         values = _filled(tracker)
         if values is None:
-            dispatcher.utter_message(text="信息还不完整，这份请求没法提交。需要时说「帮我整理问题」重新开始。")
+            dispatcher.utter_message(text=msg("incomplete"))
             return reset_events()
         now = clock.now_in_china()
         role = tracker.get_slot("role")
@@ -516,17 +492,17 @@ class ActionSubmitSupportRequest(Action):
         loop = asyncio.get_running_loop()
         store = get_store()
         saved = await loop.run_in_executor(None, store.save, request)
-        dispatcher.utter_message(text=f"已保存，编号 {saved.reference}。发给客服时复制这句：\n{saved.summary}")
-        device = tracker.get_slot("device")
-        dispatcher.utter_message(text=where_to_send(role, device, values["issue_category"], now))
-        dispatcher.utter_message(text="请一并附上：" + "、".join(evidence_for(values["issue_category"])) + "。")
+        category = values["issue_category"]
+        dispatcher.utter_message(text=msg("saved", reference=saved.reference, summary=saved.summary))
+        dispatcher.utter_message(text=where_to_send(role, tracker.get_slot("device"), category, now))
+        dispatcher.utter_message(text=msg("evidence", items="、".join(evidence_for(category))))
         dispatcher.utter_message(text=follow_up_timeline())
         config = HandoffConfig.from_env()
         if config is not None:
             await loop.run_in_executor(None, deliver_pending, store, config)
             stored = await loop.run_in_executor(None, store.get, saved.reference)
             if stored is not None and stored.delivered:
-                dispatcher.utter_message(text="这份请求也已转给人工客服团队。")
+                dispatcher.utter_message(text=msg("handed_off"))
         return reset_events()
 
 
@@ -539,5 +515,5 @@ class ActionResetSupportRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        dispatcher.utter_message(text="好的，已停止，这次填的内容已清空。需要时说「帮我整理问题」重新开始。")
+        dispatcher.utter_message(text=msg("stopped"))
         return reset_events()
