@@ -1,0 +1,1 @@
+"""Custom actions of the AliExpress contact assistant (one module per concern)."""
