@@ -39,6 +39,7 @@ BUTTON_MEMORY_SECONDS = 30 * 60
 API_TIMEOUT_SECONDS = 10
 TOKEN_EARLY_REFRESH_SECONDS = 300
 MAX_TEXT_CHARS = 2_000
+MAX_BODY_BYTES = 64 * 1024
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -53,6 +54,18 @@ def prepare_text(text: Text, sender_id: Text) -> Optional[Text]:
     if not text:
         return None
     return text[:MAX_TEXT_CHARS]
+
+
+def is_fresh(timestamp: Optional[Text]) -> bool:
+    """Whether a signed request timestamp (seconds) lies within the retry window.
+
+    Older requests are refused: within the window the id cache catches replays, beyond it
+    nothing would.
+    """
+    try:
+        return abs(time.time() - int(timestamp or "")) <= RETRY_WINDOW_SECONDS
+    except ValueError:
+        return False
 
 
 class TTLCache:
@@ -251,6 +264,12 @@ class PlatformInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The channel's routes: a health check and the platform webhook."""
         hook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @hook.middleware("request")
+        async def limit_body(request: Request) -> Optional[HTTPResponse]:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.text("request body too large", status=413)
+            return None
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

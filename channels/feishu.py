@@ -14,7 +14,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OnNewMessage, PlatformApi, PlatformApiError, PlatformInput
+from channels.common import (
+    OnNewMessage,
+    PlatformApi,
+    PlatformApiError,
+    PlatformInput,
+    is_fresh,
+)
 from channels.platform_crypto import CryptoError, feishu_decrypt, feishu_signature, same
 
 # tenant access token invalid / expired
@@ -103,7 +109,7 @@ class FeishuInput(PlatformInput):
         if not (timestamp and nonce and given):
             return 401
         expected = feishu_signature(timestamp, nonce, self.settings["encrypt_key"], request.body)
-        return None if same(expected, given) else 403
+        return None if same(expected, given) and is_fresh(timestamp) else 403
 
     def routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
         """POST: URL verification and events."""

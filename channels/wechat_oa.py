@@ -12,7 +12,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OnNewMessage, PlatformInput, xml_fields
+from channels.common import OnNewMessage, PlatformInput, is_fresh, xml_fields
 from channels.platform_crypto import CryptoError, same, wx_decrypt, wx_signature
 from channels.wx_api import WxApi
 
@@ -85,6 +85,8 @@ class WeChatOAInput(PlatformInput):
         status = self._check(request, "signature", ())
         if status:
             return None, status
+        if not is_fresh(request.args.get("timestamp")):
+            return None, 403
         fields = xml_fields(request.body)
         if fields is None:
             return None, 400

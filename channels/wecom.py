@@ -12,7 +12,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OnNewMessage, PlatformInput, xml_fields
+from channels.common import OnNewMessage, PlatformInput, is_fresh, xml_fields
 from channels.platform_crypto import CryptoError, same, wx_decrypt, wx_signature
 from channels.wx_api import WxApi
 
@@ -107,6 +107,8 @@ class WeComInput(PlatformInput):
             ok, status = self._verified(request, encrypted)
             if not ok or not encrypted:
                 return response.text("forbidden", status=status)
+            if not is_fresh(request.args.get("timestamp")):
+                return response.text("stale request", status=403)
             try:
                 message = xml_fields(self._decrypt(encrypted).encode("utf-8"))
             except CryptoError:
