@@ -1,0 +1,38 @@
+"""`python -m bench [--tiny] [--out DIR]`: run the benchmark and write report.md, report.json and plots."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import report
+from bench.procs import ROOT
+from bench.profiles import FULL, TINY
+from bench.run import run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--tiny", action="store_true", help="few messages, concurrency 1-2, 2 epochs (tests)")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench", help="report directory")
+    parser.add_argument("--keep-work", action="store_true", help="keep models, logs and configs of the run")
+    args = parser.parse_args()
+
+    work_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    print(f"[bench] work directory {work_dir}", flush=True)
+    try:
+        data = run(TINY if args.tiny else FULL, work_dir)
+        written = report.write(data, args.out)
+    finally:
+        if not args.keep_work:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    print(f"[bench] wrote {args.out / 'report.md'}", flush=True)
+    for item in written["targets"]:
+        print(f"[bench] {item['target']}: {item['measured']} ({report.verdict(item['met'])})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Speed knobs, each measured before/after in the same run as the main figures.
+
+* diet_epochs      DIET epochs halved: NLU training time, parse latency, held-out accuracy.
+* tracker_store    SQLite tracker store (the default endpoints.yml) versus Rasa's in-memory one.
+* action_workers   ACTION_SERVER_SANIC_WORKERS=2 for the rasa-sdk action server.
+* sanic_workers    SANIC_WORKERS=2 for Rasa (+ action workers 2), which needs a Redis lock store.
+* knowledge_cache  cost of reading knowledge/*.yml per call versus the cached accessors.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
+
+from bench.stack import rasa_stack, redis_server
+from bench.training import TrainingRun, diet_epochs, with_diet
+
+if TYPE_CHECKING:
+    from bench.run import Bench
+
+Result = Dict[str, Any]
+
+
+def rest_subset(system: Result, levels: List[int]) -> Dict[str, Any]:
+    return {str(level): system["rest"][str(level)] for level in levels if str(level) in system["rest"]}
+
+
+def diet_epochs_knob(bench: "Bench", config: Dict[str, Any], assistant_run: TrainingRun, assistant: Result) -> Result:
+    """Train with half the DIET epochs (dialogue restored from the assistant's cache) and compare."""
+    before_epochs = diet_epochs(config)
+    after_epochs = max(1, before_epochs // 2)
+    run = bench.train("diet_half_epochs", with_diet(config, epochs=after_epochs), cache="assistant")
+    with rasa_stack("diet_half_epochs", run.model, bench.work_dir, bench.sampler, with_actions=False) as running:
+        after = {
+            "diet_epochs": after_epochs,
+            "nlu_training_s": round(run.nlu_s, 2),
+            "parse": bench.parse(running),
+            "heldout": bench.accuracy(running),
+        }
+    before = {
+        "diet_epochs": before_epochs,
+        "nlu_training_s": round(assistant_run.nlu_s, 2),
+        "parse": assistant["parse"],
+        "heldout": assistant["heldout"],
+    }
+    accuracy_before = (before["heldout"] or {}).get("accuracy")
+    accuracy_after = (after["heldout"] or {}).get("accuracy")
+    keeps_accuracy = (
+        accuracy_before is not None and accuracy_after is not None and accuracy_after >= accuracy_before
+    )
+    helps = after["nlu_training_s"] < before["nlu_training_s"] and keeps_accuracy
+    return {
+        "name": "diet_epochs",
+        "description": f"DIETClassifier epochs {before_epochs} → {after_epochs}",
+        "before": before,
+        "after": after,
+        "helps": helps,
+        "proposal": f"config.yml DIETClassifier epochs: {after_epochs}" if helps else None,
+        "note": None if accuracy_before is not None else "no held-out set: accuracy not measured",
+    }
+
+
+def serving_knob(
+    bench: "Bench",
+    name: str,
+    description: str,
+    assistant_run: TrainingRun,
+    assistant: Result,
+    proposal: str,
+    **stack_options: Any,
+) -> Result:
+    """Serve the assistant model with other serving options and rerun the REST load at the knob levels."""
+    levels = list(bench.profile.knob_levels)
+    with rasa_stack(name, assistant_run.model, bench.work_dir, bench.sampler, **stack_options) as running:
+        after = {"start_s": running.start_s(), "rest": bench.rest_levels(running, name, levels)}
+    after["peak_rss_mb"] = running.peak_rss_mb
+    before = {"start_s": assistant["start_s"], "rest": rest_subset(assistant, levels), "peak_rss_mb": assistant["peak_rss_mb"]}
+    helps = all(
+        after["rest"][key]["errors"] == 0
+        and after["rest"][key]["throughput_msg_s"] > before["rest"][key]["throughput_msg_s"]
+        and after["rest"][key]["p95_ms"] < before["rest"][key]["p95_ms"]
+        for key in after["rest"]
+        if key in before["rest"]
+    )
+    return {
+        "name": name,
+        "description": description,
+        "before": before,
+        "after": after,
+        "helps": helps,
+        "proposal": proposal if helps else None,
+        "note": None,
+    }
+
+
+def workers_knob(bench: "Bench", assistant_run: TrainingRun, assistant: Result) -> Result:
+    """Two Sanic workers for Rasa and for the action server, with a throw-away Redis lock store."""
+    with redis_server(bench.log_dir) as lock_store:
+        if lock_store is None:
+            return {
+                "name": "sanic_workers",
+                "description": "SANIC_WORKERS=2 (+ Redis lock store)",
+                "before": None,
+                "after": None,
+                "helps": None,
+                "proposal": None,
+                "note": "not measured: redis-server is not installed",
+            }
+        return serving_knob(
+            bench, "sanic_workers", "SANIC_WORKERS=2 and ACTION_SERVER_SANIC_WORKERS=2 with a Redis lock store",
+            assistant_run, assistant,
+            "endpoints.prod.yml lock_store: redis; env SANIC_WORKERS=2, ACTION_SERVER_SANIC_WORKERS=2",
+            lock_store=lock_store, env={"SANIC_WORKERS": "2", "ACTION_SERVER_SANIC_WORKERS": "2"},
+        )
+
+
+def cached_accessors(module_name: str) -> Dict[str, Callable[[], Any]]:
+    """Zero-argument functions of a module that are wrapped in functools.lru_cache."""
+    module = importlib.import_module(module_name)
+    found = {}
+    for attr in dir(module):
+        value = getattr(module, attr)
+        if callable(value) and hasattr(value, "cache_clear") and getattr(value, "__module__", None) == module_name:
+            try:
+                value()
+            except TypeError:
+                continue
+            found[attr] = value
+    return found
+
+
+def knowledge_cache_knob(repeats: int = 20) -> Result:
+    """Per-call cost of the knowledge accessors uncached (file read + YAML parse) versus cached."""
+    accessors = cached_accessors("actions.knowledge")
+    if not accessors:
+        return {
+            "name": "knowledge_cache", "description": "cached knowledge accessors", "before": None,
+            "after": None, "helps": None, "proposal": None,
+            "note": "not measured: actions.knowledge has no cached accessors",
+        }
+
+    def per_call_ms(clear: bool) -> float:
+        started = time.perf_counter()
+        for _ in range(repeats):
+            for accessor in accessors.values():
+                if clear:
+                    accessor.cache_clear()  # type: ignore[attr-defined]
+                accessor()
+        return round((time.perf_counter() - started) * 1000 / repeats, 4)
+
+    uncached = per_call_ms(clear=True)
+    cached = per_call_ms(clear=False)
+    return {
+        "name": "knowledge_cache",
+        "description": f"knowledge accessors {', '.join(sorted(accessors))}: read per call vs cached",
+        "before": {"per_turn_ms": uncached},
+        "after": {"per_turn_ms": cached},
+        "helps": cached < uncached,
+        "proposal": None,
+        "note": "already in place (functools.lru_cache in actions/knowledge.py); figures show what it saves per turn",
+    }
+
+
+def run_all(bench: "Bench", config: Dict[str, Any], assistant_run: TrainingRun, assistant: Result) -> List[Result]:
+    """Every knob, in order (each one starts and stops its own servers)."""
+    steps: List[Callable[[], Result]] = [
+        lambda: diet_epochs_knob(bench, config, assistant_run, assistant),
+        lambda: serving_knob(
+            bench, "tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
+            assistant_run, assistant, "endpoints.yml: drop tracker_store (in memory) for a single stateless node",
+            sqlite_tracker=False,
+        ),
+        lambda: serving_knob(
+            bench, "action_workers", "ACTION_SERVER_SANIC_WORKERS=1 → 2", assistant_run, assistant,
+            "env ACTION_SERVER_SANIC_WORKERS=2 for the action server",
+            env={"ACTION_SERVER_SANIC_WORKERS": "2"},
+        ),
+        lambda: workers_knob(bench, assistant_run, assistant),
+        knowledge_cache_knob,
+    ]
+    results = []
+    for step in steps:
+        results.append(step())
+        print(f"[bench] knob {results[-1]['name']}: helps={results[-1]['helps']}", flush=True)
+    return results

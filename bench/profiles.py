@@ -1,0 +1,50 @@
+"""How much work one benchmark run does: the full run and the --tiny run used by the tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Bounds of one run: message counts, concurrency levels, deadlines and training epochs."""
+
+    name: str
+    parse_messages: int
+    levels: Tuple[int, ...]
+    conversations: Dict[int, int]  # concurrency -> scripted conversations to run at that level
+    level_deadline_s: float
+    epochs: Optional[int]  # None: the configs' own epochs; else every epoch-trained component
+    heldout_limit: Optional[int]  # None: the whole held-out set
+    knob_levels: Tuple[int, ...]
+    train_timeout_s: float
+    request_timeout_s: float
+
+
+FULL = Profile(
+    name="full",
+    parse_messages=200,
+    levels=(1, 16, 64),
+    conversations={1: 4, 16: 32, 64: 64},
+    level_deadline_s=150,
+    epochs=None,
+    heldout_limit=None,
+    knob_levels=(16, 64),
+    train_timeout_s=900,
+    request_timeout_s=60,
+)
+
+TINY = Profile(
+    name="tiny",
+    parse_messages=8,
+    levels=(1, 2),
+    conversations={1: 1, 2: 2},
+    level_deadline_s=60,
+    epochs=2,
+    heldout_limit=12,
+    knob_levels=(2,),
+    train_timeout_s=600,
+    request_timeout_s=60,
+)
+
+PROFILES = {profile.name: profile for profile in (FULL, TINY)}

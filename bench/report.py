@@ -1,0 +1,336 @@
+"""Turn measured figures into ratios, target verdicts, report.json, report.md and PNG plots.
+
+Nothing here is typed in: every ratio and every met / not met is computed from the measurements.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SYSTEMS = ("echo", "minimal_pipeline", "assistant")
+LABELS = {"echo": "echo floor", "minimal_pipeline": "minimal Chinese pipeline", "assistant": "assistant"}
+SHARED_MACHINE_NOTE = (
+    "Measured on a shared 2-core machine while other engineers were training and testing: "
+    "absolute figures carry that load (see load_average); ratios come from the same run."
+)
+
+Report = Dict[str, Any]
+
+
+def dig(data: Any, *path: Any) -> Any:
+    """data[path[0]][path[1]]…, or None when any step is missing."""
+    for key in path:
+        if not isinstance(data, dict) or data.get(key) is None:
+            return None
+        data = data[key]
+    return data
+
+
+def ratio(numerator: Any, denominator: Any) -> Optional[float]:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 2)
+
+
+def top_level(report: Report) -> str:
+    """The highest concurrency level measured (as a key of the `rest` tables)."""
+    return str(max(report["meta"]["profile"]["levels"]))
+
+
+# --- ratios -------------------------------------------------------------------------------------
+def ratios(report: Report) -> Dict[str, Dict[str, Optional[float]]]:
+    """Headline ratios of the assistant to the echo floor and to the minimal Chinese pipeline."""
+    systems = report["systems"]
+    top = top_level(report)
+    levels = [str(level) for level in report["meta"]["profile"]["levels"]]
+
+    def of(system: str, *path: Any) -> Any:
+        return dig(systems, system, *path)
+
+    def against(base: str, extra: Dict[str, Optional[float]]) -> Dict[str, Optional[float]]:
+        figures = {
+            "parse_p50": ratio(of("assistant", "parse", "p50_ms"), of(base, "parse", "p50_ms")),
+            **{
+                f"rest_p95_c{level}": ratio(of("assistant", "rest", level, "p95_ms"), of(base, "rest", level, "p95_ms"))
+                for level in levels
+            },
+            f"throughput_c{top}": ratio(
+                of("assistant", "rest", top, "throughput_msg_s"), of(base, "rest", top, "throughput_msg_s")
+            ),
+            "server_peak_rss": ratio(of("assistant", "peak_rss_mb", "server"), of(base, "peak_rss_mb", "server")),
+            "start_up": ratio(of("assistant", "start_s", "server"), of(base, "start_s", "server")),
+        }
+        figures.update(extra)
+        return figures
+
+    accuracy_gap = None
+    if of("assistant", "heldout", "accuracy") is not None and of("minimal_pipeline", "heldout", "accuracy") is not None:
+        accuracy_gap = round(
+            of("assistant", "heldout", "accuracy") - of("minimal_pipeline", "heldout", "accuracy"), 4
+        )
+    return {
+        "vs_echo": against("echo", {}),
+        "vs_minimal_pipeline": against(
+            "minimal_pipeline",
+            {
+                "training_total": ratio(of("assistant", "training", "total_s"), of("minimal_pipeline", "training", "total_s")),
+                "training_nlu": ratio(of("assistant", "training", "nlu_s"), of("minimal_pipeline", "training", "nlu_s")),
+                "model_size": ratio(of("assistant", "model_bytes"), of("minimal_pipeline", "model_bytes")),
+                "actions_peak_rss": ratio(
+                    of("assistant", "peak_rss_mb", "actions"), of("minimal_pipeline", "peak_rss_mb", "actions")
+                ),
+                "heldout_accuracy_difference": accuracy_gap,
+            },
+        ),
+    }
+
+
+# --- targets ------------------------------------------------------------------------------------
+def best_throughput(report: Report) -> Dict[str, Any]:
+    """Highest error-free assistant throughput over every measured serving configuration."""
+    candidates = [("default", level, figures) for level, figures in report["systems"]["assistant"]["rest"].items()]
+    for knob in report["knobs"]:
+        for level, figures in (dig(knob, "after", "rest") or {}).items():
+            candidates.append((knob["name"], level, figures))
+    clean = [item for item in candidates if item[2]["errors"] == 0 and item[2]["messages"] > 0]
+    if not clean:
+        return {"value": None, "config": None}
+    config, level, figures = max(clean, key=lambda item: item[2]["throughput_msg_s"])
+    return {"value": figures["throughput_msg_s"], "config": f"{config} at {level} concurrent"}
+
+
+def target(name: str, limit: str, value: Any, check: Callable[[Any], bool], detail: str = "") -> Dict[str, Any]:
+    return {
+        "target": name,
+        "limit": limit,
+        "measured": value,
+        "met": None if value is None else bool(check(value)),
+        "detail": detail,
+    }
+
+
+def targets(report: Report) -> List[Dict[str, Any]]:
+    """Every target of issue 7, judged from the measured figures (None: not measured in this run)."""
+    assistant = report["systems"]["assistant"]
+    at16 = dig(assistant, "rest", "16")
+    throughput = best_throughput(report)
+    accuracy = dig(assistant, "heldout", "accuracy")
+    reference = dig(report["systems"], "minimal_pipeline", "heldout", "accuracy")
+    rest16 = target(
+        "REST p95 at 16 concurrent, zero errors", "≤ 250 ms and 0 errors",
+        dig(at16, "p95_ms"), lambda v: v <= 250 and at16["errors"] == 0,
+        "" if at16 is None else f"errors: {at16['errors']}",
+    )
+    if at16 is not None and at16["p95_ms"] is None:
+        rest16["met"] = False  # every request failed
+    return [
+        target("/model/parse p50", "≤ 10 ms", dig(assistant, "parse", "p50_ms"), lambda v: v <= 10),
+        rest16,
+        target("throughput per machine (workers included)", "≥ 100 msg/s", throughput["value"], lambda v: v >= 100,
+               f"best: {throughput['config']}"),
+        target("Rasa server resident memory", "≤ 1.2 GB (1228.8 MB)", dig(assistant, "peak_rss_mb", "server"),
+               lambda v: v <= 1228.8),
+        target("full training (NLU + dialogue)", "≤ 300 s", dig(assistant, "training", "total_s"), lambda v: v <= 300),
+        target("start-up (spawn → /status ready)", "≤ 20 s", dig(assistant, "start_s", "server"), lambda v: v <= 20),
+        target(
+            "held-out accuracy not lowered by speed changes",
+            "≥ minimal pipeline (DIET defaults, no speed tuning)",
+            accuracy,
+            lambda v: reference is not None and v >= reference,
+            f"minimal pipeline: {reference}",
+        ),
+    ]
+
+
+def build(report: Report) -> Report:
+    """Add the computed sections (ratios, targets) to the measured report."""
+    report["ratios"] = ratios(report)
+    report["targets"] = targets(report)
+    report["meta"]["note"] = SHARED_MACHINE_NOTE
+    return report
+
+
+# --- files --------------------------------------------------------------------------------------
+def fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        value = f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value}{unit}"
+
+
+def verdict(met: Optional[bool]) -> str:
+    return {True: "met", False: "NOT met", None: "not measured"}[met]
+
+
+def markdown(report: Report, plots: List[str]) -> str:
+    meta, systems = report["meta"], report["systems"]
+    levels = [str(level) for level in meta["profile"]["levels"]]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Mode **{meta['mode']}**, {meta['started_utc']} → {meta['finished_utc']} ({meta['duration_s']} s), "
+        f"Rasa {meta['rasa_version']}, commit {meta['git_commit']}, {meta['machine_at_start']['cpus']} CPUs, "
+        f"load average {meta['machine_at_start']['load_average']} at start, "
+        f"{meta['machine_at_end']['load_average']} at end.",
+        "",
+        f"> {meta['note']}",
+        "",
+        "## Headline ratios",
+        "",
+        "| figure | assistant ÷ echo floor | assistant ÷ minimal pipeline |",
+        "|---|---|---|",
+    ]
+    vs_echo, vs_min = report["ratios"]["vs_echo"], report["ratios"]["vs_minimal_pipeline"]
+    for key in dict.fromkeys([*vs_echo, *vs_min]):
+        lines.append(f"| {key} | {fmt(vs_echo.get(key))} | {fmt(vs_min.get(key))} |")
+    lines += ["", "## Targets", "", "| target | limit | measured | verdict | detail |", "|---|---|---|---|---|"]
+    for item in report["targets"]:
+        lines.append(
+            f"| {item['target']} | {item['limit']} | {fmt(item['measured'])} | **{verdict(item['met'])}** | {item['detail']} |"
+        )
+    lines += ["", "## Figures", "", "| figure | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |", "|---|---|---|---|"]
+    rows = [
+        ("training total (s)", ("training", "total_s")),
+        ("training NLU (s)", ("training", "nlu_s")),
+        ("training dialogue (s)", ("training", "dialogue_s")),
+        ("training set-up and I/O (s)", ("training", "setup_and_io_s")),
+        ("model size (bytes)", ("model_bytes",)),
+        ("server start (s)", ("start_s", "server")),
+        ("action server start (s)", ("start_s", "actions")),
+        ("/model/parse first request (ms)", ("parse", "first_request_ms")),
+        ("/model/parse p50 (ms)", ("parse", "p50_ms")),
+        ("/model/parse p95 (ms)", ("parse", "p95_ms")),
+        ("/model/parse errors", ("parse", "errors")),
+        ("held-out intent accuracy", ("heldout", "accuracy")),
+        ("held-out examples", ("heldout", "examples")),
+        ("peak RSS server (MB)", ("peak_rss_mb", "server")),
+        ("peak RSS action server (MB)", ("peak_rss_mb", "actions")),
+        ("custom action runs (inspected trackers)", ("coverage", "custom_action_runs")),
+        ("form activations (inspected trackers)", ("coverage", "form_activations")),
+    ]
+    for label, path in rows:
+        lines.append(f"| {label} | " + " | ".join(fmt(dig(systems, s, *path)) for s in SYSTEMS) + " |")
+    lines += [
+        "", "## REST round trip (ms) and throughput", "",
+        "| system | concurrent | messages | errors | empty replies | p50 | p95 | p99 | msg/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for system in SYSTEMS:
+        for level in levels:
+            row = dig(systems, system, "rest", level) or {}
+            lines.append(
+                f"| {LABELS[system]} | {level} | {fmt(row.get('messages'))} | {fmt(row.get('errors'))} | "
+                f"{fmt(row.get('empty_replies'))} | {fmt(row.get('p50_ms'))} | {fmt(row.get('p95_ms'))} | "
+                f"{fmt(row.get('p99_ms'))} | {fmt(row.get('throughput_msg_s'))} |"
+            )
+    lines += ["", "## Speed knobs (before → after)", ""]
+    for knob in report["knobs"]:
+        lines += knob_lines(knob)
+    proposals = [knob["proposal"] for knob in report["knobs"] if knob.get("proposal")]
+    lines += ["## Proposals", ""]
+    lines += [f"- {proposal}" for proposal in proposals] or ["- none: no knob was faster without losing accuracy or adding errors"]
+    lines += ["", "## Plots", ""] + [f"![{name}]({name})" for name in plots]
+    lines += [
+        "", "## How it was measured", "",
+        "`scripts/bench.sh` (= `python -m bench`) trains the assistant (config.yml) and the minimal pipeline "
+        "with `rasa train` in a temporary directory, timing every training-graph node (NLU vs dialogue); "
+        "serves each with its own action server, SQLite tracker store and Rasa's REST channel on 127.0.0.1; "
+        "sends the fixed message mix of bench/workload.yml to /model/parse one at a time, then runs the scripted "
+        "conversations with N concurrent virtual users (aiohttp); samples the resident memory of each server's "
+        "process tree every 0.2 s (psutil). Errors are non-200 answers, non-JSON bodies and time-outs.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def knob_lines(knob: Dict[str, Any]) -> List[str]:
+    lines = [f"### {knob['name']}: {knob['description']}", ""]
+    if knob.get("note"):
+        lines += [f"_{knob['note']}_", ""]
+    before, after = knob.get("before"), knob.get("after")
+    if before and after:
+        lines += ["| figure | before | after |", "|---|---|---|"]
+        for label, path in knob_rows(before, after):
+            lines.append(f"| {label} | {fmt(dig(before, *path))} | {fmt(dig(after, *path))} |")
+        lines += ["", f"Helps: **{knob['helps']}**" + (f" → propose `{knob['proposal']}`" if knob.get("proposal") else ""), ""]
+    return lines
+
+
+def knob_rows(before: Dict[str, Any], after: Dict[str, Any]) -> List[tuple]:
+    """The figures a knob has, in a fixed order."""
+    rows: List[tuple] = []
+    for key in ("diet_epochs", "nlu_training_s", "per_turn_ms"):
+        if key in after:
+            rows.append((key, (key,)))
+    if "parse" in after:
+        rows += [("parse p50 (ms)", ("parse", "p50_ms")), ("parse p95 (ms)", ("parse", "p95_ms"))]
+    if "heldout" in after:
+        rows.append(("held-out accuracy", ("heldout", "accuracy")))
+    if "start_s" in after:
+        rows += [("server start (s)", ("start_s", "server")), ("action server start (s)", ("start_s", "actions"))]
+    for level in (after.get("rest") or {}):
+        for field, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("throughput_msg_s", "msg/s"), ("errors", "errors")):
+            rows.append((f"REST {label} at {level}", ("rest", level, field)))
+    if "peak_rss_mb" in after:
+        rows += [("peak RSS server (MB)", ("peak_rss_mb", "server")), ("peak RSS actions (MB)", ("peak_rss_mb", "actions"))]
+    return rows
+
+
+def plot(report: Report, out_dir: Path) -> List[str]:
+    """REST latency by concurrency and throughput / memory per system; returns the file names."""
+    systems = report["systems"]
+    levels = [str(level) for level in report["meta"]["profile"]["levels"]]
+    width = 0.8 / len(SYSTEMS)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for index, system in enumerate(SYSTEMS):
+        xs = [i + index * width for i in range(len(levels))]
+        p50 = [dig(systems, system, "rest", level, "p50_ms") or 0 for level in levels]
+        p95 = [dig(systems, system, "rest", level, "p95_ms") or 0 for level in levels]
+        axes[0].bar(xs, p95, width, alpha=0.35, label=f"{LABELS[system]} p95")
+        axes[0].bar(xs, p50, width, label=f"{LABELS[system]} p50")
+        thr = [dig(systems, system, "rest", level, "throughput_msg_s") or 0 for level in levels]
+        axes[1].bar(xs, thr, width, label=LABELS[system])
+    for axis, title, unit in ((axes[0], "REST round trip", "ms (log)"), (axes[1], "Throughput", "messages / s")):
+        axis.set_xticks([i + width for i in range(len(levels))])
+        axis.set_xticklabels([f"{level} concurrent" for level in levels])
+        axis.set_title(title)
+        axis.set_ylabel(unit)
+        axis.legend(fontsize=7)
+    axes[0].set_yscale("log")
+    fig.tight_layout()
+    fig.savefig(out_dir / "rest_latency_throughput.png", dpi=110)
+    plt.close(fig)
+
+    fig, axis = plt.subplots(figsize=(7, 4))
+    servers = [dig(systems, system, "peak_rss_mb", "server") or 0 for system in SYSTEMS]
+    actions = [dig(systems, system, "peak_rss_mb", "actions") or 0 for system in SYSTEMS]
+    labels = [LABELS[system] for system in SYSTEMS]
+    axis.bar(labels, servers, label="server")
+    axis.bar(labels, actions, bottom=servers, label="action server")
+    axis.axhline(1228.8, color="red", linestyle="--", linewidth=1, label="target: Rasa server 1.2 GB")
+    axis.set_ylabel("peak RSS (MB)")
+    axis.set_title("Peak resident memory")
+    axis.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_dir / "peak_memory.png", dpi=110)
+    plt.close(fig)
+    return ["rest_latency_throughput.png", "peak_memory.png"]
+
+
+def write(report: Report, out_dir: Path) -> Report:
+    """Compute ratios and targets, then write report.json, report.md and the plots to `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build(report)
+    plots = plot(report, out_dir)
+    report["plots"] = plots
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out_dir / "report.md").write_text(markdown(report, plots), encoding="utf-8")
+    return report
