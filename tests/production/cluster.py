@@ -84,3 +84,17 @@ def active_form(tracker: Dict[str, Any]) -> Optional[str]:
 def user_texts(tracker: Dict[str, Any]) -> List[str]:
     """The user messages stored in the tracker, in order."""
     return [event.get("text") for event in tracker["events"] if event.get("event") == "user"]
+
+
+@dataclass
+class Edge:
+    """The public face: a Rasa server with credentials.yml's channels, token and CORS."""
+
+    rasa: ServerHandle
+    actions: ServerHandle
+    token: str
+    tracker_db: Path
+
+    @property
+    def url(self) -> str:
+        return self.rasa.url

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Container entry point (Dockerfile, docker-compose.yml, Helm): `rasa` or `actions`.
+#   rasa     Rasa server with the HTTP API behind RASA_AUTH_TOKEN (required), CORS for
+#            RASA_CORS_ORIGINS only, the channels of credentials.yml and endpoints.prod.yml.
+#   actions  the rasa-sdk action server (reads REQUEST_STORE_URL, HANDOFF_WEBHOOK_URL).
+# Anything else is run as a command (e.g. `python -m actions.handoff retry`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+rasa_bin=${RASA_BIN:-rasa}
+
+case "${1:-rasa}" in
+  rasa)
+    shift || true
+    : "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN must be set: the HTTP API never runs without a token}"
+    read -r -a cors <<< "${RASA_CORS_ORIGINS:-}"
+    cors_args=()
+    [ ${#cors[@]} -gt 0 ] && cors_args=(--cors "${cors[@]}")
+    exec "$rasa_bin" run --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors_args[@]}" \
+      --credentials credentials.yml --endpoints "${RASA_ENDPOINTS:-endpoints.prod.yml}" \
+      -m "${RASA_MODEL:-models/aliexpress.tar.gz}" --port "${RASA_PORT:-5005}" "$@"
+    ;;
+  actions)
+    shift || true
+    exec "$rasa_bin" run actions --actions actions --port "${ACTIONS_PORT:-5055}" "$@"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
