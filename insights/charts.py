@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # Chinese labels need a CJK font (Debian: fonts-noto-cjk); the first one installed wins.
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Source Han Sans SC", "SimHei"]
@@ -47,7 +48,8 @@ def _grouped_bars(axis: Any, labels: Sequence[str], series: Dict[str, List[int]]
         axis.bar(positions, values, width=width, label=name, color=COLORS[index % len(COLORS)])
     axis.set_xticks(range(len(labels)))
     axis.set_xticklabels(labels, rotation=60 if len(labels) > 12 else 0, ha="right" if len(labels) > 12 else "center", fontsize=8)
-    axis.yaxis.get_major_locator().set_params(integer=True)
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_ylim(0, max([1, *(v for values in series.values() for v in values)]) * 1.1)
     axis.set_title(title)
     axis.legend()
 
@@ -58,7 +60,7 @@ def _horizontal(axis: Any, counts: Dict[str, int], title: str, color: str = COLO
         return
     labels, values = list(counts)[::-1], list(counts.values())[::-1]
     axis.barh(labels, values, color=color)
-    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     for y, value in enumerate(values):
         axis.text(value, y, f" {value}", va="center", fontsize=8)
     axis.set_title(title)

@@ -6,15 +6,18 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
+from rasa.shared.core.constants import ACTION_TWO_STAGE_FALLBACK_NAME as TWO_STAGE_FALLBACK
+from rasa.shared.core.constants import REQUESTED_SLOT
+
 from insights.masking import mask_personal_data
 from insights.period import Period, china_time
 from insights.sources import Conversation, Event, SavedRequest
 
-FALLBACK_INTENT = "nlu_fallback"
 HUMAN_INTENT = "request_human"
-TWO_STAGE_FALLBACK = "action_two_stage_fallback"
-THREE_STRIKES_HANDOFF = "action_three_strikes_handoff"
-REQUESTED_SLOT = "requested_slot"
+# `offer_human_action` of policies/hygiene_policy.py: run after three unhandled turns in a row
+# (importing the policy would load TensorFlow; tests/insights checks the two agree).
+THREE_STRIKES_HANDOFF = "action_offer_human"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,192 @@
+"""The report's figures equal what was said to the running assistant, and it opens in a browser."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+from playwright.sync_api import sync_playwright
+from rasa.shared.nlu.training_data.loading import load_data
+
+from insights.candidates import PLACEHOLDER_INTENT
+from insights.metrics import THREE_STRIKES_HANDOFF, TWO_STAGE_FALLBACK
+from tests.insights.conftest import (
+    EMAIL,
+    FORM,
+    FORM_ANSWERS,
+    GIBBERISH,
+    PHONE,
+    PII_GIBBERISH,
+    Report,
+    Said,
+    api_intents,
+    day_after,
+    ran,
+    run_report,
+    tracker_events,
+)
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_conversations_messages_and_channels(said: Said, report: Report) -> None:
+    totals = report.summary["totals"]
+    assert totals["conversations"] == len(said.senders) == 8
+    assert totals["senders"] == 8
+    assert totals["user_messages"] == len(said.lines)
+    channels = Counter(said.senders.values())
+    assert report.summary["channels"] == {
+        name: {"conversations": count, "share": round(count / len(said.senders), 4)}
+        for name, count in channels.items()
+    }
+    assert channels == {"rest": 6, "socketio": 2}
+
+
+def _expected(windows: List[List[datetime]], fmt: str) -> Optional[Dict[str, int]]:
+    """Counts per China-time bucket; None when a message straddled a bucket boundary.
+
+    Rasa stamps a message between the moment it was sent and its reply (a window).
+    """
+    if any(before.strftime(fmt) != after.strftime(fmt) for before, after in windows):
+        return None
+    return dict(Counter(before.strftime(fmt) for before, _ in windows))
+
+
+def test_per_day_and_per_hour_in_china_time(said: Said, report: Report) -> None:
+    per_day, per_hour = report.summary["per_day"], report.summary["per_hour"]
+    assert len(per_hour) == 24
+    assert sum(d["messages"] for d in per_day.values()) == len(said.lines)
+    assert sum(h["conversations"] for h in per_hour.values()) == len(said.senders)
+    starts = list(said.first_sent.values())
+    for buckets, key, windows, fmt in [
+        (per_day, "messages", said.sent_at, "%Y-%m-%d"),
+        (per_day, "conversations", starts, "%Y-%m-%d"),
+        (per_hour, "messages", said.sent_at, "%H"),
+        (per_hour, "conversations", starts, "%H"),
+    ]:
+        expected = _expected(windows, fmt)
+        if expected is not None:
+            assert {k: v[key] for k, v in buckets.items() if v[key]} == expected, (key, fmt)
+
+
+def test_intents_and_fallbacks(said: Said, report: Report) -> None:
+    events = tracker_events(said)
+    intents = api_intents(events)
+    assert report.summary["intents"] == dict(intents)
+    fallback = report.summary["fallback"]
+    assert fallback["messages"] == intents["nlu_fallback"]
+    assert fallback["rate"] == round(intents["nlu_fallback"] / len(said.lines), 4)
+    unrecognized = {row["text"]: row["count"] for row in fallback["top_unrecognized"]}
+    for text in GIBBERISH:
+        assert unrecognized.get(text) == 1, f"{text!r} missing from {unrecognized}"
+    assert fallback["conversations"] >= 2  # the confused and the three-strikes conversations
+
+
+def test_two_stage_fallback_handoff_and_human_requests(said: Said, report: Report) -> None:
+    events = tracker_events(said)
+    two_stage = [s for s, evs in events.items() if ran(evs, TWO_STAGE_FALLBACK)]
+    handoff = [s for s, evs in events.items() if ran(evs, THREE_STRIKES_HANDOFF)]
+    assert report.summary["two_stage_fallback"]["conversations"] == len(two_stage)
+    assert report.summary["two_stage_fallback"]["rate"] == round(len(two_stage) / 8, 4)
+    # Three unhandled lines in a row in exactly one scripted conversation.
+    assert [s.split("-", 1)[1] for s in handoff] == ["striker"]
+    assert report.summary["three_strikes_handoff"] == {"conversations": 1, "rate": 0.125}
+    assert report.summary["human_requested"]["conversations"] == 1
+
+
+def test_forms_started_completed_and_where_abandoned(said: Said, report: Report) -> None:
+    assert said.abandoned_at in FORM_ANSWERS
+    assert report.summary["forms"] == {
+        FORM: {
+            "started": 2,
+            "completed": 1,
+            "abandoned": 1,
+            "completion_rate": 0.5,
+            "abandoned_at": {said.abandoned_at: 1},
+        }
+    }
+
+
+def test_support_requests_by_category_and_goal(report: Report) -> None:
+    requests = report.summary["support_requests"]
+    assert requests["total"] == 1
+    assert requests["by_category"] == {FORM_ANSWERS["issue_category"]: 1}
+    assert requests["by_goal"] == {FORM_ANSWERS["request_goal"]: 1}
+
+
+def test_other_periods_see_nothing(said: Said, report: Report, tmp_path: Path) -> None:
+    later = day_after(max(w[1].date() for w in said.sent_at), 1)
+    process = run_report(said, tmp_path, later, day_after(later, 6))
+    assert process.returncode == 0, process.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["totals"]["conversations"] == 0
+    assert summary["support_requests"]["total"] == 0
+    assert list(summary["per_day"]) == [day_after(later, n).isoformat() for n in range(7)]
+
+
+def test_nlu_candidates_are_rasa_yaml_with_masked_personal_data(said: Said, report: Report) -> None:
+    path = report.out / "nlu_candidates.yml"
+    data = load_data(str(path), language="zh")
+    assert {m.get("intent") for m in data.intent_examples} == {PLACEHOLDER_INTENT}
+    texts = {m.get("text") for m in data.intent_examples}
+    assert set(GIBBERISH) <= texts
+    # Every unrecognized typed line is there; nothing recognized confidently is.
+    events = tracker_events(said)
+    users: List[Dict] = [e for evs in events.values() for e in evs if e["event"] == "user"]
+    for event in users:
+        intent = event["parse_data"]["intent"]
+        if intent["name"] == "nlu_fallback":
+            assert " ".join(event["text"].split()) in texts
+        elif intent["confidence"] >= 0.7:
+            assert event["text"] not in texts
+    for name in ["report.html", "summary.json", "nlu_candidates.yml"]:
+        content = (report.out / name).read_text(encoding="utf-8")
+        assert PHONE not in content and EMAIL not in content, name
+    masked = [t for t in texts if t.startswith("qwop zxkv")]
+    assert masked and "****" in masked[0] and "***@example.com" in masked[0], masked
+    assert PII_GIBBERISH not in texts
+
+
+def test_report_opens_in_headless_chromium_with_its_charts(report: Report) -> None:
+    blocked: List[str] = []
+
+    def only_local(route) -> None:  # noqa: ANN001 (playwright's Route)
+        url = route.request.url
+        if url.startswith(("file:", "data:")) or url.startswith(("http://127.0.0.1", "http://localhost")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", only_local)
+            page.goto((report.out / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => ({src: e.src.slice(0, 22), ok: e.complete, w: e.naturalWidth}))"
+            )
+            conversations = page.inner_text("[data-metric=conversations] b")
+            fallback_rows = page.locator("#fallback tbody tr").count()
+        finally:
+            browser.close()
+    assert blocked == []
+    assert len(images) == 5
+    for image in images:
+        assert image["src"] == "data:image/png;base64," and image["ok"] and image["w"] > 0, image
+    assert conversations == str(report.summary["totals"]["conversations"])
+    assert fallback_rows == len(report.summary["fallback"]["top_unrecognized"])
