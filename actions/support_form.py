@@ -25,6 +25,9 @@ from actions.request_store import SupportRequest, get_store
 FORM_NAME = "support_request_form"
 FORM_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
 FAILURES_SLOT = "support_form_failures"
+# Entities that answer a question of their own; free text carrying one of them is not taken
+# as the answer to a different form slot (e.g. 「订单号错了，是…」 while the time is asked).
+ANSWER_ENTITIES = FORM_SLOTS + ("role", "device")
 NO_ORDER = "无"  # order_id for account problems without an order
 PENDING_ORDER = "待补充"  # order_id the user chose to skip
 SKIP = "跳过"  # entity value sent by the skip buttons
@@ -290,10 +293,11 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
 
     @staticmethod
     def _is_answer_for_other_slot(slot: str, slot_value: Any, tracker: Tracker) -> bool:
-        """Free text taken for the asked slot, while the message really corrects another slot."""
+        """Free text taken for the asked slot, while the message really answers something else."""
         if slot_value != tracker.latest_message.get("text") or _latest_entity(tracker, slot) is not None:
             return False
-        return any(_latest_entity(tracker, other) is not None for other in FORM_SLOTS if other != slot)
+        others = [name for name in ANSWER_ENTITIES if name != slot]
+        return any(_latest_entity(tracker, other) is not None for other in others)
 
     @staticmethod
     def _acknowledge_change(slot: str, value: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> None:
@@ -517,3 +521,60 @@ class ActionResetSupportRequest(Action):
     ) -> List[EventType]:
         dispatcher.utter_message(text=msg("stopped"))
         return reset_events()
+
+
+# --------------------------------------------------------------------------- questions
+class AskSlotAction(Action):
+    """The form's question for one slot (``action_ask_<slot>``), with buttons where a choice follows."""
+
+    slot: str = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        """The text and the (title, payload) buttons."""
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text, buttons = self.question(tracker)
+        dispatcher.utter_message(text=text, buttons=_buttons(buttons))
+        return []
+
+
+class ActionAskIssueCategory(AskSlotAction):
+    slot = "issue_category"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        names = list(form_knowledge()["categories"])
+        return msg("ask_issue_category"), [(n, _entity_payload(self.slot, n)) for n in names]
+
+
+class ActionAskOrderId(AskSlotAction):
+    slot = "order_id"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        order = form_knowledge()["order_id"]
+        if normalize_category(tracker.get_slot("issue_category")) in order["none_allowed_for"]:
+            button = (msg("no_order_button"), _entity_payload(self.slot, msg("no_order_button")))
+            return msg("ask_order_id_account", example=order["example"]), [button]
+        return msg("ask_order_id", example=order["example"], letter_example=order["letter_example"]), []
+
+
+class ActionAskRequestGoal(AskSlotAction):
+    slot = "request_goal"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        names = list(form_knowledge()["goals"])
+        return msg("ask_request_goal"), [(n, _entity_payload(self.slot, n)) for n in names]
+
+
+class ActionAskExpectedTime(AskSlotAction):
+    slot = "expected_time"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        choices = form_knowledge()["expected_time"]["choices"]
+        buttons = [(msg("time_button", duration=describe_duration(c)), _entity_payload(self.slot, c)) for c in choices]
+        return msg("ask_expected_time"), buttons

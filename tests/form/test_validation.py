@@ -270,3 +270,11 @@ def test_correction_of_an_earlier_slot_updates_it_and_keeps_asking(validate):
     events, messages = validate(tracker)
     assert events == [slot("order_id", "8123456789012346"), slot("expected_time", None)]
     assert texts(messages) == ["好的，订单号已改为「8123456789012346」。"]
+
+
+def test_role_answer_is_not_taken_as_the_asked_slot(validate):
+    """「我是卖家」 (role entity) while the category is asked: no error, the category stays empty."""
+    tracker = make_tracker("我是卖家", {"issue_category": "我是卖家"}, entities=[entity("role", "seller")])
+    events, messages = validate(tracker)
+    assert events == [slot("issue_category", None)]
+    assert messages == []
