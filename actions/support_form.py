@@ -22,7 +22,6 @@ from actions import clock, knowledge
 from actions.handoff import HandoffConfig, deliver_pending
 from actions.request_store import SupportRequest, get_store
 
-FORM_NAME = "support_request_form"
 FORM_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
 FAILURES_SLOT = "support_form_failures"
 # Entities that answer a question of their own; free text carrying one of them is not taken
@@ -32,7 +31,6 @@ NO_ORDER = "无"  # order_id for account problems without an order
 PENDING_ORDER = "待补充"  # order_id the user chose to skip
 SKIP = "跳过"  # entity value sent by the skip buttons
 MAX_FAILURES = 2
-
 
 
 # --------------------------------------------------------------------------- knowledge
@@ -94,10 +92,10 @@ class OrderParse:
 def parse_order_id(raw: Any) -> OrderParse:
     """Normalize an order number (full-width or Chinese-numeral digits, spaces, ``#``)."""
     text = clean(raw)
-    knowledge = form_knowledge()
-    if _matches_phrase(text, [SKIP] + knowledge["skip_phrases"]):
+    settings = form_knowledge()
+    if _matches_phrase(text, [SKIP] + settings["skip_phrases"]):
         return OrderParse("skip", PENDING_ORDER)
-    if _matches_phrase(text, knowledge["order_id"]["none_phrases"]):
+    if _matches_phrase(text, settings["order_id"]["none_phrases"]):
         return OrderParse("none", NO_ORDER)
     digits = "".join(str(_CN_DIGITS[c]) if c in _CN_DIGITS else c for c in text)
     compact = re.sub(r"[\s\-_#＃]+", "", digits)
