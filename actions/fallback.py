@@ -47,7 +47,7 @@ class ActionDefaultAskAffirmation(Action):
             return []
         label = reply("intent_labels")[intent]
         titles = reply("fallback_affirm_buttons")
-        buttons = ((titles["yes"], f"/{intent}"), (titles["no"], f"/{OUT_OF_SCOPE}"))
+        buttons = ((titles["confirm"], f"/{intent}"), (titles["reject"], f"/{OUT_OF_SCOPE}"))
         say(dispatcher, [Reply(str(reply("fallback_affirm")).format(label=label), buttons)])
         return []
 

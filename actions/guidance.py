@@ -333,12 +333,13 @@ def problem_answer(sit: Situation, problem: str) -> List[Reply]:
     wording = reply("problems")[problem]
     ticket = scenario("ticket")
     center = scenario("consumer_protection")
-    first = "\n".join(
-        [
-            _r("problem_ticket", lead=wording["lead"], path=ticket_path(), case=wording["case"]),
-            _r("problem_evidence", items="、".join(wording["evidence"])),
-        ]
-    )
+    if "ticket_line" in wording:
+        ticket_text = str(wording["ticket_line"]).format(
+            lead=wording["lead"], after_submit=ticket["after_submit"], path=ticket_path()
+        )
+    else:
+        ticket_text = _r("problem_ticket", lead=wording["lead"], path=ticket_path(), case=wording["case"])
+    first = f"{ticket_text}\n{_r('problem_evidence', items='、'.join(wording['evidence']))}"
     timeline = _r(
         "problem_timeline",
         chase=ticket["chase_after_hours"],

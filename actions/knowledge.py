@@ -151,10 +151,10 @@ def placeholders() -> List[str]:
 
 @lru_cache(maxsize=1)
 def _placeholder_pattern() -> Pattern[str]:
-    # Longest first, and only as a whole token, so an order number that merely contains
-    # the digits 123456789 is not touched.
+    # Longest first, and not inside a longer number, so an order number that merely contains
+    # the digits 123456789 is not touched (while "QQ123456789" is).
     alternatives = sorted((re.escape(item) for item in placeholders()), key=len, reverse=True)
-    return re.compile(r"(?<![0-9A-Za-z_@.])(?:" + "|".join(alternatives) + r")(?![0-9A-Za-z_])")
+    return re.compile(r"(?<![0-9])(?:" + "|".join(alternatives) + r")(?![0-9])")
 
 
 def contains_placeholder(text: str) -> bool:

@@ -20,14 +20,28 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, DEFAULT_INTENTS
+from rasa.shared.core.constants import (
+    ACTION_LISTEN_NAME,
+    USER_INTENT_BACK,
+    USER_INTENT_RESTART,
+    USER_INTENT_SESSION_START,
+)
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    Restarted,
+    SessionStarted,
+    UserUttered,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.core.policies.policy import Policy, PolicyPrediction
 
 TWO_STAGE_FALLBACK = "action_two_stage_fallback"
+# Rasa's own commands (/restart, /back, /session_start) are never judged.
+COMMAND_INTENTS = (USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START)
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
 
@@ -43,10 +57,21 @@ class UserTurn:
 
 
 def user_turns(tracker: DialogueStateTracker) -> List[UserTurn]:
-    """The conversation's user turns (after reverts and restarts), oldest first."""
+    """The user turns of the current session, oldest first, after reverts and restarts.
+
+    Reads the raw events: `applied_events()` would fold the turns inside a running loop
+    (such as the two-stage fallback) away, and those are exactly the turns counted here.
+    """
     turns: List[UserTurn] = []
-    for event in tracker.applied_events():
-        if isinstance(event, UserUttered):
+    for event in tracker.events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            turns = []
+        elif isinstance(event, UserUtteranceReverted):
+            turns = turns[:-1]
+        elif isinstance(event, ActionReverted):
+            if turns and turns[-1].actions:
+                turns[-1].actions.pop()
+        elif isinstance(event, UserUttered):
             turns.append(UserTurn(event.text or "", event.intent_name, list(event.entities or [])))
         elif isinstance(event, ActionExecuted) and turns and event.action_name:
             if event.action_name != ACTION_LISTEN_NAME:
@@ -157,7 +182,7 @@ class ConversationHygienePolicy(Policy):
         if tracker.active_loop_name not in (None, TWO_STAGE_FALLBACK):
             return None  # a form handles its own answers
         turns = user_turns(tracker)
-        if not turns or turns[-1].intent in DEFAULT_INTENTS:
+        if not turns or turns[-1].intent in COMMAND_INTENTS:
             return None
         if is_repeated(turns, config["max_repeats"], config["repeat_exempt_intents"]):
             return config["no_flooding_action"]
