@@ -57,15 +57,16 @@ _NOT_ORDER_CUES = re.compile(r"(电话|手机|手机号|联系方式|身份证|�
 _NUMBER = r"\d+(?:\.\d+)?|[零一二两三四五六七八九十百半]+"
 _UNITS = {
     "分钟": 1 / 60, "min": 1 / 60, "mins": 1 / 60, "minutes": 1 / 60,
-    "小时": 1, "个小时": 1, "钟头": 1, "个钟头": 1, "h": 1, "hr": 1, "hrs": 1, "hour": 1, "hours": 1,
+    "小时": 1, "钟头": 1, "h": 1, "hr": 1, "hrs": 1, "hour": 1, "hours": 1,
     "天": 24, "days": 24, "day": 24,
-    "周": 168, "星期": 168, "个星期": 168, "礼拜": 168, "个礼拜": 168, "week": 168, "weeks": 168,
+    "周": 168, "星期": 168, "礼拜": 168, "week": 168, "weeks": 168,
     "个月": 720,
 }
+# number, optional 个, optional 半 (一个半小时), unit, optional 半 (一天半), optional 内/之前
 _DURATION = re.compile(
-    rf"(?<![\d.])({_NUMBER})\s*(半)?\s*("
+    rf"(?<![\d.])({_NUMBER})\s*(?:个\s*)?(半)?\s*("
     + "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
-    + r")(?![A-Za-z])\s*(之内|以内|内|之前|以前|前)?",
+    + r")(?![A-Za-z])(半)?\s*(之内|以内|内|之前|以前|前)?",
     re.IGNORECASE,
 )
 _TIME_CUES = re.compile(r"(希望|期望|要求|最好|请|务必|争取|尽量|能否|能不能|可以|需要|限|within|in)\s*$", re.I)
@@ -165,10 +166,10 @@ def find_durations(text: Text) -> List[Tuple[int, int, Text]]:
         number = parse_number(match.group(1))
         if number is None:
             continue
-        if match.group(2):
+        if match.group(2) or match.group(4):
             number += 0.5
         rest = _FILLER.sub("", text[: match.start()] + text[match.end():])
-        if not (match.group(4) or _TIME_CUES.search(text[: match.start()]) or len(rest) <= 2):
+        if not (match.group(5) or _TIME_CUES.search(text[: match.start()]) or len(rest) <= 2):
             continue
         value = iso_duration(number * _UNITS[match.group(3).lower()])
         if value:
@@ -177,7 +178,8 @@ def find_durations(text: Text) -> List[Tuple[int, int, Text]]:
 
 
 def _non_overlapping(candidates: Iterable[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
-    """Per entity type, keeps the longest of overlapping candidates (earliest on ties)."""
+    """Per entity type, keeps the longest of overlapping candidates (earliest on ties) and one
+    entity per (type, value)."""
     kept: List[Dict[Text, Any]] = []
     ordered = sorted(
         candidates,
@@ -186,8 +188,11 @@ def _non_overlapping(candidates: Iterable[Dict[Text, Any]]) -> List[Dict[Text, A
     for entity in ordered:
         if not any(
             other[ENTITY_ATTRIBUTE_TYPE] == entity[ENTITY_ATTRIBUTE_TYPE]
-            and other[ENTITY_ATTRIBUTE_START] < entity[ENTITY_ATTRIBUTE_END]
-            and entity[ENTITY_ATTRIBUTE_START] < other[ENTITY_ATTRIBUTE_END]
+            and (
+                other[ENTITY_ATTRIBUTE_VALUE] == entity[ENTITY_ATTRIBUTE_VALUE]
+                or (other[ENTITY_ATTRIBUTE_START] < entity[ENTITY_ATTRIBUTE_END]
+                    and entity[ENTITY_ATTRIBUTE_START] < other[ENTITY_ATTRIBUTE_END])
+            )
             for other in kept
         ):
             kept.append(entity)
