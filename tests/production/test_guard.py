@@ -246,3 +246,54 @@ def test_screen_text_for_messaging_apps() -> None:
     assert guard.screen_text("再问一次", "wx-user", limiter, SETTINGS).reply == SETTINGS.text("rate_limited")
     assert guard.screen_text("x" * 40001, "other", None, SETTINGS).reply == SETTINGS.text("too_long")
     assert guard.screen_text(None, "other", None, SETTINGS).text is None
+
+
+# --------------------------------------------------------------------------- messaging apps
+
+
+def _dispatch_all(texts_in: List[str], on_new_message: Any) -> List[str]:
+    """Feed texts from one sender through the messaging-app base channel; return what it sent."""
+    from channels.common import PlatformInput
+
+    class Dummy(PlatformInput):
+        @classmethod
+        def name(cls) -> str:
+            return "dummy"
+
+    channel = Dummy({})
+    sent: List[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    async def run() -> None:
+        for number, text in enumerate(texts_in):
+            channel.dispatch(on_new_message, "wx-user", text, f"m{number}", send)
+        while channel._tasks:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    return sent
+
+
+def test_messaging_apps_mask_before_rasa_and_fall_back_when_it_fails() -> None:
+    seen: List[str] = []
+
+    async def broken_rasa(message: Any) -> None:
+        seen.append(message.text)
+        raise RuntimeError("tracker store unreachable")
+
+    sent = _dispatch_all(["电话13812345678，身份证11010519491231002X"], broken_rasa)
+    assert seen == ["电话138****5678，身份证1101**********002X"]
+    assert sent == [guard.default_settings().text("service_unavailable")]
+
+
+def test_messaging_apps_answer_floods_and_long_texts_politely() -> None:
+    async def rasa(message: Any) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "您好")
+
+    settings = guard.default_settings()
+    sent = _dispatch_all(["你好"] * int(settings.rate_capacity + 3), rasa)
+    assert sent.count("您好") == int(settings.rate_capacity)
+    assert sent.count(settings.text("rate_limited")) == 3
+    assert _dispatch_all(["长" * 40001], rasa) == [settings.text("too_long")]
