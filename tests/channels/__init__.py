@@ -1,0 +1,1 @@
+"""Channel tests: connectors, web widget in a real browser, rasa shell."""

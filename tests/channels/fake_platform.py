@@ -1,0 +1,125 @@
+"""A fake WeCom / WeChat / Feishu API on 127.0.0.1 that records every request it receives."""
+
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+WECOM_TOKEN = "wecom-access-token"
+OA_TOKEN = "oa-access-token"
+FEISHU_TOKEN = "t-feishu-tenant-token"
+
+
+@dataclass
+class Recorded:
+    """One request the fake API received."""
+
+    method: str
+    path: str
+    query: Dict[str, str]
+    headers: Dict[str, str]
+    body: Any
+
+
+class FakePlatformApi:
+    """Token endpoints that check the app secrets, message endpoints that check the token."""
+
+    def __init__(self, secrets: Dict[str, str]) -> None:
+        self.secrets = secrets
+        self.requests: List[Recorded] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> "FakePlatformApi":
+        """Serves in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def sent(self, path: str, match: Callable[[Recorded], bool]) -> List[Recorded]:
+        """Requests to path that match."""
+        with self._lock:
+            return [r for r in self.requests if r.path == path and match(r)]
+
+    def _answer(self, record: Recorded) -> Tuple[int, Dict[str, Any]]:
+        query, body, secrets = record.query, record.body or {}, self.secrets
+        routes: Dict[str, Callable[[], Dict[str, Any]]] = {
+            "/cgi-bin/gettoken": lambda: (
+                {"errcode": 0, "access_token": WECOM_TOKEN, "expires_in": 7200}
+                if query.get("corpid") == secrets["wecom_corp_id"]
+                and query.get("corpsecret") == secrets["wecom_secret"]
+                else {"errcode": 40001, "errmsg": "invalid credential"}
+            ),
+            "/cgi-bin/message/send": lambda: (
+                {"errcode": 0, "errmsg": "ok"}
+                if query.get("access_token") == WECOM_TOKEN
+                else {"errcode": 40014, "errmsg": "invalid access_token"}
+            ),
+            "/cgi-bin/token": lambda: (
+                {"access_token": OA_TOKEN, "expires_in": 7200}
+                if query.get("appid") == secrets["oa_app_id"]
+                and query.get("secret") == secrets["oa_secret"]
+                and query.get("grant_type") == "client_credential"
+                else {"errcode": 40001, "errmsg": "invalid credential"}
+            ),
+            "/cgi-bin/message/custom/send": lambda: (
+                {"errcode": 0, "errmsg": "ok"}
+                if query.get("access_token") == OA_TOKEN
+                else {"errcode": 40014, "errmsg": "invalid access_token"}
+            ),
+            "/open-apis/auth/v3/tenant_access_token/internal": lambda: (
+                {"code": 0, "msg": "ok", "tenant_access_token": FEISHU_TOKEN, "expire": 7200}
+                if body.get("app_id") == secrets["feishu_app_id"]
+                and body.get("app_secret") == secrets["feishu_app_secret"]
+                else {"code": 10014, "msg": "app secret invalid"}
+            ),
+            "/open-apis/im/v1/messages": lambda: (
+                {"code": 0, "msg": "success", "data": {"message_id": "om_reply"}}
+                if record.headers.get("authorization") == f"Bearer {FEISHU_TOKEN}"
+                else {"code": 99991663, "msg": "invalid tenant access token"}
+            ),
+        }
+        route = routes.get(record.path)
+        return (200, route()) if route else (404, {"error": "not found"})
+
+    def _handler(self) -> type:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body: Optional[Any] = json.loads(raw) if raw else None
+                record = Recorded(
+                    self.command,
+                    parts.path,
+                    {k: v[0] for k, v in parse_qs(parts.query).items()},
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+                with fake._lock:
+                    fake.requests.append(record)
+                status, answer = fake._answer(record)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = _serve
+            do_POST = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
