@@ -124,7 +124,7 @@ class GuardedSocketIOInput(SocketIOInput):
             await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any = None) -> None:
             sender: Optional[Text] = sid
             if isinstance(data, dict) and self.session_persistence:
                 session_id = data.get("session_id")
