@@ -2,7 +2,8 @@
 
 Each delivery has a timeout and a few retries with exponential backoff. A request that could not
 be delivered stays in the store with ``delivered = false``; ``deliver_pending`` retries all of them
-(the form calls it after each save, and ``python -m actions.handoff retry`` runs it by hand/cron).
+(the form starts it in the background after each save, and ``python -m actions.handoff retry``
+runs it by hand or from cron). Delivery is at least once: receivers deduplicate by ``reference``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Collection, Optional
 
 import requests
 
@@ -63,23 +64,34 @@ def deliver(
 
 
 def deliver_pending(
-    store: Optional[RequestStore] = None, config: Optional[HandoffConfig] = None
+    store: Optional[RequestStore] = None,
+    config: Optional[HandoffConfig] = None,
+    skip: Collection[str] = (),
 ) -> tuple[int, int]:
-    """Try every undelivered request once (with retries); returns (delivered, still failing)."""
+    """Try every undelivered request (but ``skip``) once, with retries; returns (delivered, failing)."""
     config = config or HandoffConfig.from_env()
     if config is None:
         return 0, 0
     store = store or get_store()
     delivered = failed = 0
     for request in store.list_undelivered():
-        error = deliver(request, config)
-        if error is None:
-            store.mark_delivered(request.reference)
+        if request.reference in skip:
+            continue
+        if deliver_and_record(store, request, config):
             delivered += 1
         else:
-            store.record_failure(request.reference, error)
             failed += 1
     return delivered, failed
+
+
+def deliver_and_record(store: RequestStore, request: SupportRequest, config: HandoffConfig) -> bool:
+    """Deliver one saved request and record the outcome in the store; True when delivered."""
+    error = deliver(request, config)
+    if error is None:
+        store.mark_delivered(request.reference)
+        return True
+    store.record_failure(request.reference, error)
+    return False
 
 
 def main(argv: list[str]) -> int:

@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import clock, knowledge
-from actions.handoff import HandoffConfig, deliver_pending
+from actions.handoff import HandoffConfig, deliver_and_record, deliver_pending
 from actions.request_store import SupportRequest, get_store
 
 FORM_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
@@ -501,10 +501,10 @@ class ActionSubmitSupportRequest(Action):
         dispatcher.utter_message(text=follow_up_timeline())
         config = HandoffConfig.from_env()
         if config is not None:
-            await loop.run_in_executor(None, deliver_pending, store, config)
-            stored = await loop.run_in_executor(None, store.get, saved.reference)
-            if stored is not None and stored.delivered:
+            if await loop.run_in_executor(None, deliver_and_record, store, saved, config):
                 dispatcher.utter_message(text=msg("handed_off"))
+            # Earlier requests that could not be delivered are retried in the background.
+            loop.run_in_executor(None, deliver_pending, store, config, {saved.reference})
         return reset_events()
 
 

@@ -151,6 +151,18 @@ def test_failed_handoff_keeps_the_request_for_a_retry(store_url, monkeypatch):
     assert (pending.order_id, pending.last_error) == ("8123456789012345", "HTTP 500")
 
 
+def test_submit_retries_earlier_undelivered_requests(store_url, monkeypatch):
+    """A request whose delivery failed before goes out with the next submission."""
+    monkeypatch.setenv("HANDOFF_ATTEMPTS", "1")
+    with ScriptedWebhook([500, 200]) as hook:
+        monkeypatch.setenv("HANDOFF_WEBHOOK_URL", hook.url)
+        run(ActionSubmitSupportRequest(), FILLED)
+        assert len(get_store().list_undelivered()) == 1
+        run(ActionSubmitSupportRequest(), {**FILLED, "order_id": "ABC123"})
+    assert get_store().list_undelivered() == []
+    assert sorted(body["order_id"] for body in hook.received) == ["8123456789012345", "ABC123"]
+
+
 def test_reset_clears_everything():
     events, messages = run(ActionResetSupportRequest(), FILLED)
     assert events == RESET
