@@ -74,8 +74,14 @@ def serving_knob(
     with rasa_stack(name, assistant_run.model, bench.work_dir, bench.sampler, **stack_options) as running:
         after = {"start_s": running.start_s(), "rest": bench.rest_levels(running, name, levels)}
     after["peak_rss_mb"] = running.peak_rss_mb
-    before = {"start_s": assistant["start_s"], "rest": rest_subset(assistant, levels), "peak_rss_mb": assistant["peak_rss_mb"]}
-    helps = all(
+    after["action_failures"] = running.action_failures()
+    before = {
+        "start_s": assistant["start_s"],
+        "rest": rest_subset(assistant, levels),
+        "peak_rss_mb": assistant["peak_rss_mb"],
+        "action_failures": assistant["action_failures"],
+    }
+    helps = after["action_failures"] == 0 and all(
         after["rest"][key]["errors"] == 0
         and after["rest"][key]["throughput_msg_s"] > before["rest"][key]["throughput_msg_s"]
         and after["rest"][key]["p95_ms"] < before["rest"][key]["p95_ms"]

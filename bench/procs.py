@@ -138,7 +138,13 @@ def spawn(
     """Start `cmd` and wait until GET `ready_path` answers 200; start_seconds is spawn → ready."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "SANIC_HOST": "127.0.0.1", **(env or {})}
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SANIC_HOST": "127.0.0.1",  # the action server binds 0.0.0.0 otherwise
+        "RASA_TELEMETRY_ENABLED": "false",
+        **(env or {}),
+    }
     with open(log_path, "wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(

@@ -90,6 +90,7 @@ class Bench:
                 "coverage": None,
             }
         result["peak_rss_mb"] = running.peak_rss_mb
+        result["action_failures"] = 0  # the echo server runs no actions
         return result
 
     def rasa_system(self, system: str, run: TrainingRun) -> Dict[str, Any]:
@@ -106,6 +107,7 @@ class Bench:
             }
             result["coverage"] = coverage(running.url, self.inspected_senders())
         result["peak_rss_mb"] = running.peak_rss_mb
+        result["action_failures"] = running.action_failures()
         return result
 
     def close(self) -> None:

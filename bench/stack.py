@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,10 +13,13 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 import requests
 import yaml
 
-from bench.procs import MemorySampler, Server, free_port, spawn, start_actions, start_echo, start_rasa
+from bench.procs import MemorySampler, Server, free_port, start_actions, start_echo, start_rasa
 
 FORM = "support_request_form"
 MB = 1024 * 1024
+# Rasa logs this when a custom action fails (action server down, error, time-out); the REST reply
+# is still 200, so these are counted from the server log.
+ACTION_FAILURE_LOG = "Encountered an exception while running action"
 
 
 @dataclass
@@ -27,6 +33,10 @@ class Running:
     @property
     def url(self) -> str:
         return self.server.url
+
+    def action_failures(self) -> int:
+        """Custom actions that failed while this Rasa server ran."""
+        return self.server.log_path.read_text(errors="replace").count(ACTION_FAILURE_LOG)
 
     def start_s(self) -> Dict[str, Optional[float]]:
         return {
@@ -137,10 +147,6 @@ def redis_server(log_dir: Path) -> Iterator[Optional[Dict[str, Any]]]:
 
 def _spawn_redis(cmd: List[str], port: int, log_dir: Path) -> Server:
     """Redis has no HTTP endpoint: ready when it answers PING."""
-    import socket
-    import subprocess
-    import time
-
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"redis-{port}.log"
     with open(log_path, "wb") as log:

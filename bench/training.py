@@ -8,12 +8,13 @@ from __future__ import annotations
 import copy
 import fcntl
 import json
+import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import yaml
 
@@ -116,7 +117,7 @@ def train(
         started = time.perf_counter()
         with open(log_path, "wb") as log:
             result = subprocess.run(
-                cmd, cwd=ROOT, env={**_base_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
+                cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
                 timeout=timeout_s, check=False,
             )
         wall = time.perf_counter() - started
@@ -133,13 +134,3 @@ def train(
         name, model, wall, per_section["nlu"], per_section["dialogue"], per_section["setup"],
         cached, model.stat().st_size,
     )
-
-
-def _base_env() -> Dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
-def model_bytes(path: Optional[Path]) -> Optional[int]:
-    return path.stat().st_size if path and path.exists() else None

@@ -73,11 +73,13 @@ def test_every_system_has_every_figure(tiny_report: Dict[str, Any]) -> None:
 def test_no_request_failed(tiny_report: Dict[str, Any]) -> None:
     for name, system in tiny_report["systems"].items():
         assert system["parse"]["errors"] == 0, name
+        assert system["action_failures"] == 0, name
         for level, figures in system["rest"].items():
             assert figures["errors"] == 0, (name, level)
             assert figures["messages"] > 0, (name, level)
             assert figures["conversations"] == figures["conversations_planned"], (name, level)
     for knob in tiny_report["knobs"]:
+        assert (knob.get("after") or {}).get("action_failures", 0) == 0, knob["name"]
         for level, figures in ((knob.get("after") or {}).get("rest") or {}).items():
             assert figures["errors"] == 0, (knob["name"], level)
 

@@ -30,6 +30,7 @@ def system(parse_p50: float, rss: float, start: float, p95: float, throughput: f
         "rest": {"1": rest(p95 / 4, throughput / 4), "16": rest(p95, throughput)},
         "peak_rss_mb": {"server": rss, "actions": 100.0},
         "coverage": {"custom_action_runs": 3, "form_activations": 1},
+        "action_failures": 0,
     }
 
 
@@ -88,8 +89,16 @@ def test_errors_fail_the_latency_target_and_leave_throughput_to_clean_runs(measu
     assert best["value"] == 30.0 and best["config"] == "default at 1 concurrent"
 
 
+def test_failed_custom_actions_fail_the_latency_target(measured: Dict[str, Any]) -> None:
+    measured["systems"]["assistant"]["action_failures"] = 2
+    assert verdicts(measured)["REST p95 at 16 concurrent, zero errors"] is False
+    assert report.best_throughput(measured)["value"] is None
+
+
 def test_a_knob_configuration_counts_for_throughput(measured: Dict[str, Any]) -> None:
-    measured["knobs"] = [{"name": "sanic_workers", "after": {"rest": {"16": rest(150.0, 180.0)}}}]
+    measured["knobs"] = [
+        {"name": "sanic_workers", "after": {"rest": {"16": rest(150.0, 180.0)}, "action_failures": 0}}
+    ]
     assert report.best_throughput(measured) == {"value": 180.0, "config": "sanic_workers at 16 concurrent"}
 
 
