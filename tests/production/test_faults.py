@@ -18,7 +18,16 @@ import requests
 
 from actions import handoff
 from actions.request_store import RequestStore, SupportRequest
-from tests.production.cluster import STATIC_ANSWER, Cluster, texts, user_texts
+from tests.production.cluster import (
+    FORM_NAME,
+    FORM_VALUES,
+    STATIC_ANSWER,
+    Cluster,
+    active_form,
+    inform,
+    texts,
+    user_texts,
+)
 from tests.production.infra import Postgres
 from tests.support.servers import free_port, start_action_server, start_rasa_server, write_endpoints
 
@@ -125,19 +134,23 @@ def test_action_server_slow(fault_server: Tuple[str, int]) -> None:
 def test_database_restart_is_recovered(prod_cluster: Cluster, postgres: Postgres) -> None:
     url = prod_cluster.servers[1].url
     sender = f"pg-{uuid.uuid4().hex[:8]}"
-    _, reply = _timed_say(url, sender, "/greet")
+    _, reply = _timed_say(url, sender, START)
     assert reply and STATIC_ANSWER not in reply
+    slot = prod_cluster.tracker(url, sender)["slots"]["requested_slot"]
 
     postgres.stop()
     try:
-        elapsed, reply = _timed_say(url, sender, "/ask_contact_channels")
+        elapsed, reply = _timed_say(url, sender, inform(slot))
         assert STATIC_ANSWER in reply and elapsed < BOUND
     finally:
         postgres.start()
 
-    answers = [_timed_say(url, sender, "/greet")[1] for _ in range(3)]
+    answers = [_timed_say(url, sender, inform(slot))[1] for _ in range(2)]
     assert answers[-1] and STATIC_ANSWER not in answers[-1], answers
-    assert user_texts(prod_cluster.tracker(url, sender))[0] == "/greet"
+    tracker = prod_cluster.tracker(url, sender)
+    assert user_texts(tracker)[0] == START
+    assert tracker["slots"][slot] == FORM_VALUES[slot]
+    assert active_form(tracker) == FORM_NAME and tracker["slots"]["requested_slot"] != slot
 
 
 def test_handoff_webhook_down_never_loses_a_request(postgres: Postgres) -> None:

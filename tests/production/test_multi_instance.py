@@ -59,6 +59,8 @@ def test_conversation_alternates_between_servers_and_keeps_state(prod_cluster: C
     assert turns >= 2, "the form must have been answered on both servers"
     assert active_form(tracker) != FORM_NAME
 
+    confirmation = say(servers[turns % 2], sender, "/affirm")  # the summary is confirmed
+    assert confirmation and STATIC_ANSWER not in texts(confirmation)
     engine = sa.create_engine(prod_cluster.env["REQUEST_STORE_URL"])
     with engine.connect() as conn:
         rows = conn.execute(
