@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import clock
 from actions.knowledge import (
+    Channel,
     caution,
     channel,
     mask_placeholders,
@@ -122,6 +123,13 @@ def opening_label(opening: datetime, now: datetime) -> str:
     return f"{day} {clock_time(opening)}"
 
 
+def hours_label(staffed: Channel) -> str:
+    """每周一至周日 9:00–18:00 (the guide's wording of a channel's hours)."""
+    if staffed.hours is None:
+        raise ValueError(f"channel {staffed.id} has no opening hours in the guide")
+    return staffed.hours.label
+
+
 def seller_status(now: datetime) -> str:
     """Whether the seller channel is staffed now; when closed, when it opens and what to do."""
     seller = channel("seller_channel")
@@ -139,13 +147,12 @@ def seller_status(now: datetime) -> str:
 def seller_channel_text(now: datetime) -> str:
     """The seller channel (URL, 向我提问, hours) and its status right now."""
     seller = channel("seller_channel")
-    assert seller.hours is not None
     intro = _r(
         "seller_channel",
         url=seller["url"],
         position=seller["entry_position"],
         entry=seller["entry"],
-        hours=seller.hours.label,
+        hours=hours_label(seller),
     )
     return f"{intro}\n{seller_status(now)}"
 
@@ -224,10 +231,8 @@ def email_answer(sit: Situation) -> List[Reply]:
 
 def working_hours_answer(sit: Situation) -> List[Reply]:
     """working_hours: the seller channel's hours, its status now, and reply times elsewhere."""
-    seller = channel("seller_channel")
-    assert seller.hours is not None
     lines = [
-        _r("working_hours_seller", hours=seller.hours.label),
+        _r("working_hours_seller", hours=hours_label(channel("seller_channel"))),
         seller_status(sit.now),
         _r("working_hours_other"),
     ]

@@ -4,8 +4,11 @@ After a user message (outside a form) it predicts, in this order:
 1. `action_no_flooding` when the same message arrived `max_repeats` times in a row;
 2. `action_offer_human` after `max_unhandled_turns` consecutive turns the assistant could not
    handle (NLU fallback, out-of-scope, or answered by the fallback action);
-3. `action_ask_in_words` for an emoji-only message (NLU: `nlu_fallback` + `emoji` entity).
-After one of its actions it predicts `action_listen`. Otherwise it abstains (all zeros).
+3. `action_ask_in_words` for an emoji-only message (NLU: `nlu_fallback` + `emoji` entity);
+4. `action_handle_inform` when the assistant asked "buyer or seller?" and the reply names the
+   role, whatever short-answer intent the NLU gave it (我是买家 may come out as `affirm`).
+After one of its actions, the fallback action, or a two-stage fallback that gave up, it
+predicts `action_listen`. Otherwise it abstains (all zeros).
 
 Its predictions are marked as not depending on user featurization so that they also
 overrule a running two-stage fallback loop; the actions close that loop themselves.
@@ -97,11 +100,13 @@ def unhandled_streak(
     unhandled_intents: Sequence[str],
     fallback_actions: Sequence[str],
     reset_actions: Sequence[str],
+    answering_actions: Sequence[str] = (),
 ) -> int:
     """How many of the latest turns in a row the assistant could not handle.
 
-    The streak stops at a handled turn and at a turn already answered with a reset action
-    (the human channels were offered then, so counting starts again).
+    A turn is unhandled when its intent is (e.g. nlu_fallback) or a fallback action answered
+    it, unless an answering action did after all. The streak stops at a handled turn and at a
+    turn already answered with a reset action (the human channels were offered: start again).
     """
     streak = 0
     for turn in reversed(turns):
@@ -110,10 +115,15 @@ def unhandled_streak(
         unhandled = turn.intent in unhandled_intents or any(
             action in fallback_actions for action in turn.actions
         )
-        if not unhandled:
+        if not unhandled or any(action in answering_actions for action in turn.actions):
             break
         streak += 1
     return streak
+
+
+def names_entity(turn: UserTurn, entity_name: str) -> bool:
+    """The message carries an entity of this type."""
+    return any(entity.get("entity") == entity_name for entity in turn.entities)
 
 
 def is_emoji_only(turn: UserTurn, fallback_intent: str, emoji_entity: str) -> bool:
@@ -148,6 +158,11 @@ class ConversationHygienePolicy(Policy):
             "no_flooding_action": "action_no_flooding",
             "offer_human_action": "action_offer_human",
             "ask_in_words_action": "action_ask_in_words",
+            # The "buyer or seller?" question: pending while this slot is set.
+            "pending_slot": "pending_topic",
+            "role_entity": "role",
+            "role_answer_intents": ["inform", "affirm", "deny", "nlu_fallback", "out_of_scope"],
+            "role_answer_action": "action_handle_inform",
         }
 
     def __init__(
@@ -163,6 +178,7 @@ class ConversationHygienePolicy(Policy):
             config["no_flooding_action"],
             config["offer_human_action"],
             config["ask_in_words_action"],
+            config["role_answer_action"],
         ]
 
     def train(
@@ -177,6 +193,8 @@ class ConversationHygienePolicy(Policy):
         latest_action = tracker.latest_action_name
         if latest_action in self._own_actions or latest_action in config["fallback_actions"]:
             return ACTION_LISTEN_NAME
+        if latest_action == TWO_STAGE_FALLBACK and tracker.active_loop_name is None:
+            return ACTION_LISTEN_NAME  # the two-stage fallback gave up; its fallback reply is out
         if latest_action != ACTION_LISTEN_NAME:
             return None
         if tracker.active_loop_name not in (None, TWO_STAGE_FALLBACK):
@@ -186,15 +204,23 @@ class ConversationHygienePolicy(Policy):
             return None
         if is_repeated(turns, config["max_repeats"], config["repeat_exempt_intents"]):
             return config["no_flooding_action"]
+        latest = turns[-1]
+        if (
+            tracker.get_slot(config["pending_slot"])
+            and latest.intent in config["role_answer_intents"]
+            and names_entity(latest, config["role_entity"])
+        ):
+            return config["role_answer_action"]
         streak = unhandled_streak(
             turns,
             config["unhandled_intents"],
             config["fallback_actions"],
             [config["offer_human_action"]],
+            [config["role_answer_action"]],
         )
         if streak >= config["max_unhandled_turns"]:
             return config["offer_human_action"]
-        if is_emoji_only(turns[-1], config["fallback_intent"], config["emoji_entity"]):
+        if is_emoji_only(latest, config["fallback_intent"], config["emoji_entity"]):
             return config["ask_in_words_action"]
         return None
 

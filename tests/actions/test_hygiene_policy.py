@@ -9,7 +9,7 @@ from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from policies.hygiene_policy import ConversationHygienePolicy
@@ -41,6 +41,17 @@ def turn(text: str, intent: str, *actions: str, entities: Optional[List[Dict[str
 
 def tracker(domain: Domain, *events: Event) -> DialogueStateTracker:
     return DialogueStateTracker.from_events("test", [ActionExecuted(LISTEN), *events], domain.slots)
+
+
+def role_question(domain: Domain, answer: UserUttered) -> DialogueStateTracker:
+    """The assistant asked "buyer or seller?" (pending_topic set) and the user answered."""
+    return tracker(
+        domain,
+        *turn("怎么联系客服", "ask_contact_channels", "action_contact_channels"),
+        SlotSet("pending_topic", "ask_contact_channels"),
+        SlotSet("role_asked", True),
+        answer,
+    )
 
 
 def predicted(policy: ConversationHygienePolicy, domain: Domain, t: DialogueStateTracker) -> Optional[str]:
@@ -165,6 +176,22 @@ def test_after_its_own_action_it_listens(policy, domain) -> None:
     assert predicted(policy, domain, t) == LISTEN
 
 
+def test_after_the_two_stage_fallback_gave_up_it_listens(policy, domain) -> None:
+    t = tracker(
+        domain,
+        user("阿巴阿巴", "nlu_fallback"),
+        ActionExecuted(TWO_STAGE),
+        ActiveLoop(TWO_STAGE),
+        ActionExecuted(LISTEN),
+        user("呜啦啦", "nlu_fallback"),
+        ActionExecuted(TWO_STAGE),
+        ActiveLoop(None),
+    )
+    assert predicted(policy, domain, t) == LISTEN
+    still_running = tracker(domain, user("阿巴阿巴", "nlu_fallback"), ActionExecuted(TWO_STAGE), ActiveLoop(TWO_STAGE))
+    assert predicted(policy, domain, still_running) is None
+
+
 def test_its_prediction_overrules_the_running_fallback_loop(policy, domain) -> None:
     """The ensemble picks it over RulePolicy's loop prediction (also a no-user prediction)."""
     size = domain.num_actions
@@ -179,3 +206,19 @@ def test_its_prediction_overrules_the_running_fallback_loop(policy, domain) -> N
         ]
     )
     assert best.policy_name == "ConversationHygienePolicy"
+
+
+def test_a_role_answer_finishes_the_pending_topic_whatever_the_intent(policy, domain) -> None:
+    seller = [{"entity": "role", "value": "seller"}]
+    for intent in ("affirm", "nlu_fallback", "inform"):
+        answer = user("我是卖家", intent, seller)
+        assert predicted(policy, domain, role_question(domain, answer)) == "action_handle_inform"
+    question = user("卖家后台客服在哪", "seller_support", seller)
+    assert predicted(policy, domain, role_question(domain, question)) is None
+
+
+def test_a_role_without_the_question_is_left_to_the_rules(policy, domain) -> None:
+    t = tracker(domain, user("我是买家", "affirm", [{"entity": "role", "value": "buyer"}]))
+    assert predicted(policy, domain, t) is None
+    answered = tracker(domain, user("我是买家", "affirm"), ActionExecuted("action_handle_inform"))
+    assert predicted(policy, domain, answered) == LISTEN
