@@ -115,3 +115,14 @@ def test_production_doc_names_every_variable() -> None:
     for name in _prod_variables() | {"REQUEST_STORE_URL", "RASA_AUTH_TOKEN", "RASA_CORS_ORIGINS"}:
         assert name in doc, name
     assert Path(ROOT / "endpoints.prod.yml").exists()
+
+
+def test_helm_values_use_the_image_entrypoint_and_the_same_variables() -> None:
+    values = yaml.safe_load((ROOT / "deploy" / "helm-values.yml").read_text(encoding="utf-8"))
+    assert values["command"] == ["/app/deploy/entrypoint.sh"] and values["args"] == ["rasa"]
+    assert values["replicaCount"] >= 2
+    env = {item["name"]: item for item in values["extraEnv"]}
+    assert _prod_variables() | {"RASA_AUTH_TOKEN"} <= set(env)
+    for name, item in env.items():
+        if re.search(r"PASSWORD|TOKEN", name):
+            assert "secretKeyRef" in item["valueFrom"], name
