@@ -57,7 +57,7 @@ def prod_cluster(
 
 
 ALLOWED_ORIGIN = "https://help.example.com"
-RATE_CAPACITY = 5
+RATE_CAPACITY = 8
 
 
 def _platform_env(dead_api: str) -> Dict[str, str]:
