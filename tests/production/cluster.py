@@ -25,6 +25,8 @@ FORM_VALUES: Dict[str, str] = {
     "device": "app",
 }
 FORM_NAME = "support_request_form"
+ALLOWED_ORIGIN = "https://help.example.com"  # the one CORS origin of the `edge` server
+RATE_CAPACITY = 8  # GUARD_RATE_CAPACITY of the `edge` server
 
 
 def say(url: str, sender: str, text: str, timeout: float = 90) -> List[Dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Dict, Iterator
 
 import pytest
 
-from tests.production.cluster import Cluster, Edge
+from tests.production.cluster import ALLOWED_ORIGIN, RATE_CAPACITY, Cluster, Edge
 from tests.production.infra import Postgres, Redis, prod_env, require_binaries, start_postgres, start_redis
 from tests.support.servers import free_port, start_action_server, start_rasa_server, write_endpoints
 
@@ -54,10 +54,6 @@ def prod_cluster(
         yield cluster
     finally:
         cluster.stop()
-
-
-ALLOWED_ORIGIN = "https://help.example.com"
-RATE_CAPACITY = 8
 
 
 def _platform_env(dead_api: str) -> Dict[str, str]:

@@ -14,8 +14,7 @@ import requests
 import yaml
 
 from channels.guard import default_settings
-from tests.production.cluster import STATIC_ANSWER, Edge, texts
-from tests.production.conftest import ALLOWED_ORIGIN, RATE_CAPACITY
+from tests.production.cluster import ALLOWED_ORIGIN, RATE_CAPACITY, STATIC_ANSWER, Edge, texts
 from tests.support.servers import ROOT
 
 PHONE, EMAIL, ID_CARD = "13912345678", "li.lei@example.com", "11010519491231002X"
