@@ -355,32 +355,36 @@ class RateLimiter:
 
 # --------------------------------------------------------------------------- fallback
 
-_ACTION_FAILURES: "contextvars.ContextVar[Optional[List[str]]]" = contextvars.ContextVar(
-    "guard_action_failures", default=None
+_FAILURES: "contextvars.ContextVar[Optional[List[str]]]" = contextvars.ContextVar(
+    "guard_failures", default=None
 )
-_FAILURE_MARK = "Encountered an exception while running action"
+# Rasa catches these failures itself and only logs them, so their log records are the signal:
+# a custom action whose server is down or failing (its events are dropped), and a tracker store
+# that cannot be read or written (Rasa then answers from an empty in-memory conversation).
+_FAILURE_MARKS = {
+    "rasa.core.processor": ("Encountered an exception while running action", "action_failed"),
+    "rasa.core.tracker_store": ("Falling back to use the", "store_failed"),
+}
 
 
-class _ActionFailureHandler(logging.Handler):
-    """Notes in the current message's context that Rasa failed to run an action.
-
-    Rasa's processor catches the error of a custom action whose server is down (it only
-    logs it and drops the action's events), so this log record is the only signal.
-    """
+class _FailureHandler(logging.Handler):
+    """Notes in the current message's context that Rasa hit one of ``_FAILURE_MARKS``."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        failures = _ACTION_FAILURES.get()
-        if failures is not None and _FAILURE_MARK in str(record.msg):
-            failures.append(record.getMessage())
+        failures = _FAILURES.get()
+        mark = _FAILURE_MARKS.get(record.name)
+        if failures is not None and mark and mark[0] in str(record.msg):
+            failures.append(mark[1])
 
 
-_HANDLER = _ActionFailureHandler(level=logging.ERROR)
+_HANDLER = _FailureHandler(level=logging.ERROR)
 
 
 def _install_failure_handler() -> None:
-    processor_logger = logging.getLogger("rasa.core.processor")
-    if _HANDLER not in processor_logger.handlers:
-        processor_logger.addHandler(_HANDLER)
+    for name in _FAILURE_MARKS:
+        rasa_logger = logging.getLogger(name)
+        if _HANDLER not in rasa_logger.handlers:
+            rasa_logger.addHandler(_HANDLER)
 
 
 def _log_late_failure(task: "asyncio.Future[Any]") -> None:
@@ -396,20 +400,20 @@ async def answer_with_fallback(
 ) -> str:
     """Run ``process`` (the assistant handling one message) with a safety net.
 
-    When it raises, reports a failed custom action, sends no reply, or takes longer than
+    When it raises, reports a failed custom action or tracker store, sends no reply, or takes longer than
     ``reply_timeout_seconds``, the static ``service_unavailable`` text is sent through
     ``send_static``. A slow run is not cancelled: it finishes in the background so the
     message is still stored in the tracker. Returns the outcome: ``answered``,
-    ``timeout``, ``error``, ``action_failed`` or ``silent``.
+    ``timeout``, ``error``, ``action_failed``, ``store_failed`` or ``silent``.
     """
     settings = settings or default_settings()
     _install_failure_handler()
     failures: List[str] = []
-    token = _ACTION_FAILURES.set(failures)
+    token = _FAILURES.set(failures)
     try:
         task = asyncio.ensure_future(process())
     finally:
-        _ACTION_FAILURES.reset(token)
+        _FAILURES.reset(token)
     done, _ = await asyncio.wait({task}, timeout=settings.reply_timeout_seconds)
     if not done:
         task.add_done_callback(_log_late_failure)
@@ -419,7 +423,7 @@ async def answer_with_fallback(
             logger.error("guard.process_failed", exc_info=task.exception())
         outcome = "error"
     elif failures:
-        outcome = "action_failed"
+        outcome = failures[0]
     elif replies_sent() == 0:
         outcome = "silent"
     else:

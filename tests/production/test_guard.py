@@ -180,7 +180,7 @@ def test_fallback_not_used_when_answered() -> None:
     assert replies == ["您好"]
 
 
-@pytest.mark.parametrize("kind", ["silent", "error", "timeout", "action_failed"])
+@pytest.mark.parametrize("kind", ["silent", "error", "timeout", "action_failed", "store_failed"])
 def test_fallback_sends_static_answer(kind: str) -> None:
     replies: List[str] = []
 
@@ -197,6 +197,12 @@ def test_fallback_sends_static_answer(kind: str) -> None:
                     "Encountered an exception while running action 'action_x'."
                 )
             replies.append("some unrelated prediction")
+        if kind == "store_failed":
+            logging.getLogger("rasa.core.tracker_store").error(
+                "Error happened when trying to retrieve conversation tracker from 'SQLTrackerStore'. "
+                "Falling back to use the 'InMemoryTrackerStore'. Please investigate the following error: x."
+            )
+            replies.append("an answer without the conversation's context")
 
     assert _run_fallback(process, replies) == kind
     assert replies[-1] == SETTINGS.text("service_unavailable")
