@@ -208,7 +208,7 @@ def channels_answer(sit: Situation) -> List[Reply]:
 def request_human_answer(sit: Situation, intro_key: str = "request_human_intro") -> List[Reply]:
     """request_human: the fastest documented ways to a human for this role."""
     intro = _r(intro_key)
-    buyer_lines = [transfer_line(), order_page_line()]
+    buyer_lines = [*alixiaomi_lines(sit.device), transfer_line(), order_page_line()]
     if sit.role == "buyer":
         return [Reply("\n".join([intro, *buyer_lines]), (button("communication_tips"),))]
     if sit.role == "seller":

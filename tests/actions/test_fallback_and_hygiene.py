@@ -45,7 +45,8 @@ def test_default_fallback_offers_topics_and_keeps_the_message(run: Run) -> None:
 def test_offer_human_closes_the_two_stage_fallback(run: Run) -> None:
     events, bubbles = run(hygiene.ActionOfferHuman(), make_tracker("two_stage_fallback"))
     assert events == [CLOSE_LOOP]
-    assert bubbles[0][0].startswith("看来我没能帮上忙，建议直接联系人工客服：\n对话中输入「人工客服」即可转人工。")
+    assert bubbles[0][0].startswith("看来我没能帮上忙，建议直接联系人工客服：\n阿里小蜜（App）：")
+    assert "对话中输入「人工客服」即可转人工。" in bubbles[0][0]
     assert "https://sell.aliexpress.com/zh/__pc/newsellerlanding.htm" in bubbles[1][0]
 
 

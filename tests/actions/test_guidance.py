@@ -108,7 +108,7 @@ def test_request_human_for_a_buyer(run: Run, freeze: Callable[[str], None]) -> N
     assert events == []
     assert bubbles == [
         (
-            "\n".join(["我是智能助手，不能替您直接转接。最快找到人工的方法：", TRANSFER, ORDER_PAGE]),
+            "\n".join(["我是智能助手，不能替您直接转接。最快找到人工的方法：", APP_PATH, TRANSFER, ORDER_PAGE]),
             [("怎么描述问题更快", "/communication_tips")],
         )
     ]
