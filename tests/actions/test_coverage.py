@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any, Callable, Dict, Set
 
 import pytest
@@ -47,6 +46,15 @@ def test_every_core_action_is_in_the_domain(domain: Dict[str, Any]) -> None:
 
 def test_every_intent_has_a_rule_or_story(domain: Dict[str, Any]) -> None:
     assert set(domain["intents"]) - dialogue_intents() == set()
+
+
+def test_every_intent_is_in_an_end_to_end_test_story(domain: Dict[str, Any]) -> None:
+    tested: Set[str] = set()
+    for path in (ROOT / "tests" / "stories").glob("test_*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for story in data.get("stories", []):
+            tested |= {step["intent"] for step in story.get("steps", []) if "intent" in step}
+    assert set(domain["intents"]) - tested == set()
 
 
 def test_every_intent_has_a_label_for_the_fallback_question(domain: Dict[str, Any]) -> None:
