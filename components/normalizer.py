@@ -2,14 +2,15 @@
 
 Traditional → simplified (OpenCC t2s), full-width ASCII → half-width, whitespace folded, emoji
 stripped. Every stripped emoji is recorded as an `emoji` entity, so the dialogue can tell an
-emoji-only message (its normalized text is empty and the intent becomes `nlu_fallback`).
-The same normalization is applied to the training data, with entity offsets moved accordingly.
+emoji-only message: its normalized text is empty and EmptyMessageFallback, the last pipeline step,
+gives it the intent `nlu_fallback` (and restores the emoji entities DIETClassifier drops for an
+empty text). The same normalization is applied to the training data, with entity offsets moved.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import opencc
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -73,7 +74,7 @@ class Normalized:
     emoji: List[Dict[Text, Any]]
     offsets: List[int]  # offsets[i] = position in `text` of original character i (len + 1)
 
-    def span(self, start: int, end: int) -> "tuple[int, int]":
+    def span(self, start: int, end: int) -> Tuple[int, int]:
         """Maps an original [start, end) span onto the normalized text, trimming spaces."""
         new_start, new_end = self.offsets[start], self.offsets[end]
         while new_start < new_end and self.text[new_start] == " ":
