@@ -15,6 +15,7 @@ class Profile:
     conversations: Dict[int, int]  # concurrency -> scripted conversations to run at that level
     level_deadline_s: float
     epochs: Optional[int]  # None: the configs' own epochs; else every epoch-trained component
+    baseline_diet_epochs: Optional[int]  # cap for the minimal pipeline's DIET (None: its default)
     heldout_limit: Optional[int]  # None: the whole held-out set
     knob_levels: Tuple[int, ...]
     train_timeout_s: float
@@ -28,6 +29,7 @@ FULL = Profile(
     conversations={1: 4, 16: 32, 64: 64},
     level_deadline_s=150,
     epochs=None,
+    baseline_diet_epochs=40,
     heldout_limit=None,
     knob_levels=(16, 64),
     train_timeout_s=900,
@@ -41,6 +43,7 @@ TINY = Profile(
     conversations={1: 1, 2: 2},
     level_deadline_s=60,
     epochs=2,
+    baseline_diet_epochs=None,
     heldout_limit=12,
     knob_levels=(2,),
     train_timeout_s=600,

@@ -204,6 +204,7 @@ def markdown(report: Report, plots: List[str]) -> str:
     rows = [
         ("training total (s)", ("training", "total_s")),
         ("training NLU (s)", ("training", "nlu_s")),
+        ("training NLU as measured (s)", ("training", "nlu_s_measured")),
         ("training dialogue (s)", ("training", "dialogue_s")),
         ("training set-up and I/O (s)", ("training", "setup_and_io_s")),
         ("model size (bytes)", ("model_bytes",)),
@@ -236,6 +237,19 @@ def markdown(report: Report, plots: List[str]) -> str:
                 f"{fmt(row.get('empty_replies'))} | {fmt(row.get('p50_ms'))} | {fmt(row.get('p95_ms'))} | "
                 f"{fmt(row.get('p99_ms'))} | {fmt(row.get('throughput_msg_s'))} |"
             )
+    notes = [
+        f"{LABELS[system]}: {text}"
+        for system in SYSTEMS
+        for key in ("nlu_projection", "dialogue_source")
+        if (text := dig(systems, system, "training", key))
+    ]
+    if meta["profile"].get("epochs_override"):
+        notes.append(f"tiny run: every epoch-trained component trained {meta['profile']['epochs_override']} epochs")
+    lines += ["", "## Training notes", ""] + [f"- {note}" for note in notes] + ["- epochs per component: " + "; ".join(
+        f"{LABELS[system]} {name} {figures['epochs']} epochs, median {figures['median_epoch_s']} s"
+        for system in SYSTEMS
+        for name, figures in (dig(systems, system, "training", "epochs") or {}).items()
+    )]
     lines += ["", "## Speed knobs (before → after)", ""]
     for knob in report["knobs"]:
         lines += knob_lines(knob)

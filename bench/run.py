@@ -18,7 +18,16 @@ from bench.load import conversation_load, parse_latency
 from bench.procs import ROOT, MemorySampler
 from bench.profiles import Profile
 from bench.stack import Running, coverage, echo_stack, rasa_stack
-from bench.training import TrainingRun, load_config, minimal_chinese, train, with_epochs
+from bench.training import (
+    TrainingRun,
+    baseline_summary,
+    diet_default_epochs,
+    load_config,
+    minimal_chinese,
+    train,
+    with_diet,
+    with_epochs,
+)
 
 WORKLOAD = Path(__file__).with_name("workload.yml")
 
@@ -93,12 +102,12 @@ class Bench:
         result["action_failures"] = 0  # the echo server runs no actions
         return result
 
-    def rasa_system(self, system: str, run: TrainingRun) -> Dict[str, Any]:
+    def rasa_system(self, system: str, run: TrainingRun, training: Dict[str, Any]) -> Dict[str, Any]:
         """Every figure of one trained configuration served with the project's actions."""
         print(f"[bench] serving {system} ...", flush=True)
         with rasa_stack(system, run.model, self.work_dir, self.sampler) as running:
             result = {
-                "training": run.summary(),
+                "training": training,
                 "model_bytes": run.model_bytes,
                 "start_s": running.start_s(),
                 "parse": self.parse(running),
@@ -145,17 +154,23 @@ def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
             "levels": list(profile.levels),
             "conversations": {str(k): v for k, v in profile.conversations.items()},
             "epochs_override": profile.epochs,
+            "baseline_diet_epochs": profile.baseline_diet_epochs,
         },
     }
     bench = Bench(profile, work_dir)
     try:
         project_config = bench.config(load_config())
         assistant_run = bench.train("assistant", project_config, cache="assistant")
-        baseline_run = bench.train("minimal_pipeline", bench.config(minimal_chinese(load_config())), cache="minimal")
+        # Same policies, stories and domain: the dialogue part is restored from the assistant's cache.
+        baseline_config = bench.config(minimal_chinese(load_config()))
+        if profile.baseline_diet_epochs:
+            baseline_config = with_diet(baseline_config, epochs=profile.baseline_diet_epochs)
+        baseline_run = bench.train("minimal_pipeline", baseline_config, cache="assistant")
+        baseline_training = baseline_summary(baseline_run, assistant_run, "DIETClassifier", diet_default_epochs())
         systems = {
             "echo": bench.echo(),
-            "minimal_pipeline": bench.rasa_system("minimal_pipeline", baseline_run),
-            "assistant": bench.rasa_system("assistant", assistant_run),
+            "minimal_pipeline": bench.rasa_system("minimal_pipeline", baseline_run, baseline_training),
+            "assistant": bench.rasa_system("assistant", assistant_run, assistant_run.summary()),
         }
         knob_results = knobs.run_all(bench, project_config, assistant_run, systems["assistant"])
     finally:

@@ -61,26 +61,53 @@ def minimal_chinese(config: Dict[str, Any]) -> Dict[str, Any]:
     return result
 
 
+def diet_default_epochs() -> int:
+    """DIETClassifier's default epochs in the installed Rasa."""
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    return int(DIETClassifier.get_default_config()["epochs"])
+
+
 def diet_epochs(config: Dict[str, Any]) -> int:
-    """The DIET epochs a config trains (Rasa's default is 300)."""
+    """The DIET epochs a config trains (Rasa's default when not set)."""
     for item in config.get("pipeline", []):
         if item.get("name") == "DIETClassifier":
-            return int(item.get("epochs", 300))
+            return int(item.get("epochs", diet_default_epochs()))
     raise ValueError("config has no DIETClassifier")
 
 
 @dataclass
 class TrainingRun:
-    """One timed `rasa train`."""
+    """One timed `rasa train`: wall time, per-node records (bench/timed_train.py) and the model."""
 
     name: str
     model: Path
     wall_s: float
-    nlu_s: float
-    dialogue_s: float
-    setup_s: float
-    cached_nodes: List[str]
+    nodes: List[Dict[str, Any]]
     model_bytes: int
+
+    def seconds(self, section: str) -> float:
+        """Time spent in the nodes of one section (nlu / dialogue / setup)."""
+        return sum(node["seconds"] for node in self.nodes if node["section"] == section)
+
+    @property
+    def nlu_s(self) -> float:
+        return self.seconds("nlu")
+
+    @property
+    def dialogue_s(self) -> float:
+        return self.seconds("dialogue")
+
+    def restored(self, section: str) -> bool:
+        """Whether this section's trained nodes were restored from the training cache."""
+        return any(node["cached"] for node in self.nodes if node["section"] == section)
+
+    def epoch_nodes(self) -> Dict[str, Dict[str, Any]]:
+        """Epoch count and epoch times of every component trained in epochs."""
+        return {
+            node["component"]: {key: node[key] for key in ("epochs", "first_epoch_s", "median_epoch_s")}
+            for node in self.nodes if "epochs" in node
+        }
 
     def summary(self) -> Dict[str, Any]:
         return {
@@ -88,9 +115,36 @@ class TrainingRun:
             "nlu_s": round(self.nlu_s, 2),
             "dialogue_s": round(self.dialogue_s, 2),
             "setup_and_io_s": round(self.wall_s - self.nlu_s - self.dialogue_s, 2),
-            "restored_from_cache": self.cached_nodes,
+            "epochs": self.epoch_nodes(),
+            "restored_from_cache": [node["node"] for node in self.nodes if node["cached"]],
             "model_bytes": self.model_bytes,
         }
+
+
+def baseline_summary(run: TrainingRun, donor: TrainingRun, component: str, default_epochs: int) -> Dict[str, Any]:
+    """Training figures of a baseline trained with fewer epochs and its dialogue from `donor`'s cache.
+
+    When the baseline's dialogue nodes were restored from the cache (same policies, stories and
+    domain as `donor`), its dialogue time is `donor`'s measured one. When `component` trained fewer
+    than `default_epochs` epochs, its time is projected with the median epoch time; `*_measured`
+    keeps what was measured.
+    """
+    summary = run.summary()
+    if run.restored("dialogue"):
+        summary["dialogue_s"] = round(donor.dialogue_s, 2)
+        summary["dialogue_source"] = f"{donor.name} (same policies, stories and domain; restored from cache)"
+    epochs = summary["epochs"].get(component)
+    missing = default_epochs - epochs["epochs"] if epochs else 0
+    summary["nlu_s_measured"] = summary["nlu_s"]
+    summary["total_s_measured"] = summary["total_s"]
+    if epochs and missing > 0:
+        summary["nlu_s"] = round(summary["nlu_s"] + missing * epochs["median_epoch_s"], 2)
+        summary["nlu_projection"] = (
+            f"{component} trained {epochs['epochs']} of its default {default_epochs} epochs; "
+            f"+{missing} × {epochs['median_epoch_s']} s (median epoch)"
+        )
+    summary["total_s"] = round(summary["setup_and_io_s"] + summary["nlu_s"] + summary["dialogue_s"], 2)
+    return summary
 
 
 def train(
@@ -125,12 +179,4 @@ def train(
     if result.returncode != 0 or not model.exists():
         tail = log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"training {name} failed ({result.returncode}):\n{tail}")
-    records = json.loads(timings_path.read_text())
-    per_section = {"nlu": 0.0, "dialogue": 0.0, "setup": 0.0}
-    for record in records:
-        per_section[record["section"]] += record["seconds"]
-    cached = [record["node"] for record in records if record["cached"]]
-    return TrainingRun(
-        name, model, wall, per_section["nlu"], per_section["dialogue"], per_section["setup"],
-        cached, model.stat().st_size,
-    )
+    return TrainingRun(name, model, wall, json.loads(timings_path.read_text()), model.stat().st_size)

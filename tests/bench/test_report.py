@@ -22,7 +22,10 @@ def rest(p95: float, throughput: float, errors: int = 0) -> Dict[str, Any]:
 
 def system(parse_p50: float, rss: float, start: float, p95: float, throughput: float, trained: float) -> Dict[str, Any]:
     return {
-        "training": {"total_s": trained, "nlu_s": trained / 2, "dialogue_s": trained / 4, "setup_and_io_s": 1.0},
+        "training": {
+            "total_s": trained, "nlu_s": trained / 2, "dialogue_s": trained / 4, "setup_and_io_s": 1.0,
+            "epochs": {"DIETClassifier": {"epochs": 10, "first_epoch_s": 2.0, "median_epoch_s": 1.0}},
+        },
         "model_bytes": 1000,
         "start_s": {"server": start, "actions": 2.0},
         "parse": {"messages": 10, "errors": 0, "first_request_ms": 50.0, "p50_ms": parse_p50, "p95_ms": parse_p50 * 2},
