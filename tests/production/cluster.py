@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
+import socketio
+import yaml
 
 from channels.guard import default_settings
 from tests.support.servers import ROOT, ServerHandle, start_rasa_server
@@ -100,3 +104,39 @@ class Edge:
     @property
     def url(self) -> str:
         return self.rasa.url
+
+
+class SocketUser:
+    """A socket.io client of the widget's protocol (session_persistence: true)."""
+
+    def __init__(self, edge: Edge) -> None:
+        credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+        settings = credentials.get("channels.guarded.GuardedSocketIOInput") or {}
+        self.user_evt = settings.get("user_message_evt", "user_uttered")
+        self.metadata_key = settings.get("metadata_key", "metadata")
+        self.session_id = uuid.uuid4().hex
+        self.replies: List[Dict[str, Any]] = []
+        self.arrived = threading.Event()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on(settings.get("bot_message_evt", "bot_uttered"), self._on_bot)
+        confirmed = threading.Event()
+        self.client.on("session_confirm", lambda *_: confirmed.set())
+        self.client.connect(edge.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
+        self.client.emit("session_request", {"session_id": self.session_id})
+        assert confirmed.wait(20)
+
+    def _on_bot(self, data: Any) -> None:
+        self.replies.append(data)
+        self.arrived.set()
+
+    def send(self, data: Any, wait: float = 30) -> Optional[str]:
+        """Emit ``data`` and return the first reply text (None if nothing came)."""
+        self.replies.clear()
+        self.arrived.clear()
+        self.client.emit(self.user_evt, data)
+        if not self.arrived.wait(wait):
+            return None
+        return str(self.replies[0].get("text", ""))
+
+    def message(self, text: Any, **extra: Any) -> Dict[str, Any]:
+        return {"message": text, "session_id": self.session_id, **extra}

@@ -6,18 +6,16 @@ normal message still works.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import List
 
 import pytest
 import requests
-import socketio
 import yaml
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from channels.guard import default_settings
-from tests.production.cluster import STATIC_ANSWER, Edge, texts
+from tests.production.cluster import STATIC_ANSWER, Edge, SocketUser, texts
 from tests.support.servers import ROOT
 
 SETTINGS = default_settings()
@@ -141,44 +139,8 @@ def test_messaging_connectors_never_answer_5xx(edge: Edge, channel: str) -> None
     _normal_message_works(edge)
 
 
-class _SocketUser:
-    """A socket.io client of the widget's protocol (session_persistence: true)."""
-
-    def __init__(self, edge: Edge) -> None:
-        credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
-        settings = credentials.get("channels.guarded.GuardedSocketIOInput") or {}
-        self.user_evt = settings.get("user_message_evt", "user_uttered")
-        self.metadata_key = settings.get("metadata_key", "metadata")
-        self.session_id = uuid.uuid4().hex
-        self.replies: List[Dict[str, Any]] = []
-        self.arrived = threading.Event()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on(settings.get("bot_message_evt", "bot_uttered"), self._on_bot)
-        confirmed = threading.Event()
-        self.client.on("session_confirm", lambda *_: confirmed.set())
-        self.client.connect(edge.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
-        self.client.emit("session_request", {"session_id": self.session_id})
-        assert confirmed.wait(20)
-
-    def _on_bot(self, data: Any) -> None:
-        self.replies.append(data)
-        self.arrived.set()
-
-    def send(self, data: Any, wait: float = 30) -> Optional[str]:
-        """Emit ``data`` and return the first reply text (None if nothing came)."""
-        self.replies.clear()
-        self.arrived.clear()
-        self.client.emit(self.user_evt, data)
-        if not self.arrived.wait(wait):
-            return None
-        return str(self.replies[0].get("text", ""))
-
-    def message(self, text: Any, **extra: Any) -> Dict[str, Any]:
-        return {"message": text, "session_id": self.session_id, **extra}
-
-
 def test_socketio_answers_bad_input_politely(edge: Edge) -> None:
-    user = _SocketUser(edge)
+    user = SocketUser(edge)
     try:
         polite = {SETTINGS.text("bad_request"), SETTINGS.text("empty"), SETTINGS.text("too_long")}
         for data in [
@@ -195,20 +157,6 @@ def test_socketio_answers_bad_input_politely(edge: Edge) -> None:
         assert reply and reply not in polite | {STATIC_ANSWER, SETTINGS.text("rate_limited")}
     finally:
         user.client.disconnect()
-
-
-@hyp_settings(max_examples=300, deadline=None)
-@given(st.text(max_size=200))
-def test_property_guard_accepts_or_rejects_politely(text: str) -> None:
-    """In-process, many examples: the REST channel's validation never raises anything else."""
-    from channels.guard import GuardRejection, inbound_from_payload
-
-    try:
-        inbound = inbound_from_payload({"sender": "p", "message": text})
-    except GuardRejection as rejection:
-        assert rejection.status in (400, 413)
-        return
-    json.dumps(inbound.text, ensure_ascii=False).encode("utf-8")
 
 
 @hyp_settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))

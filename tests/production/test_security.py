@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from channels.guard import default_settings
-from tests.production.cluster import ALLOWED_ORIGIN, RATE_CAPACITY, STATIC_ANSWER, Edge, texts
+from tests.production.cluster import ALLOWED_ORIGIN, RATE_CAPACITY, STATIC_ANSWER, Edge, SocketUser, texts
 from tests.support.servers import ROOT
 
 PHONE, EMAIL, ID_CARD = "13912345678", "li.lei@example.com", "11010519491231002X"
@@ -97,6 +97,17 @@ def test_pii_is_masked_before_it_is_stored_or_logged(edge: Edge) -> None:
     for secret in (PHONE, EMAIL, ID_CARD):
         assert secret not in everything
         assert secret not in edge.rasa.log() and secret not in edge.actions.log()
+
+
+def test_pii_sent_over_socketio_is_masked_too(edge: Edge) -> None:
+    user = SocketUser(edge)
+    try:
+        assert user.send(user.message(PII_MESSAGE))
+    finally:
+        user.client.disconnect()
+    stored = _stored_events(edge, user.session_id)
+    assert "139****5678" in stored and "1101**********002X" in stored
+    assert PHONE not in stored and EMAIL not in stored and ID_CARD not in stored
 
 
 # --------------------------------------------------------------------------- secrets
