@@ -201,7 +201,18 @@ def inbound_from_payload(
     metadata = payload.get(metadata_key)
     if metadata is not None and not isinstance(metadata, dict):
         raise GuardRejection(400, "invalid_metadata", bad)
-    return Inbound(sender=sender, text=mask_pii(text), metadata=metadata)
+    return Inbound(sender=sender, text=mask_pii(text), metadata=_mask_values(metadata))
+
+
+def _mask_values(value: Any) -> Any:
+    """``mask_pii`` applied to every string inside parsed JSON (depth is already bounded)."""
+    if isinstance(value, str):
+        return mask_pii(clean_text(value))
+    if isinstance(value, dict):
+        return {key: _mask_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_values(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,14 @@ def test_html_is_passed_as_plain_text() -> None:
     assert inbound.text == "<script>alert(1)</script>"
 
 
+def test_metadata_strings_are_masked_too() -> None:
+    inbound = inbound_from_payload(
+        {"sender": "u", "message": "hi", "metadata": {"customData": {"role": "buyer", "phone": ["13812345678"]}}},
+        SETTINGS,
+    )
+    assert inbound.metadata == {"customData": {"role": "buyer", "phone": ["138****5678"]}}
+
+
 def test_integer_sender_is_accepted_as_text() -> None:
     assert inbound_from_payload({"sender": 12, "message": "hi"}, SETTINGS).sender == "12"
 
