@@ -17,8 +17,8 @@ from actions.knowledge import reply
 
 NLU_FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
-# Intents not worth confirming: "did you mean 'unrelated question'?" helps nobody.
-NOT_CONFIRMED = (NLU_FALLBACK, OUT_OF_SCOPE, "inform", "affirm", "deny")
+# Intents not worth confirming: "did you mean 'unrelated question' / 'yes' / 'hello'?" helps nobody.
+NOT_CONFIRMED = (NLU_FALLBACK, OUT_OF_SCOPE, "inform", "affirm", "deny", "greet", "goodbye", "thank")
 
 
 def intent_to_confirm(latest_message: Dict[Text, Any]) -> Optional[str]:

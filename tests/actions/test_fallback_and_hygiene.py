@@ -23,11 +23,23 @@ def test_affirmation_asks_about_the_likeliest_real_intent(run: Run) -> None:
     assert bubbles == [("您是想问「退款/退货」吗？", [("是的", "/refund"), ("都不是", "/out_of_scope")])]
 
 
+def test_affirmation_skips_small_talk_candidates(run: Run) -> None:
+    tracker = make_tracker("two_stage_fallback")
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "greet", "confidence": 0.4},
+        {"name": "working_hours", "confidence": 0.3},
+    ]
+    _, bubbles = run(fallback.ActionDefaultAskAffirmation(), tracker)
+    assert bubbles == [("您是想问「客服工作时间」吗？", [("是的", "/working_hours"), ("都不是", "/out_of_scope")])]
+
+
 def test_affirmation_without_a_real_candidate_asks_to_rephrase(run: Run) -> None:
     tracker = make_tracker("two_stage_fallback")
     tracker.latest_message["intent_ranking"] = [
         {"name": "nlu_fallback", "confidence": 0.5},
         {"name": "out_of_scope", "confidence": 0.3},
+        {"name": "affirm", "confidence": 0.1},
     ]
     assert run(fallback.ActionDefaultAskAffirmation(), tracker) == ([], [(REPHRASE, [])])
 

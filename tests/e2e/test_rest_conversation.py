@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -26,13 +26,18 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     running.stop()
 
 
-def say(stack: Stack, sender: str, text: str, metadata: Dict[str, Any] = None) -> List[Dict[str, Any]]:
+def say(stack: Stack, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
     """One user message; the replies must never show a placeholder contact of the guide."""
     replies = stack.say(sender, text, metadata)
     shown = json.dumps(replies, ensure_ascii=False)
     for item in placeholders():
         assert item not in shown, f"{text!r} → {shown}"
     return replies
+
+
+def visible(replies: List[Dict[str, Any]]) -> List[Any]:
+    """What the user sees (text and buttons), without the recipient id."""
+    return [(reply.get("text"), reply.get("buttons")) for reply in replies]
 
 
 def payloads(replies: List[Dict[str, Any]]) -> List[str]:
@@ -83,6 +88,27 @@ def test_three_unhandled_turns_offer_the_human_channels(stack: Stack) -> None:
     third = reply_texts(say(stack, sender, "你喜欢什么电影"))
     assert "看来我没能帮上忙，建议直接联系人工客服" in third
     assert "人工客服" in third
+
+
+def test_two_stage_fallback_then_three_strikes(stack: Stack) -> None:
+    """Unsure → "您是想问…？" (or rephrase); 都不是 → rephrase; unsure again → the human channels."""
+    sender = "e2e-two-stage"
+    first = say(stack, sender, "阿巴阿巴阿巴")
+    assert "您是想问" in reply_texts(first) or "换个说法" in reply_texts(first)
+    assert "换个说法" in reply_texts(say(stack, sender, "/out_of_scope"))
+    third = reply_texts(say(stack, sender, "一二三四五"))
+    assert "看来我没能帮上忙，建议直接联系人工客服" in third
+
+
+def test_confirming_the_suggested_intent_answers_it(stack: Stack) -> None:
+    question = say(stack, "e2e-clarify", "阿巴阿巴阿巴")
+    assert "您是想问" in reply_texts(question)
+    confirm, reject = payloads(question)
+    assert reject == "/out_of_scope"
+    clarified = say(stack, "e2e-clarify", confirm)
+    direct = say(stack, "e2e-direct", confirm)
+    assert visible(clarified) == visible(direct)
+    assert "您是想问" not in reply_texts(clarified) and "换个说法" not in reply_texts(clarified)
 
 
 def test_the_same_message_three_times_gets_the_no_flooding_advice(stack: Stack) -> None:
