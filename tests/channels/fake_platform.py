@@ -29,6 +29,7 @@ class FakePlatformApi:
     def __init__(self, secrets: Dict[str, str]) -> None:
         self.secrets = secrets
         self.requests: List[Recorded] = []
+        self.token_generation = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -49,22 +50,32 @@ class FakePlatformApi:
         with self._lock:
             return [r for r in self.requests if r.path == path and match(r)]
 
+    def expire_tokens(self) -> None:
+        """Invalidates every access token handed out so far (as the platforms do after 2 h)."""
+        with self._lock:
+            self.token_generation += 1
+
+    def token(self, name: str) -> str:
+        """The currently valid access token of a platform."""
+        return f"{name}-{self.token_generation}"
+
     def _answer(self, record: Recorded) -> Tuple[int, Dict[str, Any]]:
         query, body, secrets = record.query, record.body or {}, self.secrets
+        wecom, oa, feishu = self.token(WECOM_TOKEN), self.token(OA_TOKEN), self.token(FEISHU_TOKEN)
         routes: Dict[str, Callable[[], Dict[str, Any]]] = {
             "/cgi-bin/gettoken": lambda: (
-                {"errcode": 0, "access_token": WECOM_TOKEN, "expires_in": 7200}
+                {"errcode": 0, "access_token": wecom, "expires_in": 7200}
                 if query.get("corpid") == secrets["wecom_corp_id"]
                 and query.get("corpsecret") == secrets["wecom_secret"]
                 else {"errcode": 40001, "errmsg": "invalid credential"}
             ),
             "/cgi-bin/message/send": lambda: (
                 {"errcode": 0, "errmsg": "ok"}
-                if query.get("access_token") == WECOM_TOKEN
-                else {"errcode": 40014, "errmsg": "invalid access_token"}
+                if query.get("access_token") == wecom
+                else {"errcode": 42001, "errmsg": "access_token expired"}
             ),
             "/cgi-bin/token": lambda: (
-                {"access_token": OA_TOKEN, "expires_in": 7200}
+                {"access_token": oa, "expires_in": 7200}
                 if query.get("appid") == secrets["oa_app_id"]
                 and query.get("secret") == secrets["oa_secret"]
                 and query.get("grant_type") == "client_credential"
@@ -72,18 +83,18 @@ class FakePlatformApi:
             ),
             "/cgi-bin/message/custom/send": lambda: (
                 {"errcode": 0, "errmsg": "ok"}
-                if query.get("access_token") == OA_TOKEN
+                if query.get("access_token") == oa
                 else {"errcode": 40014, "errmsg": "invalid access_token"}
             ),
             "/open-apis/auth/v3/tenant_access_token/internal": lambda: (
-                {"code": 0, "msg": "ok", "tenant_access_token": FEISHU_TOKEN, "expire": 7200}
+                {"code": 0, "msg": "ok", "tenant_access_token": feishu, "expire": 7200}
                 if body.get("app_id") == secrets["feishu_app_id"]
                 and body.get("app_secret") == secrets["feishu_app_secret"]
                 else {"code": 10014, "msg": "app secret invalid"}
             ),
             "/open-apis/im/v1/messages": lambda: (
                 {"code": 0, "msg": "success", "data": {"message_id": "om_reply"}}
-                if record.headers.get("authorization") == f"Bearer {FEISHU_TOKEN}"
+                if record.headers.get("authorization") == f"Bearer {feishu}"
                 else {"code": 99991663, "msg": "invalid tenant access token"}
             ),
         }

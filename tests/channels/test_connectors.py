@@ -14,6 +14,9 @@ import pytest
 import requests
 
 from tests.channels import platform_spec as spec
+from tests.channels.fake_platform import FEISHU_TOKEN as FEISHU_API_TOKEN
+from tests.channels.fake_platform import OA_TOKEN as OA_API_TOKEN
+from tests.channels.fake_platform import WECOM_TOKEN as WECOM_API_TOKEN
 from tests.channels.fake_platform import FakePlatformApi, Recorded
 from tests.support.servers import Stack, rest_message, start_stack
 
@@ -150,7 +153,7 @@ def test_wecom_message_is_answered_through_the_api(
 
     sent = wait_for(wecom_sent_to(fake_api, user))
     assert sent, "no reply reached the WeCom message/send API"
-    assert sent[0].query["access_token"] == "wecom-access-token"
+    assert sent[0].query["access_token"] == fake_api.token(WECOM_API_TOKEN)
     assert sent[0].body["agentid"] == int(WECOM_AGENT) and sent[0].body["msgtype"] == "text"
     assert expected_first_reply(connector_stack, GREETING) in sent[0].body["text"]["content"]
     assert user_texts(connector_stack, user) == [GREETING]
@@ -178,6 +181,41 @@ def test_wecom_retry_is_processed_once(connector_stack: Stack, fake_api: FakePla
     time.sleep(QUIET_SECONDS)
     assert user_texts(connector_stack, user) == ["人工客服"]
     assert len(wecom_sent_to(fake_api, user)()) == len(first)
+
+
+def test_wecom_buttons_become_numbers_the_user_answers_with(
+    connector_stack: Stack, fake_api: FakePlatformApi
+) -> None:
+    user = f"wecom-buttons-{uuid.uuid4().hex[:8]}"
+    greeting = rest_message(connector_stack.rasa.url, f"rest-{uuid.uuid4().hex}", GREETING)[0]
+    assert greeting.get("buttons"), "the greeting offers buttons"
+    wecom_post(connector_stack, user, GREETING, str(int(time.time() * 1000) + 1))
+    sent = wait_for(wecom_sent_to(fake_api, user))
+    content = sent[0].body["text"]["content"]
+    for number, button in enumerate(greeting["buttons"], start=1):
+        assert f"{number}. {button['title']}" in content
+
+    wecom_post(connector_stack, user, "1", str(int(time.time() * 1000) + 2))
+    wait_for(lambda: [t for t in user_texts(connector_stack, user) if t != GREETING])
+    assert user_texts(connector_stack, user) == [GREETING, greeting["buttons"][0]["payload"]]
+
+
+def test_expired_access_token_is_fetched_again(
+    connector_stack: Stack, fake_api: FakePlatformApi
+) -> None:
+    user = f"wecom-token-{uuid.uuid4().hex[:8]}"
+    wecom_post(connector_stack, user, GREETING, str(int(time.time() * 1000) + 3))
+    assert wait_for(wecom_sent_to(fake_api, user))
+    fake_api.expire_tokens()
+    fetched = len(fake_api.sent("/cgi-bin/gettoken", lambda r: True))
+
+    wecom_post(connector_stack, user, "谢谢", str(int(time.time() * 1000) + 4))
+    fresh = fake_api.token(WECOM_API_TOKEN)
+    delivered = wait_for(
+        lambda: [r for r in wecom_sent_to(fake_api, user)() if r.query["access_token"] == fresh]
+    )
+    assert delivered, "the reply was not retried with a new token"
+    assert len(fake_api.sent("/cgi-bin/gettoken", lambda r: True)) == fetched + 1
 
 
 # --- WeChat Official Account -------------------------------------------------------------------
@@ -237,7 +275,7 @@ def test_wechat_oa_message_is_answered_through_customer_service_api(
     assert answer.status_code == 200 and answer.text == "success"
     sent = wait_for(oa_sent_to(fake_api, open_id))
     assert sent, "no reply reached message/custom/send"
-    assert sent[0].query["access_token"] == "oa-access-token"
+    assert sent[0].query["access_token"] == fake_api.token(OA_API_TOKEN)
     assert expected_first_reply(connector_stack, GREETING) in sent[0].body["text"]["content"]
     assert user_texts(connector_stack, open_id) == [GREETING]
 
@@ -308,7 +346,7 @@ def test_feishu_message_is_answered_through_the_api(
     sent = wait_for(feishu_sent_to(fake_api, chat_id))
     assert sent, "no reply reached im/v1/messages"
     assert sent[0].query["receive_id_type"] == "chat_id"
-    assert sent[0].headers["authorization"] == "Bearer t-feishu-tenant-token"
+    assert sent[0].headers["authorization"] == f"Bearer {fake_api.token(FEISHU_API_TOKEN)}"
     assert sent[0].body["msg_type"] == "text"
     content = json.loads(sent[0].body["content"])["text"]
     assert expected_first_reply(connector_stack, GREETING) in content
