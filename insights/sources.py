@@ -64,8 +64,8 @@ def split_sessions(sender_id: str, events: List[Event]) -> Iterator[Conversation
 def load_conversations(endpoints_path: Path, period: Period) -> List[Conversation]:
     """Sessions whose first user message falls in ``period``, from the endpoints' tracker store.
 
-    Uses Rasa's own ``TrackerStore.create`` (SQL, Redis, MongoDB, DynamoDB or a custom class),
-    then ``keys()`` and ``retrieve_full_tracker`` for every sender.
+    Uses Rasa's own ``TrackerStore.create`` (SQL, Redis, MongoDB, DynamoDB or a custom class)
+    and ``retrieve_full_tracker`` for every sender that wrote in the period.
     """
     from rasa.core.tracker_store import TrackerStore
     from rasa.core.utils import AvailableEndpoints
@@ -82,7 +82,7 @@ def load_conversations(endpoints_path: Path, period: Period) -> List[Conversatio
     level = trackers_logger.level
     trackers_logger.setLevel(logging.CRITICAL)
     try:
-        histories = asyncio.run(_all_histories(store))
+        histories = asyncio.run(_histories(store, period))
     finally:
         trackers_logger.setLevel(level)
     return sorted(
@@ -96,13 +96,34 @@ def load_conversations(endpoints_path: Path, period: Period) -> List[Conversatio
     )
 
 
-async def _all_histories(store: Any) -> Dict[str, List[Event]]:
+async def _histories(store: Any, period: Period) -> Dict[str, List[Event]]:
     histories: Dict[str, List[Event]] = {}
-    for sender_id in await store.keys():
+    for sender_id in await _senders(store, period):
         tracker = await store.retrieve_full_tracker(sender_id)
         if tracker is not None:
             histories[sender_id] = [event.as_dict() for event in tracker.events]
     return histories
+
+
+async def _senders(store: Any, period: Period) -> List[str]:
+    """Senders to read: for SQL stores only those with a user message in the period, else all."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    if not isinstance(store, SQLTrackerStore):
+        return list(await store.keys())
+    events = store.SQLEvent
+    with store.session_scope() as session:
+        rows = (
+            session.query(events.sender_id)
+            .filter(
+                events.type_name == "user",
+                events.timestamp >= period.start.timestamp(),
+                events.timestamp < period.end.timestamp(),
+            )
+            .distinct()
+            .all()
+        )
+    return [sender_id for (sender_id,) in rows]
 
 
 def load_requests(period: Period, url: Optional[str] = None) -> List[SavedRequest]:

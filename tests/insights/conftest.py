@@ -22,10 +22,12 @@ from tests.support.servers import ROOT, Stack, rest_message, start_stack
 
 CHINA = ZoneInfo("Asia/Shanghai")
 FORM = "support_request_form"
-# Lines no intent fits (all different, so the no-repeat rule stays out of the way).
-GIBBERISH = ["xqzv bnmkp", "plokij uhyg tfrd", "zzkq wvmx lopf"]
+# Lines no intent fits: typed gibberish (one with personal data) and an emoji-only message.
+GIBBERISH = ["xqzv bnmkp", "😀😀"]
 PHONE, EMAIL = "13812345678", "zkq.buyer@example.com"
 PII_GIBBERISH = f"qwop zxkv {PHONE} {EMAIL}"
+# Three unhandled turns in a row (the intents.md examples of out_of_scope, all different).
+OFF_TOPIC = ["今天天气怎么样", "讲个笑话", "推荐一部电影"]
 FORM_ANSWERS = {
     "issue_category": "物流问题",
     "order_id": "8123456789012345",
@@ -59,6 +61,12 @@ class Said:
         replies = rest_message(self.stack.rasa.url, sender, text)
         self.note(sender, "rest", text, before, time.time())
         return replies
+
+    def click(self, sender: str, replies: List[Dict[str, Any]], payload: str) -> List[Dict[str, Any]]:
+        """Press the button with ``payload`` among the bot's last replies."""
+        offered = [b["payload"] for reply in replies for b in reply.get("buttons") or []]
+        assert payload in offered, f"no {payload} button in {replies}"
+        return self.say(sender, payload)
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         """The sender's tracker through Rasa's HTTP API (a path independent of the report)."""
@@ -94,30 +102,30 @@ def _socketio_conversation(said: Said, sender: str, lines: List[str]) -> None:
 
 
 def _form(said: Said, sender: str, quit_after: Optional[int]) -> None:
-    """Start the form and answer what it asks; quit (deny + affirm) after ``quit_after`` answers."""
-    said.say(sender, "帮我整理要发给客服的问题")
+    """Start the form and answer what it asks; quit (deny + 不填了) after ``quit_after`` answers."""
+    replies = said.say(sender, "帮我整理要发给客服的问题")
     for answered in range(len(FORM_ANSWERS) + 2):
         loop, slot = said.form_state(sender)
         if loop != FORM:
             break
         if answered == quit_after:
             said.abandoned_at = slot
-            said.say(sender, "不用了")
-            said.say(sender, "是的")
+            said.click(sender, said.say(sender, "不用了"), "/affirm")
             assert said.form_state(sender)[0] is None, "the form did not stop"
             return
-        said.say(sender, FORM_ANSWERS[slot])
-    assert quit_after is None and said.form_state(sender)[0] is None, "the form never finished"
-    said.say(sender, "是的")  # confirms the summary: the request is saved
+        replies = said.say(sender, FORM_ANSWERS[slot])
+    assert quit_after is None and said.form_state(sender)[0] is None, f"the form never finished: {replies}"
+    said.click(sender, replies, "/affirm")  # confirms the summary: the request is saved
 
 
 def converse(said: Said, run: str) -> None:
-    """The scripted traffic: 6 REST and 2 socket.io conversations."""
+    """The scripted traffic: 7 REST and 2 socket.io conversations."""
     for text in ["你好", "谢谢", "再见"]:
         said.say(f"{run}-greeter", text)
-    said.say(f"{run}-confused", "你好")
-    said.say(f"{run}-confused", GIBBERISH[0])
-    for text in [GIBBERISH[1], GIBBERISH[2], PII_GIBBERISH]:
+    for text in ["你好", GIBBERISH[0], PII_GIBBERISH]:
+        said.say(f"{run}-gibberish", text)
+    said.say(f"{run}-emoji", GIBBERISH[1])
+    for text in OFF_TOPIC:
         said.say(f"{run}-striker", text)
     said.say(f"{run}-human", "转人工")
     _form(said, f"{run}-form-quit", quit_after=1)
@@ -181,11 +189,13 @@ def tracker_events(said: Said) -> Dict[str, List[Dict[str, Any]]]:
     return {sender: said.tracker(sender)["events"] for sender in said.senders}
 
 
-def api_intents(events: Dict[str, List[Dict[str, Any]]]) -> Counter:
-    """Intent counts of all user messages, from the HTTP API trackers."""
-    return Counter(
-        e["parse_data"]["intent"]["name"] for evs in events.values() for e in evs if e["event"] == "user"
-    )
+def user_events(events: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    """All user messages of the HTTP API trackers."""
+    return [e for evs in events.values() for e in evs if e["event"] == "user"]
+
+
+def intent_of(event: Dict[str, Any]) -> str:
+    return event["parse_data"]["intent"]["name"]
 
 
 def ran(events: List[Dict[str, Any]], action: str) -> bool:
