@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # Chinese labels need a CJK font (Debian: fonts-noto-cjk); the first one installed wins.
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "Source Han Sans SC", "SimHei"]
+FEW = 5  # fewer bars than this get extra room around them
 COLORS = ["#e8590c", "#1c7ed6", "#2f9e44", "#ae3ec9", "#f59f00", "#868e96"]
 
 
@@ -46,6 +47,8 @@ def _grouped_bars(axis: Any, labels: Sequence[str], series: Dict[str, List[int]]
     for index, (name, values) in enumerate(series.items()):
         positions = [x + (index - (len(series) - 1) / 2) * width for x in range(len(labels))]
         axis.bar(positions, values, width=width, label=name, color=COLORS[index % len(COLORS)])
+    if len(labels) < FEW:
+        axis.set_xlim(-1.5, len(labels) + 0.5)  # keep a lone day or form from filling the chart
     axis.set_xticks(range(len(labels)))
     axis.set_xticklabels(labels, rotation=60 if len(labels) > 12 else 0, ha="right" if len(labels) > 12 else "center", fontsize=8)
     axis.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -59,7 +62,9 @@ def _horizontal(axis: Any, counts: Dict[str, int], title: str, color: str = COLO
         _empty(axis, title)
         return
     labels, values = list(counts)[::-1], list(counts.values())[::-1]
-    axis.barh(labels, values, color=color)
+    axis.barh(labels, values, color=color, height=0.6)
+    if len(labels) < FEW:
+        axis.set_ylim(-1.5, len(labels) + 0.5)
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     for y, value in enumerate(values):
         axis.text(value, y, f" {value}", va="center", fontsize=8)
