@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import psutil
 import requests
@@ -193,11 +193,15 @@ def start_rasa(
     log_dir: Path,
     sampler: MemorySampler,
     env: Optional[Mapping[str, str]] = None,
+    launcher: Sequence[str] = (RASA,),
 ) -> Server:
-    """`rasa run --enable-api` bound to 127.0.0.1; ready when /status reports the loaded model."""
+    """`rasa run --enable-api` bound to 127.0.0.1; ready when /status reports the loaded model.
+
+    `launcher` is the command that stands for `rasa` (e.g. `python -m bench.speedups`).
+    """
     port = free_port()
     cmd = [
-        RASA, "run", "--enable-api", "-i", "127.0.0.1", "--port", str(port), "-m", str(model),
+        *launcher, "run", "--enable-api", "-i", "127.0.0.1", "--port", str(port), "-m", str(model),
         "--endpoints", str(endpoints), "--credentials", str(credentials),
     ]
     return spawn(name, cmd, port, "/status", log_dir, env=env, sampler=sampler, timeout=300)

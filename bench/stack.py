@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 import requests
 import yaml
 
-from bench.procs import MemorySampler, Server, free_port, start_actions, start_echo, start_rasa
+from bench.procs import RASA, MemorySampler, Server, free_port, start_actions, start_echo, start_rasa
 
 FORM = "support_request_form"
 MB = 1024 * 1024
@@ -101,8 +102,12 @@ def rasa_stack(
     sqlite_tracker: bool = True,
     lock_store: Optional[Dict[str, Any]] = None,
     env: Optional[Mapping[str, str]] = None,
+    speedups: bool = False,
 ) -> Iterator[Running]:
-    """Action server (own request store) + `rasa run` with `model`; stopped and measured on exit."""
+    """Action server (own request store) + `rasa run` with `model`; stopped and measured on exit.
+
+    `speedups` starts Rasa through `python -m bench.speedups` (cached action-response validator).
+    """
     directory = work_dir / name
     if directory.exists():
         shutil.rmtree(directory)
@@ -119,7 +124,10 @@ def rasa_stack(
             lock_store,
         )
         credentials = write_rest_credentials(directory / "credentials.yml")
-        running.server = start_rasa(f"{name}-rasa", model, endpoints, credentials, log_dir, sampler, env=env)
+        launcher = [sys.executable, "-m", "bench.speedups"] if speedups else [RASA]
+        running.server = start_rasa(
+            f"{name}-rasa", model, endpoints, credentials, log_dir, sampler, env=env, launcher=launcher
+        )
         yield running
     finally:
         if running.server is None:

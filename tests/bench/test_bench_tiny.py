@@ -28,7 +28,7 @@ TARGETS = (
     "start-up (spawn → /status ready)",
     "held-out accuracy not lowered by speed changes",
 )
-KNOBS = ("diet_epochs", "tracker_store", "action_workers", "sanic_workers", "knowledge_cache")
+KNOBS = ("diet_epochs", "tracker_store", "action_validation", "sanic_workers", "knowledge_cache")
 
 
 @pytest.fixture(scope="module")
