@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from bench.stack import rasa_stack, redis_server
 from bench.training import TrainingRun, diet_epochs, with_diet
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from bench.run import Bench
 
 Result = Dict[str, Any]
+ACTION_VALIDATION = (
+    "Rasa validates each action-server response with jsonschema.validate() → one cached validator "
+    "(bench/speedups.py)"
+)
 
 
 def rest_subset(system: Result, levels: List[int]) -> Dict[str, Any]:
@@ -167,28 +171,39 @@ def knowledge_cache_knob(repeats: int = 20) -> Result:
     }
 
 
+def not_run(name: str, description: str, reason: str) -> Result:
+    """A knob that this run did not measure, with the reason."""
+    return {
+        "name": name, "description": description, "before": None, "after": None,
+        "helps": None, "proposal": None, "note": f"not measured: {reason}",
+    }
+
+
 def run_all(bench: "Bench", config: Dict[str, Any], assistant_run: TrainingRun, assistant: Result) -> List[Result]:
-    """Every knob, in order (each one starts and stops its own servers)."""
-    steps: List[Callable[[], Result]] = [
-        lambda: diet_epochs_knob(bench, config, assistant_run, assistant),
-        lambda: serving_knob(
-            bench, "tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
-            assistant_run, assistant, "endpoints.yml: drop tracker_store (in memory) for a single stateless node",
-            sqlite_tracker=False,
-        ),
-        lambda: serving_knob(
-            bench, "action_validation",
-            "Rasa validates each action-server response with jsonschema.validate() → one cached validator "
-            "(bench/speedups.py)",
-            assistant_run, assistant,
-            "call bench.speedups.install() when the Rasa server starts (or move it into the product)",
-            speedups=True,
-        ),
-        lambda: workers_knob(bench, assistant_run, assistant),
-        knowledge_cache_knob,
+    """Every knob, in order (each one starts and stops its own servers); the profile picks which run."""
+    steps: List[Tuple[str, str, Callable[[], Result]]] = [
+        ("diet_epochs", "DIETClassifier epochs halved",
+         lambda: diet_epochs_knob(bench, config, assistant_run, assistant)),
+        ("tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
+         lambda: serving_knob(
+             bench, "tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
+             assistant_run, assistant, "endpoints.yml: drop tracker_store (in memory) for a single stateless node",
+             sqlite_tracker=False,
+         )),
+        ("action_validation", ACTION_VALIDATION,
+         lambda: serving_knob(
+             bench, "action_validation", ACTION_VALIDATION, assistant_run, assistant,
+             "call bench.speedups.install() when the Rasa server starts (or move it into the product)",
+             speedups=True,
+         )),
+        ("sanic_workers", "SANIC_WORKERS=2 (+ Redis lock store)", lambda: workers_knob(bench, assistant_run, assistant)),
+        ("knowledge_cache", "cached knowledge accessors", knowledge_cache_knob),
     ]
     results = []
-    for step in steps:
-        results.append(step())
-        print(f"[bench] knob {results[-1]['name']}: helps={results[-1]['helps']}", flush=True)
+    for name, description, step in steps:
+        if name in bench.profile.knobs:
+            results.append(step())
+        else:
+            results.append(not_run(name, description, f"skipped by the {bench.profile.name} profile"))
+        print(f"[bench] knob {name}: helps={results[-1]['helps']}", flush=True)
     return results

@@ -18,6 +18,7 @@ class Profile:
     baseline_diet_epochs: Optional[int]  # cap for the minimal pipeline's DIET (None: its default)
     heldout_limit: Optional[int]  # None: the whole held-out set
     knob_levels: Tuple[int, ...]
+    knobs: Tuple[str, ...]  # which speed knobs run (bench/knobs.py); the others are reported as skipped
     train_timeout_s: float
     request_timeout_s: float
 
@@ -32,6 +33,7 @@ FULL = Profile(
     baseline_diet_epochs=40,
     heldout_limit=None,
     knob_levels=(16,),
+    knobs=("diet_epochs", "tracker_store", "action_validation", "sanic_workers", "knowledge_cache"),
     train_timeout_s=900,
     request_timeout_s=60,
 )
@@ -46,6 +48,7 @@ TINY = Profile(
     baseline_diet_epochs=None,
     heldout_limit=12,
     knob_levels=(2,),
+    knobs=("action_validation", "knowledge_cache"),
     train_timeout_s=600,
     request_timeout_s=60,
 )
