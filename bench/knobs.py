@@ -29,11 +29,23 @@ def rest_subset(system: Result, levels: List[int]) -> Dict[str, Any]:
     return {str(level): system["rest"][str(level)] for level in levels if str(level) in system["rest"]}
 
 
-def diet_epochs_knob(bench: "Bench", config: Dict[str, Any], assistant_run: TrainingRun, assistant: Result) -> Result:
-    """Train with half the DIET epochs (dialogue restored from the assistant's cache) and compare."""
+def half_epochs(config: Dict[str, Any]) -> int:
+    return max(1, diet_epochs(config) // 2)
+
+
+def train_variants(bench: "Bench", config: Dict[str, Any]) -> Dict[str, TrainingRun]:
+    """Models the knobs need, trained with the others (dialogue restored from the assistant's cache)."""
+    if "diet_epochs" not in bench.profile.knobs:
+        return {}
+    return {"diet_epochs": bench.train("diet_half_epochs", with_diet(config, epochs=half_epochs(config)), cache="assistant")}
+
+
+def diet_epochs_knob(
+    bench: "Bench", config: Dict[str, Any], run: TrainingRun, assistant_run: TrainingRun, assistant: Result
+) -> Result:
+    """Serve the model trained with half the DIET epochs and compare it with the assistant."""
     before_epochs = diet_epochs(config)
-    after_epochs = max(1, before_epochs // 2)
-    run = bench.train("diet_half_epochs", with_diet(config, epochs=after_epochs), cache="assistant")
+    after_epochs = half_epochs(config)
     with rasa_stack("diet_half_epochs", run.model, bench.work_dir, bench.sampler, with_actions=False) as running:
         after = {
             "diet_epochs": after_epochs,
@@ -179,11 +191,17 @@ def not_run(name: str, description: str, reason: str) -> Result:
     }
 
 
-def run_all(bench: "Bench", config: Dict[str, Any], assistant_run: TrainingRun, assistant: Result) -> List[Result]:
+def run_all(
+    bench: "Bench",
+    config: Dict[str, Any],
+    assistant_run: TrainingRun,
+    variants: Dict[str, TrainingRun],
+    assistant: Result,
+) -> List[Result]:
     """Every knob, in order (each one starts and stops its own servers); the profile picks which run."""
     steps: List[Tuple[str, str, Callable[[], Result]]] = [
         ("diet_epochs", "DIETClassifier epochs halved",
-         lambda: diet_epochs_knob(bench, config, assistant_run, assistant)),
+         lambda: diet_epochs_knob(bench, config, variants["diet_epochs"], assistant_run, assistant)),
         ("tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
          lambda: serving_knob(
              bench, "tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",

@@ -25,6 +25,7 @@ from bench.training import (
     load_config,
     minimal_chinese,
     train,
+    training_lock,
     with_diet,
     with_epochs,
 )
@@ -160,19 +161,22 @@ def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
     bench = Bench(profile, work_dir)
     try:
         project_config = bench.config(load_config())
-        assistant_run = bench.train("assistant", project_config, cache="assistant")
-        # Same policies, stories and domain: the dialogue part is restored from the assistant's cache.
         baseline_config = bench.config(minimal_chinese(load_config()))
         if profile.baseline_diet_epochs:
             baseline_config = with_diet(baseline_config, epochs=profile.baseline_diet_epochs)
-        baseline_run = bench.train("minimal_pipeline", baseline_config, cache="assistant")
+        with training_lock() as waited:
+            print(f"[bench] waited {waited:.0f}s for the training lock", flush=True)
+            assistant_run = bench.train("assistant", project_config, cache="assistant")
+            # Same policies, stories and domain: the dialogue part is restored from the assistant's cache.
+            baseline_run = bench.train("minimal_pipeline", baseline_config, cache="assistant")
+            variants = knobs.train_variants(bench, project_config)
         baseline_training = baseline_summary(baseline_run, assistant_run, "DIETClassifier", diet_default_epochs())
         systems = {
             "echo": bench.echo(),
             "minimal_pipeline": bench.rasa_system("minimal_pipeline", baseline_run, baseline_training),
             "assistant": bench.rasa_system("assistant", assistant_run, assistant_run.summary()),
         }
-        knob_results = knobs.run_all(bench, project_config, assistant_run, systems["assistant"])
+        knob_results = knobs.run_all(bench, project_config, assistant_run, variants, systems["assistant"])
     finally:
         bench.close()
     meta["machine_at_end"] = machine()

@@ -1,7 +1,7 @@
 """Training runs of the benchmark: config variants, timed `rasa train` and model size.
 
-Training takes the same lock as scripts/train.sh (/tmp/rasa-train.lock) so that it never overlaps
-another training on the shared machine; the wait for the lock is not counted.
+Trainings run under the same lock as scripts/train.sh (/tmp/rasa-train.lock) so that they never
+overlap another training on the shared machine; the wait for the lock is not counted.
 """
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import yaml
 
@@ -147,6 +148,15 @@ def baseline_summary(run: TrainingRun, donor: TrainingRun, component: str, defau
     return summary
 
 
+@contextmanager
+def training_lock() -> Iterator[float]:
+    """Hold scripts/train.sh's lock (one training at a time on the machine); yields the seconds waited."""
+    waited = time.perf_counter()
+    with open(TRAIN_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield time.perf_counter() - waited
+
+
 def train(
     name: str,
     config: Dict[str, Any],
@@ -154,7 +164,10 @@ def train(
     cache_dir: Path,
     timeout_s: float,
 ) -> TrainingRun:
-    """`rasa train` with `config` on the project's domain and data into `work_dir`, timed per node."""
+    """`rasa train` with `config` on the project's domain and data into `work_dir`, timed per node.
+
+    Call it inside `training_lock()`.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     config_path = work_dir / f"config-{name}.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -166,15 +179,13 @@ def train(
         "--out", str(work_dir), "--fixed-model-name", name,
     ]
     env = {"PYTHONPATH": str(ROOT), "RASA_CACHE_DIRECTORY": str(cache_dir), "RASA_TELEMETRY_ENABLED": "false"}
-    with open(TRAIN_LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        started = time.perf_counter()
-        with open(log_path, "wb") as log:
-            result = subprocess.run(
-                cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                timeout=timeout_s, check=False,
-            )
-        wall = time.perf_counter() - started
+    started = time.perf_counter()
+    with open(log_path, "wb") as log:
+        result = subprocess.run(
+            cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            timeout=timeout_s, check=False,
+        )
+    wall = time.perf_counter() - started
     model = work_dir / f"{name}.tar.gz"
     if result.returncode != 0 or not model.exists():
         tail = log_path.read_text(errors="replace")[-3000:]
