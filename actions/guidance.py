@@ -415,7 +415,8 @@ def answer_topic(topic: str, sit: Situation, pending: Optional[str]) -> Answer:
         replies = problem_answer(sit, topic)
     else:
         replies = TOPIC_ANSWERS[topic](sit)
-    events: List[EventType] = [SlotSet(PENDING_TOPIC_SLOT, None)] if pending else []
+    # A pending topic stays pending through other questions until it is answered itself.
+    events: List[EventType] = [SlotSet(PENDING_TOPIC_SLOT, None)] if pending == topic else []
     return Answer(replies, events)
 
 

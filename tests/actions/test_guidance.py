@@ -358,6 +358,20 @@ def test_answering_the_role_question_finishes_the_pending_topic(run: Run, freeze
     assert bubbles[0] == (f"{SELLER_CHANNEL}\n{CLOSED_NOW}", [])
 
 
+def test_another_question_keeps_the_role_question_pending(run: Run) -> None:
+    tracker = make_tracker(
+        "unknown_role", "working_hours", slots={"pending_topic": "request_human", "role_asked": True}
+    )
+    events, _ = run(guidance.ActionWorkingHours(), tracker)
+    assert events == []
+    answered = make_tracker(
+        "buyer_app", "inform", entities=[{"entity": "role", "value": "buyer"}], slots={"pending_topic": "request_human"}
+    )
+    events, bubbles = run(guidance.ActionHandleInform(), answered)
+    assert events == [slot("pending_topic", None)]
+    assert bubbles[0][0].startswith("我是智能助手，不能替您直接转接。")
+
+
 def test_an_order_number_outside_the_form_is_acknowledged_and_the_form_offered(run: Run) -> None:
     tracker = make_tracker(
         "buyer_app", "inform", text="订单号8123456789012345", entities=[{"entity": "order_id", "value": "8123456789012345"}]
