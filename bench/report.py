@@ -180,7 +180,8 @@ def markdown(report: Report, plots: List[str]) -> str:
     lines = [
         "# Benchmark report",
         "",
-        f"Mode **{meta['mode']}**, {meta['started_utc']} → {meta['finished_utc']} ({meta['duration_s']} s), "
+        f"Mode **{meta['mode']}**, {meta['started_utc']} → {meta['finished_utc']} ({meta['duration_s']} s, "
+        f"of which {meta.get('training_lock_wait_s', 0)} s waiting for the shared training lock), "
         f"Rasa {meta['rasa_version']}, commit {meta['git_commit']}, {meta['machine_at_start']['cpus']} CPUs, "
         f"load average {meta['machine_at_start']['load_average']} at start, "
         f"{meta['machine_at_end']['load_average']} at end.",

@@ -166,6 +166,7 @@ def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
             baseline_config = with_diet(baseline_config, epochs=profile.baseline_diet_epochs)
         with training_lock() as waited:
             print(f"[bench] waited {waited:.0f}s for the training lock", flush=True)
+            meta["training_lock_wait_s"] = round(waited, 1)
             assistant_run = bench.train("assistant", project_config, cache="assistant")
             # Same policies, stories and domain: the dialogue part is restored from the assistant's cache.
             baseline_run = bench.train("minimal_pipeline", baseline_config, cache="assistant")
