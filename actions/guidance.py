@@ -81,6 +81,7 @@ class Situation:
 
 
 def _r(key: str, **values: Any) -> str:
+    """A line of replies.yml with its {placeholders} filled."""
     return str(reply(key)).format(**values)
 
 
@@ -165,14 +166,17 @@ def alixiaomi_lines(device: Optional[str]) -> List[str]:
 
 
 def transfer_line() -> str:
+    """Typing 人工客服 transfers to a human."""
     return _r("transfer_line", keyword=channel("transfer_keyword")["keyword"])
 
 
 def order_page_line() -> str:
+    """The order page's 联系卖家 button and its queue notice."""
     return _r("order_page_line", how=channel("order_page")["how"])
 
 
 def email_line() -> str:
+    """E-mail for complex cases and attachments."""
     return _r("email_line", address=channel("email")["address"])
 
 

@@ -1,6 +1,7 @@
 """Guidance actions: channels and tips tailored to buyer/seller, app/web and the time in China."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Dict, List
 
 import pytest
@@ -426,3 +427,16 @@ def test_metadata_never_overrides_what_the_user_said_or_already_set(run: Run) ->
 def test_invalid_metadata_is_ignored(run: Run) -> None:
     tracker = make_tracker("unknown_role", "greet", metadata={"customData": {"role": "admin", "device": 3}})
     assert run(guidance.ActionSlotsFromMetadata(), tracker)[0] == []
+
+
+@pytest.mark.parametrize(
+    "opening, label",
+    [
+        ("2026-11-26T09:00:00+08:00", "今天 9:00"),
+        ("2026-11-27T09:00:00+08:00", "明天 9:00"),
+        ("2026-11-30T10:00:00+08:00", "11月30日 10:00"),
+    ],
+)
+def test_opening_labels(opening: str, label: str) -> None:
+    now = datetime.fromisoformat("2026-11-26T07:30:00+08:00")
+    assert guidance.opening_label(datetime.fromisoformat(opening), now) == label
