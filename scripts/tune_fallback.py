@@ -8,13 +8,18 @@ How the numbers are chosen
    (top-1 intent, top-1 confidence, top-2 confidence). The held-out test set in tests/nlu is never
    read.
 2. For every pair (threshold t, ambiguity a) on a grid, a line falls back when
-   ``top1 < t`` or ``top1 - top2 < a`` (exactly FallbackClassifier's rule). Two rates are measured:
-   * in-scope fallback: share of lines whose true intent is not out_of_scope that fall back;
+   ``top1 < t`` or ``top1 - top2 < a`` (exactly FallbackClassifier's rule). Measured:
+   * correct lost: share of in-scope lines (true intent not out_of_scope) that DIET classified
+     *correctly* but that fall back -- the real cost of a threshold;
+   * in-scope fallback: share of all in-scope lines that fall back (includes misclassified lines,
+     for which a fallback is better than a wrong answer);
    * out-of-scope caught: share of out_of_scope lines that fall back or are predicted out_of_scope.
-3. Among pairs with in-scope fallback <= ``--max-in-scope`` (default 0.02: a margin under the 3 %
-   target, because unseen phrasing is less confident than cross-validated training phrasing) the
-   pair that catches the most out-of-scope lines wins; ties go to the higher threshold (catches
-   more unseen out-of-scope phrasing), then the higher ambiguity threshold.
+3. Among pairs with correct lost <= ``--max-lost`` (default 0.02, a margin under the 3 % in-scope
+   fallback target) the pair that catches the most out-of-scope lines wins; ties go to the higher
+   threshold (more unseen out-of-scope phrasing caught), then the higher ambiguity threshold.
+   The budget is on correctly classified lines because cross-validation accuracy on this deliberately
+   hard training set (bare fragments, typos, English) is well below held-out accuracy: the
+   misclassified lines are low-confidence and would dominate a budget on all in-scope lines.
 
 Out-of-fold predictions are cached in JSON (``--predictions``) so the grid search can be re-run
 without training (``--reuse``). Run from the repository root:
@@ -107,36 +112,39 @@ def out_of_fold_predictions(
 
 
 def rates(predictions: List[Prediction], threshold: float, ambiguity: float) -> Dict[str, float]:
-    """In-scope fallback, out-of-scope caught and in-scope accuracy for one threshold pair."""
+    """Fallback and catch rates for one (threshold, ambiguity) pair, see the module docstring."""
     in_scope = [p for p in predictions if p["intent"] != OUT_OF_SCOPE]
     oos = [p for p in predictions if p["intent"] == OUT_OF_SCOPE]
 
     def falls_back(p: Prediction) -> bool:
         return p["top1"] < threshold or p["top1"] - p["top2"] < ambiguity
 
+    total = max(len(in_scope), 1)
     return {
-        "in_scope_fallback": sum(map(falls_back, in_scope)) / max(len(in_scope), 1),
+        "correct_lost": sum(falls_back(p) and p["predicted"] == p["intent"]
+                            for p in in_scope) / total,
+        "in_scope_fallback": sum(map(falls_back, in_scope)) / total,
         "oos_caught": sum(falls_back(p) or p["predicted"] == OUT_OF_SCOPE for p in oos)
         / max(len(oos), 1),
         "in_scope_accuracy": sum(not falls_back(p) and p["predicted"] == p["intent"]
-                                 for p in in_scope) / max(len(in_scope), 1),
+                                 for p in in_scope) / total,
     }
 
 
-def choose(predictions: List[Prediction], max_in_scope: float) -> Tuple[float, float, Dict]:
-    """Grid-search the pair that catches most out-of-scope lines under the in-scope budget."""
+def choose(predictions: List[Prediction], max_lost: float) -> Tuple[float, float, Dict]:
+    """Grid-search the pair that catches most out-of-scope lines within the loss budget."""
     best: Tuple[Tuple[float, float, float], float, float, Dict] | None = None
-    for t_step in range(20, 91, 5):
+    for t_step in range(5, 91, 5):
         for a_step in range(0, 31, 2):
             threshold, ambiguity = t_step / 100, a_step / 100
             result = rates(predictions, threshold, ambiguity)
-            if result["in_scope_fallback"] > max_in_scope:
+            if result["correct_lost"] > max_lost:
                 continue
             key = (result["oos_caught"], threshold, ambiguity)
             if best is None or key > best[0]:
                 best = (key, threshold, ambiguity, result)
     if best is None:
-        raise SystemExit("no threshold pair keeps in-scope fallback within the budget")
+        raise SystemExit("no threshold pair keeps the lost correct lines within the budget")
     return best[1], best[2], best[3]
 
 
@@ -147,7 +155,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("data/nlu"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--max-in-scope", type=float, default=0.02)
+    parser.add_argument("--max-lost", type=float, default=0.02)
     parser.add_argument("--predictions", type=Path, default=Path("var/fallback_predictions.json"))
     parser.add_argument("--reuse", action="store_true", help="reuse cached predictions")
     args = parser.parse_args()
@@ -165,11 +173,15 @@ def main() -> None:
     print(f"{len(predictions)} out-of-fold predictions; without fallback: "
           f"in-scope accuracy {unthresholded['in_scope_accuracy']:.3f}, "
           f"out-of-scope caught {unthresholded['oos_caught']:.3f}")
-    threshold, ambiguity, result = choose(predictions, args.max_in_scope)
+    threshold, ambiguity, result = choose(predictions, args.max_lost)
     print(f"chosen threshold={threshold:.2f} ambiguity_threshold={ambiguity:.2f}: "
+          f"correct lost {result['correct_lost']:.3f}, "
           f"in-scope fallback {result['in_scope_fallback']:.3f}, "
           f"out-of-scope caught {result['oos_caught']:.3f}, "
           f"in-scope accuracy {result['in_scope_accuracy']:.3f}")
+    for threshold_row in (0.3, 0.4, 0.5, 0.6, 0.7):
+        row = rates(predictions, threshold_row, ambiguity)
+        print(f"  threshold {threshold_row:.2f}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
     errors = [p for p in predictions if p["predicted"] != p["intent"]]
     for p in sorted(errors, key=lambda p: p["intent"]):
         print(f"  {p['intent']:>24} -> {p['predicted']:<24} {p['top1']:.2f}  {p['text']}")
