@@ -20,6 +20,7 @@ COPY policies ./policies
 COPY knowledge ./knowledge
 COPY actions ./actions
 COPY channels ./channels
+COPY stores ./stores
 COPY web ./web
 COPY deploy/entrypoint.sh ./deploy/entrypoint.sh
 

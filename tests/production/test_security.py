@@ -123,6 +123,7 @@ def test_production_endpoints_take_every_setting_from_the_environment() -> None:
                 continue
             assert ENV_VALUE.match(str(value)), f"{section}.{key} must come from ${{VAR}}, not {value!r}"
     assert config["tracker_store"]["dialect"] == "postgresql"
+    assert config["tracker_store"]["type"] == "stores.tracker.ResilientSQLTrackerStore"
     assert config["lock_store"]["type"] == "redis"
 
 

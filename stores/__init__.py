@@ -1,0 +1,1 @@
+"""Storage classes Rasa loads by class path from endpoints.prod.yml."""
