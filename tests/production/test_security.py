@@ -142,10 +142,10 @@ def _shell_commands(path: Path) -> List[str]:
 
 
 def test_every_api_run_mode_sets_a_token() -> None:
-    """run.sh and the container entry point start the HTTP API only with --auth-token."""
+    """Every script and the container entry point start the HTTP API only with --auth-token."""
+    scripts = [*sorted((ROOT / "scripts").glob("*.sh")), ROOT / "deploy" / "entrypoint.sh"]
     api_starts = [
-        line for name in ("scripts/run.sh", "deploy/entrypoint.sh")
-        for line in _shell_commands(ROOT / name) if "--enable-api" in line
+        line for path in scripts for line in _shell_commands(path) if "--enable-api" in line
     ]
     assert len(api_starts) >= 2
     for line in api_starts:
