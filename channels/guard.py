@@ -170,8 +170,6 @@ def check_payload(payload: Any, settings: Optional[GuardSettings] = None) -> Dic
 def inbound_from_payload(
     payload: Any,
     settings: Optional[GuardSettings] = None,
-    sender_key: str = "sender",
-    text_key: str = "message",
     metadata_key: str = "metadata",
     sender: Optional[str] = None,
 ) -> Inbound:
@@ -180,7 +178,7 @@ def inbound_from_payload(
     payload = check_payload(payload, settings)
     bad = settings.text("bad_request")
 
-    sender = payload.get(sender_key) if sender is None else sender
+    sender = payload.get("sender") if sender is None else sender
     if isinstance(sender, int) and not isinstance(sender, bool):
         sender = str(sender)
     if not isinstance(sender, str):
@@ -189,7 +187,7 @@ def inbound_from_payload(
     if not sender or len(sender) > settings.max_sender_chars:
         raise GuardRejection(400, "invalid_sender", bad)
 
-    text = payload.get(text_key)
+    text = payload.get("message")
     if not isinstance(text, str):
         raise GuardRejection(400, "invalid_message", bad)
     if len(text) > settings.max_text_chars:
