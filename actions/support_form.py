@@ -98,8 +98,11 @@ def parse_order_id(raw: Any) -> OrderParse:
         return OrderParse("skip", PENDING_ORDER)
     if _matches_phrase(text, settings["order_id"]["none_phrases"]):
         return OrderParse("none", NO_ORDER)
-    digits = "".join(str(_CN_DIGITS[c]) if c in _CN_DIGITS else c for c in text)
-    compact = re.sub(r"[\s\-_#＃]+", "", digits)
+    # Chinese numerals are digits only in an order written wholly in them (八一二三…); next to
+    # Arabic digits they are words (8123456789012345一直没收到).
+    if not re.search(r"\d", text):
+        text = "".join(str(_CN_DIGITS[c]) if c in _CN_DIGITS else c for c in text)
+    compact = re.sub(r"[\s\-_#＃]+", "", text)
     candidates = re.findall(r"[A-Za-z0-9]+", compact)
     candidates = [c for c in candidates if re.search(r"\d", c)]
     if not candidates:
@@ -218,10 +221,13 @@ def format_summary(order_id: str, issue_category: str, request_goal: str, expect
 
 
 # --------------------------------------------------------------------------- validation
-def _latest_entity(tracker: Tracker, slot: str) -> Optional[Any]:
-    entities = tracker.latest_message.get("entities") or []
+def _latest_entity(tracker: Tracker, slot: str, first: bool = False) -> Optional[Any]:
+    """The slot's entity in the latest message (the last one, or the first one mentioned)."""
+    entities = sorted(tracker.latest_message.get("entities") or [], key=lambda e: e.get("start") or 0)
     values = [e.get("value") for e in entities if e.get("entity") == slot]
-    return values[-1] if values else None
+    if not values:
+        return None
+    return values[0] if first else values[-1]
 
 
 def _previous_value(tracker: Tracker, slot: str) -> Optional[Any]:
@@ -286,10 +292,22 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
 
     # ---- helpers
     @staticmethod
-    def _candidate(slot: str, slot_value: Any, tracker: Tracker) -> Any:
+    def _candidate(slot: str, slot_value: Any, tracker: Tracker, first: bool = False) -> Any:
         """Prefer the entity of the latest message (a button payload or NLU) over raw text."""
-        entity = _latest_entity(tracker, slot)
+        entity = _latest_entity(tracker, slot, first)
         return entity if entity is not None else slot_value
+
+    def _order_candidate(self, slot_value: Any, tracker: Tracker) -> Any:
+        """The order entity, unless it does not occur in the message (then re-read the text)."""
+        entity = self._candidate("order_id", slot_value, tracker)
+        text = clean(tracker.latest_message.get("text"))
+        if entity is None or text.startswith("/"):
+            return entity
+        compact = re.sub(r"[\s\-_#]+", "", text).upper()
+        if str(entity).upper() in compact:
+            return entity
+        reread = parse_order_id(text)
+        return reread.value if reread.kind == "ok" else entity
 
     @staticmethod
     def _is_answer_for_other_slot(slot: str, slot_value: Any, tracker: Tracker) -> bool:
@@ -336,7 +354,7 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         """Digits (any width, Chinese numerals, spaces, #) or #ABC123; 没有订单号 for 账户安全."""
         if self._is_answer_for_other_slot("order_id", slot_value, tracker):
             return {"order_id": None}
-        raw = self._candidate("order_id", slot_value, tracker)
+        raw = self._order_candidate(slot_value, tracker)
         parsed = parse_order_id(raw)
         order = form_knowledge()["order_id"]
         if parsed.kind == "skip":
@@ -359,7 +377,8 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         """One of the eight categories (buttons, names or synonyms)."""
         if self._is_answer_for_other_slot("issue_category", slot_value, tracker):
             return {"issue_category": None}
-        raw = self._candidate("issue_category", slot_value, tracker)
+        # Several categories in one message (没收到货，想退款): the problem comes before the wish.
+        raw = self._candidate("issue_category", slot_value, tracker, first=True)
         category = normalize_category(raw)
         if category is None:
             return self.failed("issue_category", msg("category_unknown", text=clean(raw)), dispatcher, tracker)

@@ -278,3 +278,28 @@ def test_role_answer_is_not_taken_as_the_asked_slot(validate):
     events, messages = validate(tracker)
     assert events == [slot("issue_category", None)]
     assert messages == []
+
+
+def test_order_entity_not_in_the_message_is_reread_from_the_text(validate):
+    """「8123456789012345一直…」: an entity that swallowed 一 as a digit is not trusted."""
+    text = "我的订单8123456789012345一直没收到货"
+    tracker = make_tracker(
+        text, {"order_id": "81234567890123451"}, entities=[entity("order_id", "81234567890123451")],
+        requested_slot="order_id", slots={"issue_category": "物流问题"},
+    )
+    events, messages = validate(tracker)
+    assert events == [slot("order_id", "8123456789012345")]
+    assert messages == []
+
+
+def test_first_category_wins_when_the_wish_also_sounds_like_one(validate):
+    """「没收到货，想退款」: 物流问题 (the problem), not 退款问题 (the wish)."""
+    text = "一直没收到货，想退款"
+    entities = [
+        {"entity": "issue_category", "value": "物流问题", "start": 2, "end": 6},
+        {"entity": "issue_category", "value": "退款问题", "start": 8, "end": 10},
+        {"entity": "request_goal", "value": "要求退款", "start": 7, "end": 10},
+    ]
+    tracker = make_tracker(text, {"issue_category": "退款问题", "request_goal": "要求退款"}, entities=entities, requested_slot=None)
+    events, messages = validate(tracker)
+    assert events == [slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
