@@ -54,17 +54,27 @@ def tracker(stack: Stack, sender: str) -> Dict[str, Any]:
     return requests.get(f"{stack.rasa.url}/conversations/{sender}/tracker", timeout=30).json()
 
 
-def events_of(stack: Stack, sender: str, kind: str, at_least: int = 1) -> List[Dict[str, Any]]:
-    """Events of a kind in sender's tracker, waiting until at least that many were stored.
+def settled_replies(page: Any, stack: Stack, session: str, users: int) -> List[Dict[str, Any]]:
+    """Waits until Rasa has answered the users-th user message of the session and the widget
+    shows every reply; returns the bot events with text.
 
     The widget shows a reply as soon as it is emitted; Rasa stores the tracker just after.
     """
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
     while True:
-        found = [e for e in tracker(stack, sender)["events"] if e["event"] == kind]
-        if len(found) >= at_least or time.monotonic() > deadline:
-            return found
+        events = tracker(stack, session)["events"]
+        answered = (
+            sum(e["event"] == "user" for e in events) >= users
+            and events[-1]["event"] == "action"
+            and events[-1]["name"] == "action_listen"
+        )
+        if answered:
+            break
+        assert time.monotonic() < deadline, f"Rasa did not answer user message {users}"
         time.sleep(0.3)
+    bots = [e for e in events if e["event"] == "bot" and e.get("text")]
+    wait_for_count(page, BOT_TEXT, len(bots))
+    return bots
 
 
 def squash(text: str) -> str:
@@ -108,12 +118,11 @@ def test_widget_chat_in_real_browser(browser: Any, stack: Stack) -> None:
         # Start the chat: the launcher opens the widget, whose initPayload asks for the greeting.
         page.click(".rw-launcher")
         page.wait_for_selector(".rw-conversation-container .rw-title >> text=速卖通客服助手")
-        greeting = page.locator(BOT_TEXT).first
-        greeting.wait_for()
+        page.locator(BOT_TEXT).first.wait_for()
         session = page.evaluate("JSON.parse(sessionStorage.getItem('chat_session')).session_id")
-        bot_events = events_of(stack, session, "bot")
+        bot_events = settled_replies(page, stack, session, users=1)
         assert bot_events, "Rasa recorded no reply for the widget's session"
-        assert squash(greeting.inner_text()) == squash(bot_events[0]["text"])
+        assert squash(page.locator(BOT_TEXT).first.inner_text()) == squash(bot_events[0]["text"])
 
         # The greeting offers quick replies; clicking one sends its payload.
         buttons = bot_events[0]["data"].get("buttons") or []
@@ -123,32 +132,32 @@ def test_widget_chat_in_real_browser(browser: Any, stack: Stack) -> None:
         page.screenshot(path=str(SCREENSHOT.with_name("widget-greeting.png")))
         page.locator(".rw-replies .rw-reply").first.click()
         page.locator(".rw-client", has_text=buttons[0]["title"]).wait_for()
-        wait_for_count(page, BOT_TEXT, 2)
+        after_click = settled_replies(page, stack, session, users=2)
+        assert len(after_click) > len(bot_events), "no reply to the quick reply"
 
         # Chinese typed into the input box.
-        responses_before = page.locator(BOT_TEXT).count()
         page.fill(".rw-new-message", TYPED)
         page.keyboard.press("Enter")
         page.locator(".rw-client", has_text=TYPED).wait_for()
-        wait_for_count(page, BOT_TEXT, responses_before + 1)
+        after_typing = settled_replies(page, stack, session, users=3)
+        assert len(after_typing) > len(after_click), "no reply to the typed question"
 
         # Markup typed by the user is shown as text, never rendered.
         page.fill(".rw-new-message", MARKUP)
         page.keyboard.press("Enter")
         page.locator(".rw-client", has_text='<img src="x"').wait_for()
+        recorded = [squash(e["text"]) for e in settled_replies(page, stack, session, users=4)]
         assert page.locator(".rw-messages-container img[src='x'], .rw-messages-container b").count() == 0
         assert page.evaluate("window.__xss === undefined")
 
-        user_events = events_of(stack, session, "user", at_least=4)
-        assert [e["text"] for e in user_events[:3]] == ["/greet", buttons[0]["payload"], TYPED]
+        # What the widget shows is exactly what Rasa answered, in order.
+        assert [squash(t) for t in page.locator(BOT_TEXT).all_inner_texts()] == recorded
+
+        user_events = [e for e in tracker(stack, session)["events"] if e["event"] == "user"]
+        assert [e["text"] for e in user_events] == ["/greet", buttons[0]["payload"], TYPED, MARKUP]
         metadata = user_events[2]["metadata"]
         assert metadata["role"] == "seller" and metadata["language"] == "zh"
         assert metadata["page"] == "/webchat/"
-
-        shown = [squash(text) for text in page.locator(BOT_TEXT).all_inner_texts()]
-        bot_events = events_of(stack, session, "bot", at_least=len(shown))
-        recorded = [squash(e["text"]) for e in bot_events if e.get("text")]
-        assert shown == recorded[: len(shown)] and len(shown) >= 3
 
         page.screenshot(path=str(SCREENSHOT), full_page=True)
     finally:
