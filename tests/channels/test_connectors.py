@@ -308,6 +308,30 @@ def test_wechat_oa_retry_is_processed_once(
     assert len(oa_sent_to(fake_api, open_id)()) == len(first)
 
 
+def test_wechat_oa_new_follower_gets_the_greeting(
+    connector_stack: Stack, fake_api: FakePlatformApi
+) -> None:
+    open_id = f"oOA-follow-{uuid.uuid4().hex[:8]}"
+    created = str(int(time.time()))
+    event = (
+        f"<xml><ToUserName><![CDATA[{SECRETS['oa_app_id']}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{open_id}]]></FromUserName><CreateTime>{created}</CreateTime>"
+        "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>"
+    )
+    timestamp, nonce = spec.stamp()
+    params = {
+        "signature": spec.wx_sign(OA_TOKEN, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
+    answer = requests.post(
+        url(connector_stack, "wechat_oa"), params=params, data=event.encode(), timeout=10
+    )
+    assert answer.status_code == 200 and answer.text == "success"
+    sent = wait_for(oa_sent_to(fake_api, open_id))
+    assert sent and expected_first_reply(connector_stack, "/greet") in sent[0].body["text"]["content"]
+
+
 # --- Feishu ------------------------------------------------------------------------------------
 
 
@@ -350,6 +374,18 @@ def test_feishu_message_is_answered_through_the_api(
     assert sent[0].body["msg_type"] == "text"
     content = json.loads(sent[0].body["content"])["text"]
     assert expected_first_reply(connector_stack, GREETING) in content
+    assert user_texts(connector_stack, open_id) == [GREETING]
+
+
+def test_feishu_group_mention_is_stripped(connector_stack: Stack, fake_api: FakePlatformApi) -> None:
+    open_id, chat_id = f"ou_group_{uuid.uuid4().hex[:8]}", f"oc_{uuid.uuid4().hex[:10]}"
+    event = spec.feishu_message_event(
+        FEISHU_TOKEN, uuid.uuid4().hex, open_id, chat_id, f"@_user_1 {GREETING}"
+    )
+    event["event"]["message"]["chat_type"] = "group"
+    event["event"]["message"]["mentions"] = [{"key": "@_user_1", "name": "客服助手"}]
+    assert feishu_post(connector_stack, event).status_code == 200
+    assert wait_for(feishu_sent_to(fake_api, chat_id)), "no reply in the group chat"
     assert user_texts(connector_stack, open_id) == [GREETING]
 
 
