@@ -1,7 +1,6 @@
 """Speed knobs, each measured before/after in the same run as the main figures.
 
 * diet_epochs      DIET epochs halved: NLU training time, parse latency, held-out accuracy.
-* tracker_store    SQLite tracker store (the default endpoints.yml) versus Rasa's in-memory one.
 * action_validation  Rasa's per-response jsonschema.validate() → a cached validator (bench/speedups.py).
 * sanic_workers    SANIC_WORKERS=2 for Rasa and ACTION_SERVER_SANIC_WORKERS=2, with a Redis lock store.
 * knowledge_cache  cost of reading knowledge/*.yml per call versus the cached accessors.
@@ -202,12 +201,6 @@ def run_all(
     steps: List[Tuple[str, str, Callable[[], Result]]] = [
         ("diet_epochs", "DIETClassifier epochs halved",
          lambda: diet_epochs_knob(bench, config, variants["diet_epochs"], assistant_run, assistant)),
-        ("tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
-         lambda: serving_knob(
-             bench, "tracker_store", "tracker store SQLite (default endpoints.yml) → in memory",
-             assistant_run, assistant, "endpoints.yml: drop tracker_store (in memory) for a single stateless node",
-             sqlite_tracker=False,
-         )),
         ("action_validation", ACTION_VALIDATION,
          lambda: serving_knob(
              bench, "action_validation", ACTION_VALIDATION, assistant_run, assistant,

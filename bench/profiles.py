@@ -25,15 +25,15 @@ class Profile:
 
 FULL = Profile(
     name="full",
-    parse_messages=200,
+    parse_messages=100,
     levels=(1, 16, 64),
     conversations={1: 4, 16: 16, 64: 64},
-    level_deadline_s=150,
+    level_deadline_s=60,
     epochs=None,
-    baseline_diet_epochs=40,
-    heldout_limit=None,
+    baseline_diet_epochs=20,
+    heldout_limit=300,
     knob_levels=(16,),
-    knobs=("diet_epochs", "tracker_store", "action_validation", "sanic_workers", "knowledge_cache"),
+    knobs=("diet_epochs", "action_validation", "sanic_workers", "knowledge_cache"),
     train_timeout_s=900,
     request_timeout_s=60,
 )

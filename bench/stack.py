@@ -70,15 +70,13 @@ def echo_stack(sampler: MemorySampler, log_dir: Path) -> Iterator[Running]:
 def write_endpoints(
     path: Path,
     action_url: Optional[str],
-    tracker_db: Optional[Path],
+    tracker_db: Path,
     lock_store: Optional[Dict[str, Any]] = None,
 ) -> Path:
-    """Endpoints for one set-up: action server, SQLite tracker store (None: in memory), lock store."""
-    config: Dict[str, Any] = {}
+    """Endpoints for one set-up: action server, SQLite tracker store (as endpoints.yml), lock store."""
+    config: Dict[str, Any] = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)}}
     if action_url:
         config["action_endpoint"] = {"url": f"{action_url}/webhook"}
-    if tracker_db:
-        config["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)}
     if lock_store:
         config["lock_store"] = lock_store
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
@@ -99,7 +97,6 @@ def rasa_stack(
     sampler: MemorySampler,
     *,
     with_actions: bool = True,
-    sqlite_tracker: bool = True,
     lock_store: Optional[Dict[str, Any]] = None,
     env: Optional[Mapping[str, str]] = None,
     speedups: bool = False,
@@ -120,7 +117,7 @@ def rasa_stack(
         endpoints = write_endpoints(
             directory / "endpoints.yml",
             actions.url if actions else None,
-            directory / "tracker.db" if sqlite_tracker else None,
+            directory / "tracker.db",
             lock_store,
         )
         credentials = write_rest_credentials(directory / "credentials.yml")

@@ -99,9 +99,13 @@ class TrainingRun:
     def dialogue_s(self) -> float:
         return self.seconds("dialogue")
 
+    def restored_nodes(self) -> List[str]:
+        """Trained components restored from the training cache (providers are always precomputed)."""
+        return [node["node"] for node in self.nodes if node["cached"] and node["node"].startswith("train_")]
+
     def restored(self, section: str) -> bool:
-        """Whether this section's trained nodes were restored from the training cache."""
-        return any(node["cached"] for node in self.nodes if node["section"] == section)
+        """Whether this section's trained components were restored from the training cache."""
+        return any(node["section"] == section for node in self.nodes if node["node"] in self.restored_nodes())
 
     def epoch_nodes(self) -> Dict[str, Dict[str, Any]]:
         """Epoch count and epoch times of every component trained in epochs."""
@@ -117,7 +121,7 @@ class TrainingRun:
             "dialogue_s": round(self.dialogue_s, 2),
             "setup_and_io_s": round(self.wall_s - self.nlu_s - self.dialogue_s, 2),
             "epochs": self.epoch_nodes(),
-            "restored_from_cache": [node["node"] for node in self.nodes if node["cached"]],
+            "restored_from_cache": self.restored_nodes(),
             "model_bytes": self.model_bytes,
         }
 

@@ -28,7 +28,7 @@ TARGETS = (
     "start-up (spawn → /status ready)",
     "held-out accuracy not lowered by speed changes",
 )
-KNOBS = ("diet_epochs", "tracker_store", "action_validation", "sanic_workers", "knowledge_cache")
+KNOBS = ("diet_epochs", "action_validation", "sanic_workers", "knowledge_cache")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_ratios_targets_and_knobs_are_computed(tiny_report: Dict[str, Any]) -> N
         assert validation[side]["start_s"]["server"] > 0
     assert validation["helps"] in (True, False)
     assert knobs["knowledge_cache"]["before"]["per_turn_ms"] > knobs["knowledge_cache"]["after"]["per_turn_ms"]
-    for name in ("diet_epochs", "tracker_store", "sanic_workers"):
+    for name in ("diet_epochs", "sanic_workers"):
         assert knobs[name]["after"] is None and knobs[name]["note"].startswith("not measured"), name
 
 
