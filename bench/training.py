@@ -137,7 +137,9 @@ def baseline_summary(run: TrainingRun, donor: TrainingRun, component: str, defau
     summary = run.summary()
     if run.restored("dialogue"):
         summary["dialogue_s"] = round(donor.dialogue_s, 2)
-        summary["dialogue_source"] = f"{donor.name} (same policies, stories and domain; restored from cache)"
+        summary["dialogue_source"] = (
+            f"dialogue time is {donor.name}'s (same policies, stories and domain; restored from its training cache)"
+        )
     epochs = summary["epochs"].get(component)
     missing = default_epochs - epochs["epochs"] if epochs else 0
     summary["nlu_s_measured"] = summary["nlu_s"]
