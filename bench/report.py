@@ -33,9 +33,10 @@ def dig(data: Any, *path: Any) -> Any:
 
 
 def ratio(numerator: Any, denominator: Any) -> Optional[float]:
+    """numerator ÷ denominator to 3 significant digits (None when either is missing)."""
     if numerator is None or not denominator:
         return None
-    return round(numerator / denominator, 2)
+    return float(f"{numerator / denominator:.3g}")
 
 
 def top_level(report: Report) -> str:
@@ -166,7 +167,12 @@ def fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        value = f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+        if abs(value) < 1:
+            value = f"{value:.3g}"
+        elif abs(value) < 1000:
+            value = f"{value:,.2f}".rstrip("0").rstrip(".")
+        else:
+            value = f"{value:,.0f}"
     return f"{value}{unit}"
 
 
