@@ -335,9 +335,14 @@ def plot(report: Report, out_dir: Path) -> List[str]:
         axis.set_ylabel(unit)
         axis.legend(fontsize=7)
     axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_ylabel("messages / s (log)")
     fig.tight_layout()
     fig.savefig(out_dir / "rest_latency_throughput.png", dpi=110)
     plt.close(fig)
+    names = ["rest_latency_throughput.png", "peak_memory.png"]
+    if plot_knobs(report, out_dir / "knobs.png"):
+        names.append("knobs.png")
 
     fig, axis = plt.subplots(figsize=(7, 4))
     servers = [dig(systems, system, "peak_rss_mb", "server") or 0 for system in SYSTEMS]
@@ -352,7 +357,33 @@ def plot(report: Report, out_dir: Path) -> List[str]:
     fig.tight_layout()
     fig.savefig(out_dir / "peak_memory.png", dpi=110)
     plt.close(fig)
-    return ["rest_latency_throughput.png", "peak_memory.png"]
+    return names
+
+
+def plot_knobs(report: Report, path: Path) -> bool:
+    """Before/after REST p95 and throughput of every measured serving knob; False when there is none."""
+    rows = []
+    for knob in report["knobs"]:
+        for level, after in (dig(knob, "after", "rest") or {}).items():
+            before = dig(knob, "before", "rest", level)
+            if before:
+                rows.append((f"{knob['name']}\n{level} concurrent", before, after))
+    if not rows:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    xs = range(len(rows))
+    for axis, field, title in ((axes[0], "p95_ms", "REST p95 (ms)"), (axes[1], "throughput_msg_s", "messages / s")):
+        axis.bar([x - 0.2 for x in xs], [row[1][field] or 0 for row in rows], 0.4, label="before")
+        axis.bar([x + 0.2 for x in xs], [row[2][field] or 0 for row in rows], 0.4, label="after")
+        axis.set_xticks(list(xs))
+        axis.set_xticklabels([row[0] for row in rows], fontsize=8)
+        axis.set_title(title)
+        axis.legend(fontsize=8)
+    fig.suptitle("Speed knobs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def write(report: Report, out_dir: Path) -> Report:
