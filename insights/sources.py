@@ -46,7 +46,7 @@ class SavedRequest:
 
 
 class NoTrackerStoreError(RuntimeError):
-    """The endpoints file configures no persistent tracker store."""
+    """No endpoints file, or it configures no persistent tracker store."""
 
 
 def split_sessions(sender_id: str, events: List[Event]) -> Iterator[Conversation]:
@@ -70,6 +70,8 @@ def load_conversations(endpoints_path: Path, period: Period) -> List[Conversatio
     from rasa.core.tracker_store import TrackerStore
     from rasa.core.utils import AvailableEndpoints
 
+    if not endpoints_path.is_file():
+        raise NoTrackerStoreError(f"endpoints file not found: {endpoints_path}")
     endpoint = AvailableEndpoints.read_endpoints(str(endpoints_path)).tracker_store
     if endpoint is None or endpoint.type is None:
         raise NoTrackerStoreError(

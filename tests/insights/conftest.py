@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,6 +67,12 @@ class Said:
         offered = [b["payload"] for reply in replies for b in reply.get("buttons") or []]
         assert payload in offered, f"no {payload} button in {replies}"
         return self.say(sender, payload)
+
+    @property
+    def period(self) -> Tuple[date, date]:
+        """The China dates the script ran on."""
+        days = [moment.date() for window in self.sent_at for moment in window]
+        return min(days), max(days)
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         """The sender's tracker through Rasa's HTTP API (a path independent of the report)."""
@@ -134,19 +140,20 @@ def converse(said: Said, run: str) -> None:
     _socketio_conversation(said, f"{run}-web-2", ["客服几点上班"])
 
 
-def run_report(said: Said, out: Path, since: date, until: date, *extra: str) -> subprocess.CompletedProcess:
-    """The real command, as an operator runs it."""
-    stack_dir = said.stack.tracker_db.parent
+def run_report(
+    said: Said, out: Path, since: date, until: date, endpoints: Optional[Path] = None, env: Optional[Dict[str, str]] = None
+) -> subprocess.CompletedProcess:
+    """The real command, as an operator runs it (default: the test stack's SQLite stores)."""
+    stores = (
+        ["--endpoints", str(said.stack.endpoints), "--requests-url", f"sqlite:///{said.stack.tracker_db.parent / 'requests.db'}"]
+        if endpoints is None
+        else ["--endpoints", str(endpoints)]
+    )
     return subprocess.run(
-        [
-            sys.executable, "-m", "insights",
-            "--since", since.isoformat(), "--until", until.isoformat(),
-            "--out", str(out),
-            "--endpoints", str(said.stack.endpoints),
-            "--requests-url", f"sqlite:///{stack_dir / 'requests.db'}",
-            *extra,
-        ],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "insights", "--since", since.isoformat(), "--until", until.isoformat(),
+         "--out", str(out), *stores],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True, text=True, timeout=300,
     )
 
 
@@ -177,9 +184,8 @@ class Report:
 
 @pytest.fixture(scope="module")
 def report(said: Said, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    days = [window[0].date() for window in said.sent_at] + [window[1].date() for window in said.sent_at]
     out = tmp_path_factory.mktemp("insights-report")
-    process = run_report(said, out, min(days), max(days))
+    process = run_report(said, out, *said.period)
     assert process.returncode == 0, process.stderr[-3000:]
     return Report(out, json.loads((out / "summary.json").read_text(encoding="utf-8")), process)
 

@@ -1,16 +1,21 @@
 """The report's figures equal what was said to the running assistant, and it opens in a browser."""
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import pytest
+import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.utils import AvailableEndpoints
 from rasa.shared.nlu.training_data.loading import load_data
 
+from actions.request_store import SupportRequest, get_store, requests_table
 from insights.candidates import PLACEHOLDER_INTENT
 from insights.metrics import THREE_STRIKES_HANDOFF, TWO_STAGE_FALLBACK
 from tests.insights.conftest import (
@@ -28,6 +33,8 @@ from tests.insights.conftest import (
     tracker_events,
     user_events,
 )
+from tests.production.infra import require_binaries, start_postgres
+from tests.support.servers import ROOT
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -128,13 +135,62 @@ def test_support_requests_by_category_and_goal(report: Report) -> None:
 
 
 def test_other_periods_see_nothing(said: Said, report: Report, tmp_path: Path) -> None:
-    later = day_after(max(w[1].date() for w in said.sent_at), 1)
+    later = day_after(said.period[1], 1)
     process = run_report(said, tmp_path, later, day_after(later, 6))
     assert process.returncode == 0, process.stderr[-3000:]
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["totals"]["conversations"] == 0
     assert summary["support_requests"]["total"] == 0
     assert list(summary["per_day"]) == [day_after(later, n).isoformat() for n in range(7)]
+    earlier = day_after(said.period[0], -3)
+    process = run_report(said, tmp_path, earlier, day_after(earlier, 2))
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["totals"]["user_messages"] == 0
+
+
+async def _copy_trackers(source_endpoints: Path, target: "SQLTrackerStore") -> int:
+    """Every conversation of the SQLite store, saved into ``target`` through Rasa's own API."""
+    source = TrackerStore.create(AvailableEndpoints.read_endpoints(str(source_endpoints)).tracker_store)
+    senders = list(await source.keys())
+    for sender in senders:
+        await target.save(await source.retrieve_full_tracker(sender))
+    return len(senders)
+
+
+def test_production_postgresql_stores_give_the_same_report(said: Said, report: Report, tmp_path: Path) -> None:
+    """endpoints.prod.yml + REQUEST_STORE_URL on PostgreSQL: the same conversations, the same figures."""
+    require_binaries()
+    postgres = start_postgres()
+    try:
+        for database in ("tracker", "requests"):
+            postgres.create_database(database)
+        target = SQLTrackerStore(
+            dialect="postgresql", host="127.0.0.1", port=postgres.port, db="tracker",
+            username=postgres.user, password=postgres.password,
+        )
+        assert asyncio.run(_copy_trackers(said.stack.endpoints, target)) == len(said.senders)
+        sqlite_requests = get_store(f"sqlite:///{said.stack.tracker_db.parent / 'requests.db'}")
+        with sqlite_requests.engine.connect() as connection:
+            rows = connection.execute(sa.select(requests_table)).mappings().all()
+        for row in rows:
+            get_store(postgres.url("requests")).save(SupportRequest(**{k: v for k, v in row.items() if k != "id"}))
+        env = {
+            "TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": str(postgres.port), "TRACKER_DB_NAME": "tracker",
+            "TRACKER_DB_USER": postgres.user, "TRACKER_DB_PASSWORD": postgres.password,
+            "REQUEST_STORE_URL": postgres.url("requests"),
+            # read by endpoints.prod.yml but not used by the report
+            "ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook", "LOCK_STORE_HOST": "127.0.0.1",
+            "LOCK_STORE_PORT": "1", "LOCK_STORE_DB": "0", "LOCK_STORE_PASSWORD": "",
+        }
+        process = run_report(said, tmp_path, *said.period, endpoints=ROOT / "endpoints.prod.yml", env=env)
+    finally:
+        postgres.stop()
+        shutil.rmtree(postgres.directory, ignore_errors=True)
+    assert process.returncode == 0, process.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in summary.items() if k != "generated_at"} == {
+        k: v for k, v in report.summary.items() if k != "generated_at"
+    }
 
 
 def test_nlu_candidates_are_rasa_yaml_with_masked_personal_data(said: Said, report: Report) -> None:

@@ -99,6 +99,13 @@ def test_cli_refuses_a_store_that_keeps_nothing(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "out").exists()
 
 
+def test_cli_refuses_a_missing_endpoints_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = cli.main(["--since", "2026-11-01", "--until", "2026-11-30", "--endpoints", str(tmp_path / "nope.yml"),
+                     "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "not found" in capsys.readouterr().err
+
+
 def test_cli_refuses_a_backwards_period(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = cli.main(["--since", "2026-11-30", "--until", "2026-11-01", "--out", str(tmp_path / "out")])
     assert code == 2
