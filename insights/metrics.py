@@ -45,7 +45,7 @@ class Message:
         return cls(
             text=" ".join(mask_personal_data(event.get("text") or "").split()),
             timestamp=event["timestamp"],
-            intent=intent.get("name") or FALLBACK_INTENT,
+            intent=intent.get("name") or "unknown",
             confidence=float(intent.get("confidence") or 0.0),
             guess=best.get("name"),
             guess_confidence=float(best.get("confidence") or 0.0),

@@ -7,20 +7,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 import socketio
 
+from insights.period import CHINA
 from tests.support.servers import ROOT, Stack, rest_message, start_stack
 
-CHINA = ZoneInfo("Asia/Shanghai")
 FORM = "support_request_form"
 # Lines no intent fits: typed gibberish (one with personal data) and an emoji-only message.
 GIBBERISH = ["xqzv bnmkp", "😀😀"]
@@ -80,7 +78,8 @@ class Said:
         response.raise_for_status()
         return response.json()
 
-    def form_state(self, sender: str) -> tuple:
+    def form_state(self, sender: str) -> Tuple[Optional[str], Optional[str]]:
+        """(active loop, requested slot) right now."""
         tracker = self.tracker(sender)
         return (tracker.get("active_loop") or {}).get("name"), tracker["slots"].get("requested_slot")
 
@@ -201,12 +200,15 @@ def user_events(events: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]
 
 
 def intent_of(event: Dict[str, Any]) -> str:
+    """The intent Rasa predicted for a user event."""
     return event["parse_data"]["intent"]["name"]
 
 
 def ran(events: List[Dict[str, Any]], action: str) -> bool:
+    """Whether ``action`` ran in these events."""
     return any(e["event"] == "action" and e.get("name") == action for e in events)
 
 
 def day_after(day: date, days: int) -> date:
+    """``day`` shifted by ``days`` (negative: earlier)."""
     return day + timedelta(days=days)
