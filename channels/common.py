@@ -31,6 +31,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.guard import RateLimiter, answer_with_fallback, screen_text
+
 logger = logging.getLogger(__name__)
 
 RETRY_WINDOW_SECONDS = 15 * 60
@@ -38,22 +40,22 @@ SEEN_IDS_LIMIT = 10_000
 BUTTON_MEMORY_SECONDS = 30 * 60
 API_TIMEOUT_SECONDS = 10
 TOKEN_EARLY_REFRESH_SECONDS = 300
-MAX_TEXT_CHARS = 2_000
 MAX_BODY_BYTES = 64 * 1024
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-def prepare_text(text: Text, sender_id: Text) -> Optional[Text]:
+def prepare_text(text: Text, sender_id: Text, limiter: Optional[RateLimiter] = None) -> Tuple[Optional[Text], Optional[Text]]:
     """The one function every messaging-app text passes through before Rasa sees it.
 
-    Returns the text to hand to Rasa, or None to drop the message. The input checks, rate limit
-    and masking of channels/guard.py plug in here.
+    Applies channels/guard.py (control characters removed, phone numbers, e-mail addresses and ID
+    numbers masked, length and per-sender rate limit). Returns (text for Rasa, None) or
+    (None, polite reply to send instead); (None, None) drops an empty message silently.
     """
-    text = text.strip()
-    if not text:
-        return None
-    return text[:MAX_TEXT_CHARS]
+    if not isinstance(text, str) or not text.strip():
+        return None, None
+    screened = screen_text(text, sender_id, limiter)
+    return screened.text, screened.reply
 
 
 def is_fresh(timestamp: Optional[Text]) -> bool:
@@ -232,6 +234,7 @@ class PlatformInput(InputChannel):
         self._seen_ids = TTLCache(RETRY_WINDOW_SECONDS, SEEN_IDS_LIMIT)
         self._buttons = TTLCache(BUTTON_MEMORY_SECONDS, SEEN_IDS_LIMIT)
         self._tasks: Set["asyncio.Task[None]"] = set()
+        self._limiter = RateLimiter.from_settings()
 
     @classmethod
     def from_credentials(
@@ -299,8 +302,16 @@ class PlatformInput(InputChannel):
         metadata: Optional[Dict[Text, Any]] = None,
     ) -> None:
         """Hands the message to Rasa in the background; replies go out through `send`."""
-        prepared = prepare_text(text, sender_id)
+        prepared, refusal = prepare_text(text, sender_id, self._limiter)
+        sent = [0]
+
+        async def counted_send(reply: Text) -> None:
+            sent[0] += 1
+            await send(reply)
+
         if prepared is None:
+            if refusal:
+                self._spawn(self._deliver(counted_send, refusal))
             return
         buttons = self._buttons.get(sender_id) or []
         self._buttons.set(sender_id, [])
@@ -312,19 +323,37 @@ class PlatformInput(InputChannel):
 
         message = UserMessage(
             text=prepared,
-            output_channel=PlatformOutput(send, remember),
+            output_channel=PlatformOutput(counted_send, remember),
             sender_id=sender_id,
             input_channel=self.name(),
             message_id=message_id,
             metadata=metadata,
         )
-        task = asyncio.create_task(self._handle(on_new_message, message))
+        self._spawn(self._handle(on_new_message, message, counted_send, lambda: sent[0]))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, on_new_message: OnNewMessage, message: UserMessage) -> None:
+    async def _deliver(self, send: Callable[[Text], Awaitable[None]], text: Text) -> None:
         try:
-            await on_new_message(message)
+            await send(text)
+        except Exception:  # noqa: BLE001 - a failed reply must not kill the server
+            logger.exception("Channel '%s' failed to send a reply", self.name())
+
+    async def _handle(
+        self,
+        on_new_message: OnNewMessage,
+        message: UserMessage,
+        send: Callable[[Text], Awaitable[None]],
+        replies_sent: Callable[[], int],
+    ) -> None:
+        """Runs Rasa; the static answer of channels/guard.py goes out if it fails or is silent."""
+        try:
+            await answer_with_fallback(
+                lambda: on_new_message(message), replies_sent, lambda text: self._deliver(send, text)
+            )
         except Exception:  # noqa: BLE001 - a failed reply must not kill the server
             logger.exception(
                 "Channel '%s' failed to answer message %s",

@@ -96,7 +96,7 @@ class FeishuInput(PlatformInput):
                 return None
             if "encrypt" in outer:
                 outer = json.loads(feishu_decrypt(self.settings["encrypt_key"], outer["encrypt"]))
-        except (ValueError, CryptoError):
+        except (ValueError, RecursionError, CryptoError):
             return None
         return outer if isinstance(outer, dict) else None
 
