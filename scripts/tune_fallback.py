@@ -14,12 +14,16 @@ How the numbers are chosen
    * in-scope fallback: share of all in-scope lines that fall back (includes misclassified lines,
      for which a fallback is better than a wrong answer);
    * out-of-scope caught: share of out_of_scope lines that fall back or are predicted out_of_scope.
-3. Among pairs with correct lost <= ``--max-lost`` (default 0.02, a margin under the 3 % in-scope
-   fallback target) the pair that catches the most out-of-scope lines wins; ties go to the higher
-   threshold (more unseen out-of-scope phrasing caught), then the higher ambiguity threshold.
-   The budget is on correctly classified lines because cross-validation accuracy on this deliberately
-   hard training set (bare fragments, typos, English) is well below held-out accuracy: the
-   misclassified lines are low-confidence and would dominate a budget on all in-scope lines.
+3. The pair with the best balance J = out-of-scope caught - correct lost wins (Youden's J with the
+   correctly understood in-scope lines as the negative class: an out-of-scope line answered as if
+   it were in scope and a correctly understood line thrown away cost the same), among pairs with
+   correct lost <= ``--max-lost`` (default 0.06); ties go to the lower threshold, then the lower
+   ambiguity threshold.
+   Why not "in-scope fallback <= 3 %" directly: cross-validated accuracy on this deliberately hard
+   training set (bare fragments, typos, English, one-off phrasings) is about 0.87, far below the
+   held-out target, and its misclassified lines are low-confidence, so the cross-validated
+   in-scope fallback is above 3 % at every useful threshold. The 3 % limit is checked where it
+   applies, on the independent held-out set (scripts/eval_nlu.py).
 
 Out-of-fold predictions are cached in JSON (``--predictions``) so the grid search can be re-run
 without training (``--reuse``). Run from the repository root:
@@ -132,7 +136,7 @@ def rates(predictions: List[Prediction], threshold: float, ambiguity: float) -> 
 
 
 def choose(predictions: List[Prediction], max_lost: float) -> Tuple[float, float, Dict]:
-    """Grid-search the pair that catches most out-of-scope lines within the loss budget."""
+    """Grid-search the pair with the best J = oos_caught - correct_lost within the loss budget."""
     best: Tuple[Tuple[float, float, float], float, float, Dict] | None = None
     for t_step in range(5, 91, 5):
         for a_step in range(0, 31, 2):
@@ -140,7 +144,7 @@ def choose(predictions: List[Prediction], max_lost: float) -> Tuple[float, float
             result = rates(predictions, threshold, ambiguity)
             if result["correct_lost"] > max_lost:
                 continue
-            key = (result["oos_caught"], threshold, ambiguity)
+            key = (round(result["oos_caught"] - result["correct_lost"], 9), -threshold, -ambiguity)
             if best is None or key > best[0]:
                 best = (key, threshold, ambiguity, result)
     if best is None:
@@ -155,7 +159,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("data/nlu"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--max-lost", type=float, default=0.02)
+    parser.add_argument("--max-lost", type=float, default=0.06)
     parser.add_argument("--predictions", type=Path, default=Path("var/fallback_predictions.json"))
     parser.add_argument("--reuse", action="store_true", help="reuse cached predictions")
     args = parser.parse_args()

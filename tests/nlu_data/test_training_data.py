@@ -94,18 +94,29 @@ def test_folds_are_stratified_and_disjoint(tuner) -> None:
     assert all(Counter(intent for _, intent in part) == {"a": 2, "b": 2} for part in parts)
 
 
-def test_threshold_choice_respects_budget(tuner) -> None:
-    def line(intent: str, predicted: str, top1: float, top2: float = 0.0) -> dict:
-        return {"intent": intent, "predicted": predicted, "top1": top1, "top2": top2}
+def _line(intent: str, predicted: str, top1: float) -> dict:
+    """One out-of-fold prediction with a clear second place."""
+    return {"intent": intent, "predicted": predicted, "top1": top1, "top2": 0.0}
 
-    predictions = ([line("refund", "refund", 0.9)] * 97 + [line("refund", "refund", 0.45)] * 2
-                   + [line("refund", "greet", 0.3)] + [line("out_of_scope", "greet", 0.4)] * 3
-                   + [line("out_of_scope", "out_of_scope", 0.9)])
-    # Budget 1 %: the two correct 0.45 lines must be kept, so 0.45 is the highest threshold,
-    # and it still catches the 0.40 out-of-scope lines.
-    threshold, ambiguity, result = tuner.choose(predictions, max_lost=0.01)
-    assert (threshold, result["correct_lost"], result["oos_caught"]) == (0.45, 0.0, 1.0)
-    # Budget 2 %: losing them is allowed, and ties go to the highest threshold on the grid.
-    threshold, _, result = tuner.choose(predictions, max_lost=0.02)
-    assert (threshold, result["correct_lost"]) == (0.9, 0.02)
+
+def test_threshold_choice_balances_catch_and_loss(tuner) -> None:
+    predictions = ([_line("refund", "refund", 0.9)] * 97 + [_line("refund", "refund", 0.45)] * 2
+                   + [_line("refund", "greet", 0.3)] + [_line("out_of_scope", "greet", 0.4)] * 3
+                   + [_line("out_of_scope", "out_of_scope", 0.9)])
     assert tuner.rates(predictions, 0.0, 0.0)["in_scope_accuracy"] == 0.99
+    # 0.45 catches every out-of-scope line and loses no correct answer; ties -> no ambiguity.
+    threshold, ambiguity, result = tuner.choose(predictions, max_lost=0.06)
+    assert (threshold, ambiguity) == (0.45, 0.0)
+    assert (result["correct_lost"], result["oos_caught"], result["in_scope_fallback"]) == (0, 1, 0.01)
+
+
+def test_threshold_choice_respects_budget(tuner) -> None:
+    predictions = ([_line("refund", "refund", 0.9)] * 98 + [_line("refund", "refund", 0.45)] * 2
+                   + [_line("out_of_scope", "greet", 0.5)] * 3
+                   + [_line("out_of_scope", "out_of_scope", 0.9)])
+    # Catching the 0.5 lines costs the two correct 0.45 lines: worth it within a 2 % budget ...
+    threshold, _, result = tuner.choose(predictions, max_lost=0.02)
+    assert threshold == 0.55 and result["correct_lost"] == 0.02 and result["oos_caught"] == 1
+    # ... not allowed within 1 %: nothing better than catching none, lowest threshold wins.
+    threshold, _, result = tuner.choose(predictions, max_lost=0.01)
+    assert result["correct_lost"] == 0 and result["oos_caught"] == 0.25 and threshold == 0.05
