@@ -51,6 +51,7 @@ from tests.nlu.heldout import (  # noqa: E402
 )
 
 EXTRACTOR = "SpacyRuleEntityExtractor"
+NEAR_DUPLICATE = 0.85  # difflib ratio above which a held-out line is "near" a training line
 MAX_IN_SCOPE_FALLBACK = 0.02  # the same budget scripts/tune_fallback.py uses for the pipeline
 Prediction = Dict[str, Any]
 
@@ -121,6 +122,22 @@ def entity_recall(heldout_messages: Sequence[Any], parsed: Sequence[Dict[str, An
                                "value": entity["value"], "got": sorted(got)})
     return {"annotated": expected, "found": found, "recall": found / max(expected, 1),
             "misses": misses}
+
+
+def novel(texts: Sequence[str], train_texts: Sequence[str]) -> List[bool]:
+    """True for held-out lines with no training line of difflib ratio >= NEAR_DUPLICATE."""
+    import difflib
+
+    from tests.nlu.heldout import comparable
+
+    seen = [comparable(t) for t in train_texts]
+    return [not difflib.get_close_matches(comparable(t), seen, n=1, cutoff=NEAR_DUPLICATE)
+            for t in texts]
+
+
+def subset(values: Sequence[Any], mask: Sequence[bool]) -> List[Any]:
+    """The values where mask is True."""
+    return [v for v, keep in zip(values, mask) if keep]
 
 
 def fallback_settings(config_path: Path) -> Tuple[float, float]:
@@ -290,12 +307,17 @@ def markdown(report: Dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
         row("Rasa pipeline, held-out", rasa_h),
         row("baseline TF-IDF + LR, held-out", base_h),
+        row("Rasa pipeline, held-out without near-duplicate", report["heldout"]["rasa_novel"]),
+        row("baseline, held-out without near-duplicate", report["heldout"]["baseline_novel"]),
     ]
     for name, key in (("Rasa pipeline", "rasa"), ("baseline TF-IDF + LR", "baseline")):
         if report.get("cv", {}).get(key):
             lines.append(row(f"{name}, {report['cv']['folds']}-fold CV on data/nlu", report["cv"][key]))
     entities = report["heldout"]["entities"]
     lines += [
+        "", f"\"Without near-duplicate\": held-out lines with no data/nlu line of difflib ratio >= "
+        f"{NEAR_DUPLICATE} after normalization ({report['heldout']['rasa_novel']['lines']} of "
+        f"{rasa_h['lines']}).",
         "", f"Entities (spaCy extractor) on the annotated held-out lines: {entities['found']}/"
         f"{entities['annotated']} found (recall {entities['recall']:.3f}).", "",
         "Targets: accuracy >= 0.95, macro F1 >= 0.93, out-of-scope caught >= 0.90, in-scope "
@@ -365,6 +387,7 @@ def main() -> None:
     baseline.fit(normalized(train_texts), train_gold, args.folds)
     base_predicted = baseline.predict(normalized(texts))
     threshold, ambiguity = fallback_settings(args.config)
+    fresh = novel(texts, train_texts)
 
     report: Dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -378,6 +401,8 @@ def main() -> None:
         "heldout": {
             "rasa": figures(gold, predicted),
             "baseline": figures(gold, base_predicted),
+            "rasa_novel": figures(subset(gold, fresh), subset(predicted, fresh)),
+            "baseline_novel": figures(subset(gold, fresh), subset(base_predicted, fresh)),
             "entities": entity_recall(messages, parsed),
             "rasa_errors": errors(texts, gold, predicted, confidence),
         },
