@@ -221,13 +221,27 @@ def format_summary(order_id: str, issue_category: str, request_goal: str, expect
 
 
 # --------------------------------------------------------------------------- validation
+def _entities_of(parse_data: Dict[str, Any], slot: str) -> List[Any]:
+    entities = sorted(parse_data.get("entities") or [], key=lambda e: e.get("start") or 0)
+    return [e.get("value") for e in entities if e.get("entity") == slot]
+
+
 def _latest_entity(tracker: Tracker, slot: str, first: bool = False) -> Optional[Any]:
     """The slot's entity in the latest message (the last one, or the first one mentioned)."""
-    entities = sorted(tracker.latest_message.get("entities") or [], key=lambda e: e.get("start") or 0)
-    values = [e.get("value") for e in entities if e.get("entity") == slot]
+    values = _entities_of(tracker.latest_message, slot)
     if not values:
         return None
     return values[0] if first else values[-1]
+
+
+def _source_message(tracker: Tracker, slot: str) -> Tuple[List[Any], str]:
+    """The newest user message with an entity for ``slot``: its values (in order) and its text."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            values = _entities_of(event.get("parse_data") or {}, slot)
+            if values:
+                return values, event.get("text") or ""
+    return [], tracker.latest_message.get("text") or ""
 
 
 def _previous_value(tracker: Tracker, slot: str) -> Optional[Any]:
@@ -292,22 +306,31 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
 
     # ---- helpers
     @staticmethod
-    def _candidate(slot: str, slot_value: Any, tracker: Tracker, first: bool = False) -> Any:
-        """Prefer the entity of the latest message (a button payload or NLU) over raw text."""
-        entity = _latest_entity(tracker, slot, first)
-        return entity if entity is not None else slot_value
+    def _candidate(slot: str, slot_value: Any, tracker: Tracker, first: bool = False) -> Tuple[Any, str]:
+        """The value to check and the text it came from.
+
+        The entity of the latest message (a button payload or NLU) wins over raw text; at
+        activation (nothing asked yet) pre-filled values are taken from the message that said them.
+        """
+        values = _entities_of(tracker.latest_message, slot)
+        text = tracker.latest_message.get("text") or ""
+        if not values and tracker.get_slot("requested_slot") is None:
+            values, text = _source_message(tracker, slot)
+        if not values:
+            return slot_value, text
+        return (values[0] if first else values[-1]), text
 
     def _order_candidate(self, slot_value: Any, tracker: Tracker) -> Any:
-        """The order entity, unless it does not occur in the message (then re-read the text)."""
-        entity = self._candidate("order_id", slot_value, tracker)
-        text = clean(tracker.latest_message.get("text"))
-        if entity is None or text.startswith("/"):
-            return entity
+        """The order entity, unless it does not occur in its message (then re-read that text)."""
+        value, text = self._candidate("order_id", slot_value, tracker)
+        text = clean(text)
+        if value is None or text.startswith("/"):
+            return value
         compact = re.sub(r"[\s\-_#]+", "", text).upper()
-        if str(entity).upper() in compact:
-            return entity
+        if str(value).upper() in compact:
+            return value
         reread = parse_order_id(text)
-        return reread.value if reread.kind == "ok" else entity
+        return reread.value if reread.kind == "ok" else value
 
     @staticmethod
     def _is_answer_for_other_slot(slot: str, slot_value: Any, tracker: Tracker) -> bool:
@@ -378,7 +401,7 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         if self._is_answer_for_other_slot("issue_category", slot_value, tracker):
             return {"issue_category": None}
         # Several categories in one message (没收到货，想退款): the problem comes before the wish.
-        raw = self._candidate("issue_category", slot_value, tracker, first=True)
+        raw, _ = self._candidate("issue_category", slot_value, tracker, first=True)
         category = normalize_category(raw)
         if category is None:
             return self.failed("issue_category", msg("category_unknown", text=clean(raw)), dispatcher, tracker)
@@ -395,7 +418,7 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         """One of the seven goals (buttons, names or synonyms)."""
         if self._is_answer_for_other_slot("request_goal", slot_value, tracker):
             return {"request_goal": None}
-        raw = self._candidate("request_goal", slot_value, tracker)
+        raw, _ = self._candidate("request_goal", slot_value, tracker)
         goal = normalize_goal(raw)
         if goal is None:
             return self.failed("request_goal", msg("goal_unknown", text=clean(raw)), dispatcher, tracker)
@@ -408,7 +431,7 @@ class ValidateSupportRequestForm(CountingFormValidationAction):
         """A duration normalized to ``PT<n>H``/``PT<n>M``; five minutes or less is refused."""
         if self._is_answer_for_other_slot("expected_time", slot_value, tracker):
             return {"expected_time": None}
-        raw = self._candidate("expected_time", slot_value, tracker)
+        raw, _ = self._candidate("expected_time", slot_value, tracker)
         settings = form_knowledge()["expected_time"]
         if self._is_skip(raw):
             return self.succeeded("expected_time", settings["default"], tracker)

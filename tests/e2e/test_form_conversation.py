@@ -1,9 +1,10 @@
-"""One real conversation with the support request form over REST (Rasa server + action server).
+"""Real conversations with the support request form over REST (Rasa server + action server).
 
-It starts pre-filled (order, category and goal in the first message), survives a question in
-the middle and an unrealistic time, is confirmed, and ends with the request in the SQLite
-database the action server was pointed at via REQUEST_STORE_URL. Set FORM_TRANSCRIPT=<path> to
-write the conversation as Markdown (docs/sample_form_conversation.md comes from such a run).
+The main one answers the first question with order, category and goal at once, survives a
+question in the middle and an unrealistic time, is confirmed, and ends with the request in the
+SQLite database the action server was pointed at via REQUEST_STORE_URL. Set
+FORM_TRANSCRIPT=<path> to write it as Markdown (docs/sample_form_conversation.md comes from such
+a run). The second one starts the form pre-filled from the issue's example sentence.
 """
 from __future__ import annotations
 
@@ -40,15 +41,18 @@ def _bubble(reply: Dict[str, Any]) -> str:
 def test_form_conversation_ends_with_the_saved_request(form_stack: Stack):
     transcript: List[Tuple[str, List[str]]] = []
 
-    def say(text: str, **kwargs: Any) -> str:
+    def say(text: str, button: str = "", **kwargs: Any) -> str:
         replies = form_stack.say(SENDER, text, **kwargs)
-        transcript.append((text, [_bubble(r) for r in replies]))
+        transcript.append((f"（点按钮「{button}」）" if button else text, [_bubble(r) for r in replies]))
         return "\n".join(r.get("text", "") for r in replies)
 
-    # Pre-filled: order, category and goal at once; only the time is asked.
-    first = say("我的订单8123456789012345一直没收到货，想退款，帮我整理一下", metadata={"customData": {"role": "buyer"}})
+    start = say("帮我整理要发给客服的问题", metadata={"customData": {"role": "buyer"}})
+    assert "先选问题类别" in start, start
+
+    # Order, category and goal in one answer: all are kept, only the time is asked next.
+    first = say("我的订单8123456789012345一直没收到货，想退款")
     assert "希望多久内得到回复" in first, first
-    assert "先选问题类别" not in first and "请发订单号" not in first
+    assert "请发订单号" not in first and "希望客服怎么处理" not in first, first
 
     # A question in the middle is answered and the same slot is asked again.
     digression = say("客服几点上班？")
@@ -62,7 +66,7 @@ def test_form_conversation_ends_with_the_saved_request(form_stack: Stack):
     summary = say("48小时内")
     assert "订单#8123456789012345，物流问题，要求退款，希望48小时内回复。" in summary, summary
 
-    done = say("/affirm")
+    done = say("/affirm", button="确认提交")
     match = re.search(r"编号 (SR\d{8}-[0-9A-F]{6})", done)
     assert match, done
     assert "现在北京时间10:00。发给阿里小蜜" in done
@@ -103,3 +107,21 @@ def test_form_conversation_ends_with_the_saved_request(form_stack: Stack):
                 lines.append("> **助手：** " + bubble.replace("\n", "  \n> "))
                 lines.append("")
         Path(target).write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_form_started_pre_filled_asks_only_what_is_missing(form_stack: Stack):
+    """The issue's example fills order, category and goal at once and asks only for the time.
+
+    If the NLU takes the sentence as a refund question, the answer offers the form; accepting
+    the offer must still keep all three values.
+    """
+    sender = "form-e2e-prefilled"
+    replies = form_stack.say(sender, "我的订单8123456789012345一直没收到货，想退款，帮我整理一下")
+    offers = [b["payload"] for r in replies for b in r.get("buttons") or []]
+    if "/start_support_request" in offers:
+        replies = form_stack.say(sender, "/start_support_request")
+    text = "\n".join(r.get("text", "") for r in replies)
+    assert "希望多久内得到回复" in text, text
+    assert "先选问题类别" not in text and "请发订单号" not in text and "希望客服怎么处理" not in text, text
+    summary = "\n".join(r.get("text", "") for r in form_stack.say(sender, "尽快"))
+    assert "订单#8123456789012345，物流问题，要求退款，希望24小时内回复。" in summary, summary

@@ -303,3 +303,39 @@ def test_first_category_wins_when_the_wish_also_sounds_like_one(validate):
     tracker = make_tracker(text, {"issue_category": "退款问题", "request_goal": "要求退款"}, entities=entities, requested_slot=None)
     events, messages = validate(tracker)
     assert events == [slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
+
+
+def test_prefilled_values_are_checked_against_the_message_that_said_them(validate):
+    """Form started by a button after 「我的订单8123456789012345一直没收到货，想退款」."""
+    said = "我的订单8123456789012345一直没收到货，想退款"
+    parse = {
+        "intent": {"name": "refund", "confidence": 0.97},
+        "entities": [
+            {"entity": "order_id", "value": "81234567890123451", "start": 4, "end": 21},
+            {"entity": "issue_category", "value": "物流问题", "start": 23, "end": 27},
+            {"entity": "issue_category", "value": "退款问题", "start": 29, "end": 31},
+            {"entity": "request_goal", "value": "要求退款", "start": 28, "end": 31},
+        ],
+    }
+    earlier = [
+        {"event": "user", "text": said, "parse_data": parse},
+        {"event": "slot", "name": "order_id", "value": "81234567890123451"},
+        {"event": "slot", "name": "issue_category", "value": "退款问题"},
+        {"event": "slot", "name": "request_goal", "value": "要求退款"},
+        {"event": "action", "name": "action_problem_guidance"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = make_tracker(
+        "/start_support_request",
+        {"order_id": "81234567890123451", "issue_category": "退款问题", "request_goal": "要求退款"},
+        intent="start_support_request",
+        requested_slot=None,
+        earlier_events=earlier,
+    )
+    events, messages = validate(tracker)
+    assert events == [
+        slot("order_id", "8123456789012345"),
+        slot("issue_category", "物流问题"),
+        slot("request_goal", "要求退款"),
+    ]
+    assert messages == []
