@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from bench.stack import rasa_stack, redis_server
@@ -22,10 +23,6 @@ ACTION_VALIDATION = (
     "Rasa validates each action-server response with jsonschema.validate() → one cached validator "
     "(bench/speedups.py)"
 )
-
-
-def rest_subset(system: Result, levels: List[int]) -> Dict[str, Any]:
-    return {str(level): system["rest"][str(level)] for level in levels if str(level) in system["rest"]}
 
 
 def half_epochs(config: Dict[str, Any]) -> int:
@@ -75,33 +72,32 @@ def diet_epochs_knob(
     }
 
 
+def measure_serving(bench: "Bench", name: str, model: Path, levels: List[int], **stack_options: Any) -> Result:
+    """Start one serving set-up, run the REST load at `levels`, stop it and return its figures."""
+    with rasa_stack(name, model, bench.work_dir, bench.sampler, **stack_options) as running:
+        figures = {"start_s": running.start_s(), "rest": bench.rest_levels(running, name, levels)}
+    figures["peak_rss_mb"] = running.peak_rss_mb
+    figures["action_failures"] = running.action_failures()
+    return figures
+
+
 def serving_knob(
     bench: "Bench",
     name: str,
     description: str,
     assistant_run: TrainingRun,
-    assistant: Result,
     proposal: str,
     **stack_options: Any,
 ) -> Result:
-    """Serve the assistant model with other serving options and rerun the REST load at the knob levels."""
+    """The assistant served with and without the change, back to back (the machine's load drifts)."""
     levels = list(bench.profile.knob_levels)
-    with rasa_stack(name, assistant_run.model, bench.work_dir, bench.sampler, **stack_options) as running:
-        after = {"start_s": running.start_s(), "rest": bench.rest_levels(running, name, levels)}
-    after["peak_rss_mb"] = running.peak_rss_mb
-    after["action_failures"] = running.action_failures()
-    before = {
-        "start_s": assistant["start_s"],
-        "rest": rest_subset(assistant, levels),
-        "peak_rss_mb": assistant["peak_rss_mb"],
-        "action_failures": assistant["action_failures"],
-    }
+    before = measure_serving(bench, f"{name}-before", assistant_run.model, levels)
+    after = measure_serving(bench, name, assistant_run.model, levels, **stack_options)
     helps = after["action_failures"] == 0 and all(
         after["rest"][key]["errors"] == 0
         and after["rest"][key]["throughput_msg_s"] > before["rest"][key]["throughput_msg_s"]
         and after["rest"][key]["p95_ms"] < before["rest"][key]["p95_ms"]
         for key in after["rest"]
-        if key in before["rest"]
     )
     return {
         "name": name,
@@ -114,7 +110,7 @@ def serving_knob(
     }
 
 
-def workers_knob(bench: "Bench", assistant_run: TrainingRun, assistant: Result) -> Result:
+def workers_knob(bench: "Bench", assistant_run: TrainingRun) -> Result:
     """Two Sanic workers for Rasa and for the action server, with a throw-away Redis lock store."""
     with redis_server(bench.log_dir) as lock_store:
         if lock_store is None:
@@ -129,7 +125,7 @@ def workers_knob(bench: "Bench", assistant_run: TrainingRun, assistant: Result) 
             }
         return serving_knob(
             bench, "sanic_workers", "SANIC_WORKERS=2 and ACTION_SERVER_SANIC_WORKERS=2 with a Redis lock store",
-            assistant_run, assistant,
+            assistant_run,
             "endpoints.prod.yml lock_store: redis; env SANIC_WORKERS=2, ACTION_SERVER_SANIC_WORKERS=2",
             lock_store=lock_store, env={"SANIC_WORKERS": "2", "ACTION_SERVER_SANIC_WORKERS": "2"},
         )
@@ -203,11 +199,11 @@ def run_all(
          lambda: diet_epochs_knob(bench, config, variants["diet_epochs"], assistant_run, assistant)),
         ("action_validation", ACTION_VALIDATION,
          lambda: serving_knob(
-             bench, "action_validation", ACTION_VALIDATION, assistant_run, assistant,
+             bench, "action_validation", ACTION_VALIDATION, assistant_run,
              "call bench.speedups.install() when the Rasa server starts (or move it into the product)",
              speedups=True,
          )),
-        ("sanic_workers", "SANIC_WORKERS=2 (+ Redis lock store)", lambda: workers_knob(bench, assistant_run, assistant)),
+        ("sanic_workers", "SANIC_WORKERS=2 (+ Redis lock store)", lambda: workers_knob(bench, assistant_run)),
         ("knowledge_cache", "cached knowledge accessors", knowledge_cache_knob),
     ]
     results = []
