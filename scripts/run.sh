@@ -15,7 +15,7 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 read -r -a cors <<< "${RASA_CORS_ORIGINS:-http://localhost:$port http://127.0.0.1:$port}"
 
-.venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port 5055 > var/actions.log 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null' EXIT
 

@@ -96,7 +96,7 @@ def test_two_stage_fallback_then_three_strikes(stack: Stack) -> None:
     first = say(stack, sender, "阿巴阿巴阿巴")
     assert "您是想问" in reply_texts(first) or "换个说法" in reply_texts(first)
     assert "换个说法" in reply_texts(say(stack, sender, "/out_of_scope"))
-    third = reply_texts(say(stack, sender, "一二三四五"))
+    third = reply_texts(say(stack, sender, "咕噜咕噜"))
     assert "看来我没能帮上忙，建议直接联系人工客服" in third
 
 

@@ -95,7 +95,7 @@ def start_action_server(
     """The rasa-sdk action server serving the `actions` package."""
     port = port or free_port()
     cmd = [RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
-    handle = _spawn("actions", cmd, env, port)
+    handle = _spawn("actions", cmd, {"SANIC_HOST": "127.0.0.1", **(env or {})}, port)
     _wait_until_up(handle, "/health", timeout)
     return handle
 
