@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Set
 
 from insights.period import CHINA, Period
 
@@ -22,8 +22,26 @@ class Conversation:
 
     @property
     def user_events(self) -> List[Event]:
-        """The user's messages."""
-        return [event for event in self.events if event.get("event") == "user"]
+        """The messages the user sent, each once, as it first reached the tracker.
+
+        Rewinds (``rewind``, ``undo``, ``restart``) do not unsend a message, so reverted turns
+        stay. Rasa's two-stage fallback, once the user clarifies (an affirmed suggestion or a
+        rephrase), rewinds and re-adds the clarified message as a copy carrying the same
+        ``message_id`` (new timestamp, confidence 1.0): that copy is not another message.
+        Events without a ``message_id`` cannot be matched and each count as one message.
+        """
+        seen: Set[str] = set()
+        sent: List[Event] = []
+        for event in self.events:
+            if event.get("event") != "user":
+                continue
+            message_id = event.get("message_id")
+            if message_id is not None:
+                if message_id in seen:
+                    continue
+                seen.add(message_id)
+            sent.append(event)
+        return sent
 
     @property
     def started_at(self) -> float:
@@ -53,12 +71,16 @@ def split_sessions(sender_id: str, events: List[Event]) -> Iterator[Conversation
     """Cut a sender's full event history at each ``session_started``; keep sessions with messages."""
     current = Conversation(sender_id)
     for event in events:
-        if event.get("event") == "session_started" and current.user_events:
+        if event.get("event") == "session_started" and _has_user_event(current.events):
             yield current
             current = Conversation(sender_id)
         current.events.append(event)
-    if current.user_events:
+    if _has_user_event(current.events):
         yield current
+
+
+def _has_user_event(events: List[Event]) -> bool:
+    return any(event.get("event") == "user" for event in events)
 
 
 def load_conversations(endpoints_path: Path, period: Period) -> List[Conversation]:

@@ -1,17 +1,32 @@
 """Pieces of the report that need no running assistant: period, masking, candidates file, CLI errors."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from rasa.core.actions.two_stage_fallback import TwoStageFallbackAction
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    BotUttered,
+    Restarted,
+    UserUttered,
+    UserUtteranceReverted,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.loading import load_data
 
 from insights import cli
 from insights.candidates import PLACEHOLDER_INTENT, render_candidates, select_candidates
 from insights.masking import mask_personal_data
-from insights.metrics import THREE_STRIKES_HANDOFF, Message
+from insights.metrics import THREE_STRIKES_HANDOFF, TWO_STAGE_FALLBACK, Message, summarize
 from insights.period import Period, china_time
+from insights.sources import Conversation
 
 
 def utc(*args: int) -> float:
@@ -110,3 +125,68 @@ def test_cli_refuses_a_backwards_period(tmp_path: Path, capsys: pytest.CaptureFi
     code = cli.main(["--since", "2026-11-30", "--until", "2026-11-01", "--out", str(tmp_path / "out")])
     assert code == 2
     assert "before" in capsys.readouterr().err
+
+
+def _sent(text: str, intent: str, message_id: str, minute: int) -> UserUttered:
+    """A message as a channel delivers it (each one gets its own message_id)."""
+    return UserUttered(
+        text,
+        intent={"name": intent, "confidence": 0.4 if intent == "nlu_fallback" else 0.9},
+        timestamp=utc(2026, 11, 26, 2, minute),
+        message_id=message_id,
+    )
+
+
+def test_reverted_and_clarified_turns_count_each_sent_message_once() -> None:
+    """Two-stage fallback re-adds the clarified message after a rewind; rewinds don't unsend."""
+    fallback_turn = [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        _sent("xqzv bnmkp", "nlu_fallback", "m1", 0),
+        ActionExecuted(TWO_STAGE_FALLBACK),
+        ActiveLoop(TWO_STAGE_FALLBACK),
+        BotUttered("您是想问「退款」吗？"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        _sent("/refund", "refund", "m2", 1),  # the user presses the suggested intent's button
+    ]
+    tracker = DialogueStateTracker.from_events("u1", fallback_turn)
+    # Rasa's own events for a clarified fallback: rewind, action_listen, a copy of the message.
+    clarified = asyncio.run(TwoStageFallbackAction().deactivate(None, None, tracker, Domain.empty(), []))
+    assert [type(e) for e in clarified] == [UserUtteranceReverted, ActionExecuted, UserUttered]
+    later = [
+        ActionExecuted("utter_refund"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        _sent("/back", "back", "m3", 2),
+        UserUtteranceReverted(),
+        UserUtteranceReverted(),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        _sent("你好", "greet", "m4", 3),
+        ActionExecuted("utter_greet"),
+        ActionReverted(),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        _sent("/restart", "restart", "m5", 4),
+        Restarted(),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        _sent("谢谢", "thank", "m6", 5),
+    ]
+    events = [e.as_dict() for e in [*fallback_turn, ActionExecuted(TWO_STAGE_FALLBACK), ActiveLoop(None),
+                                     *clarified, *later]]
+    assert sum(e["event"] == "user" for e in events) == 7
+    conversation = Conversation("u1", events)
+    assert [e["message_id"] for e in conversation.user_events] == ["m1", "m2", "m3", "m4", "m5", "m6"]
+
+    day = date(2026, 11, 26)
+    summary = summarize([conversation], [], Period(day, day), low_confidence=0.7)
+    assert summary["totals"]["user_messages"] == 6
+    assert summary["intents"] == {
+        "back": 1, "greet": 1, "nlu_fallback": 1, "refund": 1, "restart": 1, "thank": 1
+    }
+    assert summary["fallback"]["messages"] == 1 and summary["fallback"]["rate"] == round(1 / 6, 4)
+    # Each message at the time it was sent (the copy's fresh timestamp is not a message).
+    assert {k: v["messages"] for k, v in summary["per_day"].items()} == {"2026-11-26": 6}
+    assert {k: v["messages"] for k, v in summary["per_hour"].items() if v["messages"]} == {"10": 6}
+    assert summary["two_stage_fallback"]["conversations"] == 1
+
+
+def test_messages_without_an_id_are_not_merged() -> None:
+    events = [_user("你好", "greet", 0.9), _user("你好", "greet", 0.9)]
+    assert len(Conversation("u2", events).user_events) == 2
