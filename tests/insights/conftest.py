@@ -40,6 +40,7 @@ class Said:
 
     stack: Stack
     senders: Dict[str, str] = field(default_factory=dict)  # sender → channel
+    said_by: Dict[str, int] = field(default_factory=dict)  # sender → messages sent
     lines: List[str] = field(default_factory=list)
     sent_at: List[List[datetime]] = field(default_factory=list)  # [before, after] per message
     first_sent: Dict[str, List[datetime]] = field(default_factory=dict)  # per sender
@@ -48,6 +49,7 @@ class Said:
     def note(self, sender: str, channel: str, text: str, before: float, after: float) -> None:
         """Record one message sent between ``before`` and ``after`` (Unix time)."""
         self.senders.setdefault(sender, channel)
+        self.said_by[sender] = self.said_by.get(sender, 0) + 1
         self.lines.append(text)
         window = [datetime.fromtimestamp(t, CHINA) for t in (before, after)]
         self.sent_at.append(window)
@@ -195,8 +197,17 @@ def tracker_events(said: Said) -> Dict[str, List[Dict[str, Any]]]:
 
 
 def user_events(events: Dict[str, List[Dict[str, Any]]]) -> List[Dict[str, Any]]:
-    """All user messages of the HTTP API trackers."""
-    return [e for evs in events.values() for e in evs if e["event"] == "user"]
+    """The messages the users sent, from the HTTP API trackers: one ``user`` event per message_id.
+
+    When a two-stage fallback ends because the user clarified, Rasa rewinds and re-adds the
+    clarified message (a copy with the same message_id): the first event is the one sent.
+    """
+    first: Dict[str, Dict[str, Any]] = {}
+    for evs in events.values():
+        for event in evs:
+            if event["event"] == "user":
+                first.setdefault(event["message_id"], event)
+    return list(first.values())
 
 
 def intent_of(event: Dict[str, Any]) -> str:

@@ -53,6 +53,9 @@ def test_conversations_messages_and_channels(said: Said, report: Report) -> None
     assert totals["conversations"] == len(said.senders) == 9
     assert totals["senders"] == 9
     assert totals["user_messages"] == len(said.lines)
+    # The trackers (read apart from the report) hold each sender's messages, each once.
+    events = tracker_events(said)
+    assert {sender: len(user_events({sender: evs})) for sender, evs in events.items()} == said.said_by
     channels = Counter(said.senders.values())
     assert report.summary["channels"] == {
         name: {"conversations": count, "share": round(count / len(said.senders), 4)}
