@@ -15,20 +15,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.servers import ROOT, Stack
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SCREENSHOT = ROOT / "reports" / "screenshots" / "widget.png"
 TYPED = "我的包裹一直没有收到，怎么联系卖家？"

@@ -34,18 +34,9 @@ from tests.insights.conftest import (
     user_events,
 )
 from tests.production.infra import require_binaries, start_postgres
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.servers import ROOT
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_conversations_messages_and_channels(said: Said, report: Report) -> None:
@@ -230,7 +221,7 @@ def test_report_opens_in_headless_chromium_with_its_charts(report: Report) -> No
             route.abort()
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.route("**/*", only_local)
