@@ -457,6 +457,12 @@ def _filled(tracker: Tracker) -> Optional[Dict[str, str]]:
     return values if all(values.values()) else None
 
 
+def _incomplete(dispatcher: CollectingDispatcher) -> List[EventType]:
+    """Say the form is incomplete and reset it (nothing stale comes back later)."""
+    dispatcher.utter_message(text=msg("incomplete"))
+    return reset_events()
+
+
 def evidence_for(category: str) -> List[str]:
     """What to attach for this category (knowledge file)."""
     return form_knowledge()["categories"][category]["evidence"]
@@ -504,8 +510,7 @@ class ActionSummarizeSupportRequest(Action):
     ) -> List[EventType]:
         values = _filled(tracker)
         if values is None:
-            dispatcher.utter_message(text=msg("incomplete"))
-            return reset_events()
+            return _incomplete(dispatcher)
         dispatcher.utter_message(
             text=msg("confirm", summary=format_summary(**values)),
             buttons=_buttons([(msg("confirm_button"), "/affirm"), (msg("reject_button"), "/deny")]),
@@ -524,8 +529,7 @@ class ActionSubmitSupportRequest(Action):
     ) -> List[EventType]:
         values = _filled(tracker)
         if values is None:
-            dispatcher.utter_message(text=msg("incomplete"))
-            return reset_events()
+            return _incomplete(dispatcher)
         now = clock.now_in_china()
         role = tracker.get_slot("role")
         request = SupportRequest(
