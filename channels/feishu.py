@@ -7,7 +7,7 @@ with a tenant access token.
 """
 
 import json
-from typing import Any, Dict, Optional, Text, Tuple
+from typing import Any, Callable, Dict, Optional, Text, Tuple
 
 import aiohttp
 from sanic import Blueprint, response
@@ -19,9 +19,9 @@ from channels.common import (
     PlatformApi,
     PlatformApiError,
     PlatformInput,
-    is_fresh,
 )
 from channels.platform_crypto import CryptoError, feishu_decrypt, feishu_signature, same
+from channels.shared_state import SharedState
 
 # tenant access token invalid / expired
 FEISHU_TOKEN_ERRORS = {99991661, 99991663, 99991664}
@@ -31,16 +31,24 @@ MESSAGE_EVENT = "im.message.receive_v1"
 class FeishuApi(PlatformApi):
     """The Feishu open API (https://open.feishu.cn by default; Lark: https://open.larksuite.com)."""
 
-    def __init__(self, base_url: Text, app_id: Text, app_secret: Text) -> None:
-        super().__init__(base_url)
+    def __init__(
+        self, base_url: Text, state: Callable[[], SharedState], app_id: Text, app_secret: Text
+    ) -> None:
+        super().__init__(base_url, state)
         self.app_id = app_id
         self.app_secret = app_secret
+
+    @property
+    def token_key(self) -> Text:
+        """The tenant access token of the app."""
+        return f"feishu:{self.app_id}"
 
     def _check(self, answer: Dict[Text, Any]) -> None:
         code = answer.get("code", 0)
         if code:
             raise PlatformApiError(
                 f"API error {code}: {answer.get('msg', '')}",
+                code=int(code),
                 token_expired=code in FEISHU_TOKEN_ERRORS,
             )
 
@@ -82,6 +90,9 @@ class FeishuInput(PlatformInput):
     }
     OPTIONAL_ENV = {"api_base": "FEISHU_API_BASE"}
     DEFAULTS = {"api_base": "https://open.feishu.cn"}
+    # Feishu retries an unacknowledged event after 15 s, 5 min, 1 h and 6 h: the last retry may
+    # come more than 7 h after the first push, so ids are kept and timestamps accepted for 8 h.
+    RETRY_WINDOW_SECONDS = 8 * 3600
 
     @classmethod
     def name(cls) -> Text:
@@ -109,12 +120,15 @@ class FeishuInput(PlatformInput):
         if not (timestamp and nonce and given):
             return 401
         expected = feishu_signature(timestamp, nonce, self.settings["encrypt_key"], request.body)
-        return None if same(expected, given) and is_fresh(timestamp) else 403
+        return None if same(expected, given) and self.is_fresh(timestamp) else 403
 
     def routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
         """POST: URL verification and events."""
         api = FeishuApi(
-            self.settings["api_base"], self.settings["app_id"], self.settings["app_secret"]
+            self.settings["api_base"],
+            lambda: self.state,
+            self.settings["app_id"],
+            self.settings["app_secret"],
         )
         token = self.settings["verification_token"]
 
@@ -133,10 +147,10 @@ class FeishuInput(PlatformInput):
             if status or not same(token, str(header.get("token", ""))):
                 return response.json({"error": "forbidden"}, status=status or 403)
             if header.get("event_type") == MESSAGE_EVENT:
-                self._accept(header, payload.get("event") or {}, api, on_new_message)
+                await self._accept(header, payload.get("event") or {}, api, on_new_message)
             return response.json({})
 
-    def _accept(
+    async def _accept(
         self,
         header: Dict[Text, Any],
         event: Dict[Text, Any],
@@ -149,7 +163,7 @@ class FeishuInput(PlatformInput):
         event_id = str(header.get("event_id") or message.get("message_id") or "")
         if message.get("message_type") != "text" or not (open_id and chat_id and event_id):
             return
-        if not self.is_first_delivery(event_id):
+        if not await self.is_first_delivery(event_id):
             return
         try:
             text = str(json.loads(message.get("content") or "{}").get("text", ""))

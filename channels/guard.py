@@ -12,8 +12,8 @@ Everything a user sends passes through here before it reaches Rasa:
 * ``answer_with_fallback`` runs the assistant and, when it fails, is silent or is too slow
   (action server down or hanging), sends the static answer naming the human channels.
 
-Limits and texts live in ``channels/guard.yml``; each limit can be overridden from the
-environment (``GUARD_*``).
+Limits live in ``channels/guard.yml``, each can be overridden from the environment
+(``GUARD_*``); the static texts are the ``guard:`` mapping of ``knowledge/replies.yml``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import yaml
 
+from actions.knowledge import reply
+
 logger = logging.getLogger(__name__)
 
 GUARD_FILE = Path(__file__).with_name("guard.yml")
@@ -48,6 +50,7 @@ _ENV_NAMES = {
     "rate_capacity": "GUARD_RATE_CAPACITY",
     "rate_per_second": "GUARD_RATE_PER_SECOND",
     "reply_timeout_seconds": "GUARD_REPLY_TIMEOUT",
+    "late_reply_seconds": "GUARD_LATE_REPLY_TIMEOUT",
     "max_tracked_senders": "GUARD_MAX_TRACKED_SENDERS",
 }
 
@@ -63,6 +66,7 @@ class GuardSettings:
     rate_capacity: float
     rate_per_second: float
     reply_timeout_seconds: float
+    late_reply_seconds: float
     max_tracked_senders: int
     texts: Dict[str, str]
 
@@ -72,7 +76,7 @@ class GuardSettings:
 
 
 def load_settings(path: Path = GUARD_FILE, env: Optional[Dict[str, str]] = None) -> GuardSettings:
-    """Read ``guard.yml`` and apply ``GUARD_*`` environment overrides."""
+    """Read ``guard.yml``, apply ``GUARD_*`` environment overrides, take the texts from replies.yml."""
     env = os.environ if env is None else env
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     limits = dict(data["limits"])
@@ -87,8 +91,9 @@ def load_settings(path: Path = GUARD_FILE, env: Optional[Dict[str, str]] = None)
         rate_capacity=float(limits["rate_capacity"]),
         rate_per_second=float(limits["rate_per_second"]),
         reply_timeout_seconds=float(limits["reply_timeout_seconds"]),
+        late_reply_seconds=float(limits["late_reply_seconds"]),
         max_tracked_senders=int(limits["max_tracked_senders"]),
-        texts={k: str(v) for k, v in data["texts"].items()},
+        texts={k: str(v) for k, v in reply("guard").items()},
     )
 
 
@@ -401,11 +406,32 @@ def _log_late_failure(task: "asyncio.Future[Any]") -> None:
         logger.error("guard.late_failure", exc_info=task.exception())
 
 
+class ReplyGate:
+    """Lets through either the assistant's replies or the static answer that replaced them.
+
+    Channels that push replies (the messaging apps) can deliver an answer that comes late; they
+    pass a gate to ``answer_with_fallback`` and ask it before each of the assistant's replies.
+    """
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.closed = False
+
+    def let_through(self) -> bool:
+        """True (and counted) while the static answer has not replaced the assistant's replies."""
+        if self.closed:
+            logger.warning("guard.late_reply_dropped: the static answer was sent instead")
+            return False
+        self.sent += 1
+        return True
+
+
 async def answer_with_fallback(
     process: Callable[[], Awaitable[Any]],
     replies_sent: Callable[[], int],
     send_static: Callable[[str], Awaitable[Any]],
     settings: Optional[GuardSettings] = None,
+    gate: Optional[ReplyGate] = None,
 ) -> str:
     """Run ``process`` (the assistant handling one message) with a safety net.
 
@@ -414,6 +440,10 @@ async def answer_with_fallback(
     ``send_static``. A slow run is not cancelled: it finishes in the background so the
     message is still stored in the tracker. Returns the outcome: ``answered``,
     ``timeout``, ``error``, ``action_failed``, ``store_failed`` or ``silent``.
+
+    With a ``gate`` the user gets exactly one answer: a late answer is waited for up to
+    ``late_reply_seconds``; past that the static answer goes out only if nothing was said yet,
+    and the gate then drops the assistant's replies that still arrive.
     """
     settings = settings or default_settings()
     _install_failure_handler()
@@ -423,9 +453,14 @@ async def answer_with_fallback(
         task = asyncio.ensure_future(process())
     finally:
         _FAILURES.reset(token)
-    done, _ = await asyncio.wait({task}, timeout=settings.reply_timeout_seconds)
+    timeout = settings.late_reply_seconds if gate else settings.reply_timeout_seconds
+    done, _ = await asyncio.wait({task}, timeout=timeout)
     if not done:
         task.add_done_callback(_log_late_failure)
+        if gate is not None:
+            if replies_sent():
+                return "answered"  # the first replies are out; the rest follows when it comes
+            gate.closed = True
         outcome = "timeout"
     elif task.cancelled() or task.exception() is not None:
         if not task.cancelled():

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import struct
 from typing import Iterable
 
@@ -42,6 +43,16 @@ def _aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
         raise CryptoError("cipher text is not a whole number of AES blocks")
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     return decryptor.update(data) + decryptor.finalize()
+
+
+def _aes_cbc_encrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(data) + encryptor.finalize()
+
+
+def _pad(data: bytes, block_size: int) -> bytes:
+    pad = block_size - len(data) % block_size
+    return data + bytes([pad]) * pad
 
 
 def _unpad(data: bytes, block_size: int) -> bytes:
@@ -77,6 +88,14 @@ def wx_decrypt(encoding_aes_key: str, encrypted: str, receive_id: str) -> str:
     if len(message) != length or not same(receive_id, owner.decode("utf-8", "replace")):
         raise CryptoError("message was not encrypted for this receiver")
     return message.decode("utf-8")
+
+
+def wx_encrypt(encoding_aes_key: str, message: str, receive_id: str) -> str:
+    """Encrypts a reply the WXBizMsgCrypt way (safe-mode passive replies)."""
+    key = wx_aes_key(encoding_aes_key)
+    raw = message.encode("utf-8")
+    plain = os.urandom(16) + struct.pack(">I", len(raw)) + raw + receive_id.encode("utf-8")
+    return base64.b64encode(_aes_cbc_encrypt(key, key[:16], _pad(plain, WX_BLOCK_SIZE))).decode()
 
 
 def feishu_signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:

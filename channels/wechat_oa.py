@@ -1,32 +1,91 @@
 """WeChat Official Account (微信公众号) channel, plain mode and safe (AES) mode.
 
 Server URL: /webhooks/wechat_oa/webhook. GET answers the server check (signature + echostr), POST
-receives XML messages (encrypted when `encrypt_type=aes`), acknowledges with "success" and answers
-asynchronously through the customer-service message API `cgi-bin/message/custom/send`.
+receives XML messages (encrypted when `encrypt_type=aes`; with an EncodingAESKey configured nothing
+else is accepted) and answers through the customer-service message API
+`cgi-bin/message/custom/send`.
+
+That API needs a verified service account and a user who wrote within 48 h. The callback is held
+open for the first seconds of the 5 s WeChat waits for it: replies the API refuses in that time go
+back as the callback's passive reply instead; otherwise the callback is acknowledged with "success".
 """
 
-from typing import Dict, Optional, Text, Tuple
+import asyncio
+import logging
+import secrets
+import time
+from typing import Callable, Dict, List, Optional, Text, Tuple
 
 import aiohttp
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OnNewMessage, PlatformInput, is_fresh, xml_fields
-from channels.platform_crypto import CryptoError, same, wx_decrypt, wx_signature
+from channels.common import (
+    OnNewMessage,
+    PlatformApiError,
+    PlatformInput,
+    split_utf8,
+    xml_fields,
+)
+from channels.platform_crypto import CryptoError, same, wx_decrypt, wx_encrypt, wx_signature
+from channels.shared_state import SharedState
 from channels.wx_api import WxApi
+
+logger = logging.getLogger(__name__)
 
 # A new follower gets the greeting, as the web widget's initPayload does.
 SUBSCRIBE_PAYLOAD = "/greet"
+# WeChat drops a callback answer after 5 s (and retries); a passive reply must be out before that.
+PASSIVE_WINDOW_SECONDS = 4.0
+# Text limit of one message (customer-service API and passive reply), in UTF-8 bytes.
+MAX_TEXT_BYTES = 2048
+
+
+def _cdata(text: Text) -> Text:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def passive_text_xml(to_user: Text, from_user: Text, content: Text) -> Text:
+    """A passive text reply (被动回复用户消息) to the user who wrote."""
+    return (
+        f"<xml><ToUserName>{_cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{_cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{_cdata(content)}</Content></xml>"
+    )
+
+
+class PassiveReply:
+    """Replies the customer-service API refused while the callback can still carry them."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.texts: List[Text] = []
+
+    def content(self) -> Text:
+        """The kept replies as the one text a passive reply may hold (cut at the byte limit)."""
+        joined = "\n\n".join(self.texts)
+        pieces = split_utf8(joined, MAX_TEXT_BYTES)
+        if len(pieces) > 1:
+            logger.warning("wechat_oa.passive_reply_cut: %d bytes dropped", len(joined.encode()) - MAX_TEXT_BYTES)
+        return pieces[0]
 
 
 class WeChatOAApi(WxApi):
     """The Official Account API (https://api.weixin.qq.com by default)."""
 
-    def __init__(self, base_url: Text, app_id: Text, secret: Text) -> None:
-        super().__init__(base_url)
+    def __init__(
+        self, base_url: Text, state: Callable[[], SharedState], app_id: Text, secret: Text
+    ) -> None:
+        super().__init__(base_url, state)
         self.app_id = app_id
         self.secret = secret
+
+    @property
+    def token_key(self) -> Text:
+        """The account's access token: each new one invalidates the last, so it is shared."""
+        return f"wechat_oa:{self.app_id}"
 
     async def _fetch_token(self, session: aiohttp.ClientSession) -> Tuple[Text, float]:
         answer = await self._request_json(
@@ -64,6 +123,7 @@ class WeChatOAInput(PlatformInput):
         "api_base": "WECHAT_OA_API_BASE",
     }
     DEFAULTS = {"api_base": "https://api.weixin.qq.com"}
+    MAX_TEXT_BYTES = MAX_TEXT_BYTES
 
     @classmethod
     def name(cls) -> Text:
@@ -85,14 +145,17 @@ class WeChatOAInput(PlatformInput):
         status = self._check(request, "signature", ())
         if status:
             return None, status
-        if not is_fresh(request.args.get("timestamp")):
+        if not self.is_fresh(request.args.get("timestamp")):
             return None, 403
         fields = xml_fields(request.body)
         if fields is None:
             return None, 400
+        safe_mode = "aes_key" in self.settings
         if request.args.get("encrypt_type") != "aes":
-            return fields, 200
-        if "aes_key" not in self.settings:
+            # With an EncodingAESKey the account is in safe (or compatible) mode: WeChat encrypts
+            # every message, so a plaintext one signed with the Token alone is a downgrade.
+            return (None, 403) if safe_mode else (fields, 200)
+        if not safe_mode:
             return None, 403
         encrypted = fields.get("Encrypt", "")
         status = self._check(request, "msg_signature", (encrypted,))
@@ -107,7 +170,10 @@ class WeChatOAInput(PlatformInput):
     def routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
         """GET: server check; POST: messages."""
         api = WeChatOAApi(
-            self.settings["api_base"], self.settings["app_id"], self.settings["secret"]
+            self.settings["api_base"],
+            lambda: self.state,
+            self.settings["app_id"],
+            self.settings["secret"],
         )
 
         @blueprint.route("/webhook", methods=["GET"])
@@ -122,13 +188,38 @@ class WeChatOAInput(PlatformInput):
             message, status = self._message(request)
             if status != 200:
                 return response.text("forbidden", status=status)
-            if message:
-                self._accept(message, api, on_new_message)
-            return response.text("success")
+            passive = PassiveReply()
+            task = await self._accept(message, api, on_new_message, passive) if message else None
+            if task is not None:
+                await asyncio.wait({task}, timeout=PASSIVE_WINDOW_SECONDS)
+            passive.open = False
+            if not (message and passive.texts):
+                return response.text("success")
+            reply = passive_text_xml(
+                message.get("FromUserName", ""), message.get("ToUserName", ""), passive.content()
+            )
+            if request.args.get("encrypt_type") == "aes":
+                reply = self._encrypted(reply)
+            return response.text(reply, content_type="application/xml")
 
-    def _accept(
-        self, message: Dict[Text, Text], api: WeChatOAApi, on_new_message: OnNewMessage
-    ) -> None:
+    def _encrypted(self, reply: Text) -> Text:
+        """A passive reply in safe mode: encrypted and signed with the Token."""
+        encrypt = wx_encrypt(self.settings["aes_key"], reply, self.settings["app_id"])
+        timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**10))
+        signature = wx_signature([self.settings["token"], timestamp, nonce, encrypt])
+        return (
+            f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
+            f"<MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+            f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+        )
+
+    async def _accept(
+        self,
+        message: Dict[Text, Text],
+        api: WeChatOAApi,
+        on_new_message: OnNewMessage,
+        passive: PassiveReply,
+    ) -> "Optional[asyncio.Task[None]]":
         open_id = message.get("FromUserName", "")
         key = message.get("MsgId") or f"{open_id}:{message.get('CreateTime', '')}"
         if message.get("MsgType") == "text":
@@ -136,12 +227,20 @@ class WeChatOAInput(PlatformInput):
         elif message.get("MsgType") == "event" and message.get("Event") == "subscribe":
             text = SUBSCRIBE_PAYLOAD
         else:
-            return
-        if not open_id or not self.is_first_delivery(key):
-            return
+            return None
+        if not open_id or not await self.is_first_delivery(key):
+            return None
 
         async def send(reply: Text) -> None:
-            await api.send_text(open_id, reply)
+            try:
+                await api.send_text(open_id, reply)
+            except (PlatformApiError, aiohttp.ClientError, asyncio.TimeoutError) as error:
+                # e.g. 48001 (account not verified), 45015 (user silent for 48 h), 45047 (too
+                # many messages): the callback's own answer is the only way left.
+                if not passive.open:
+                    raise
+                logger.warning("wechat_oa.passive_fallback: %s", error)
+                passive.texts.append(reply)
 
         metadata = {"platform": "wechat_oa"}
-        self.dispatch(on_new_message, open_id, text, key, send, metadata)
+        return self.dispatch(on_new_message, open_id, text, key, send, metadata)

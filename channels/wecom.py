@@ -5,26 +5,39 @@ receives encrypted XML messages, acknowledges with an empty 200 and answers thro
 `message/send` with an access token from `gettoken`.
 """
 
-from typing import Any, Dict, Text, Tuple
+from typing import Any, Callable, Dict, Text, Tuple
 
 import aiohttp
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OnNewMessage, PlatformInput, is_fresh, xml_fields
+from channels.common import OnNewMessage, PlatformInput, xml_fields
 from channels.platform_crypto import CryptoError, same, wx_decrypt, wx_signature
+from channels.shared_state import SharedState
 from channels.wx_api import WxApi
 
 
 class WeComApi(WxApi):
     """The WeCom server API (https://qyapi.weixin.qq.com by default)."""
 
-    def __init__(self, base_url: Text, corp_id: Text, secret: Text, agent_id: Text) -> None:
-        super().__init__(base_url)
+    def __init__(
+        self,
+        base_url: Text,
+        state: Callable[[], SharedState],
+        corp_id: Text,
+        secret: Text,
+        agent_id: Text,
+    ) -> None:
+        super().__init__(base_url, state)
         self.corp_id = corp_id
         self.secret = secret
         self.agent_id = agent_id
+
+    @property
+    def token_key(self) -> Text:
+        """One token per corp and app (each app has its own secret)."""
+        return f"wecom:{self.corp_id}:{self.agent_id}"
 
     async def _fetch_token(self, session: aiohttp.ClientSession) -> Tuple[Text, float]:
         answer = await self._request_json(
@@ -62,6 +75,8 @@ class WeComInput(PlatformInput):
     }
     OPTIONAL_ENV = {"api_base": "WECOM_API_BASE"}
     DEFAULTS = {"api_base": "https://qyapi.weixin.qq.com"}
+    # WeCom cuts a text message after 2,048 bytes; longer replies go out as several messages.
+    MAX_TEXT_BYTES = 2048
 
     @classmethod
     def name(cls) -> Text:
@@ -84,6 +99,7 @@ class WeComInput(PlatformInput):
         """GET: URL verification; POST: encrypted messages."""
         api = WeComApi(
             self.settings["api_base"],
+            lambda: self.state,
             self.settings["corp_id"],
             self.settings["secret"],
             self.settings["agent_id"],
@@ -107,22 +123,24 @@ class WeComInput(PlatformInput):
             ok, status = self._verified(request, encrypted)
             if not ok or not encrypted:
                 return response.text("forbidden", status=status)
-            if not is_fresh(request.args.get("timestamp")):
+            if not self.is_fresh(request.args.get("timestamp")):
                 return response.text("stale request", status=403)
             try:
                 message = xml_fields(self._decrypt(encrypted).encode("utf-8"))
             except CryptoError:
                 return response.text("forbidden", status=403)
             if message:
-                self._accept(message, api, on_new_message)
+                await self._accept(message, api, on_new_message)
             return response.text("")
 
-    def _accept(
+    async def _accept(
         self, message: Dict[Text, Text], api: WeComApi, on_new_message: OnNewMessage
     ) -> None:
         user = message.get("FromUserName", "")
         key = message.get("MsgId") or f"{user}:{message.get('CreateTime', '')}"
-        if message.get("MsgType") != "text" or not user or not self.is_first_delivery(key):
+        if message.get("MsgType") != "text" or not user:
+            return
+        if not await self.is_first_delivery(key):
             return
 
         async def send(text: Text) -> None:

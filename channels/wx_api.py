@@ -16,5 +16,6 @@ class WxApi(PlatformApi):
         if code:
             raise PlatformApiError(
                 f"API error {code}: {answer.get('errmsg', '')}",
+                code=int(code),
                 token_expired=code in WX_TOKEN_ERRORS,
             )

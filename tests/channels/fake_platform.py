@@ -1,7 +1,17 @@
-"""A fake WeCom / WeChat / Feishu API on 127.0.0.1 that records every request it receives."""
+"""A fake WeCom / WeChat / Feishu API on 127.0.0.1 that records every request it receives.
+
+It keeps the published limits the connectors must live with:
+  - WeCom `message/send` cuts `text.content` after 2,048 bytes ("超过将截断"); `delivered` is
+    what the member sees.
+  - Each Official Account `cgi-bin/token` call issues a new token; the previous one keeps working
+    for 5 minutes only, so replicas fetching their own break each other.
+  - The customer-service API answers 48001 (account not verified) or 45015 (user silent for
+    48 h) for the followers listed in `refused_followers`.
+"""
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -10,6 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 WECOM_TOKEN = "wecom-access-token"
 OA_TOKEN = "oa-access-token"
 FEISHU_TOKEN = "t-feishu-tenant-token"
+WECOM_TEXT_BYTES = 2048
+OA_TOKEN_OVERLAP_SECONDS = 300
+OA_REFUSALS = {48001: "api unauthorized", 45015: "response out of time limit"}
 
 
 @dataclass
@@ -30,6 +43,9 @@ class FakePlatformApi:
         self.secrets = secrets
         self.requests: List[Recorded] = []
         self.token_generation = 0
+        self._expired_at = 0.0
+        self.refused_followers: Dict[str, int] = {}
+        self._oa_tokens: List[Tuple[str, float]] = []  # (token, issued at), newest last
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -54,14 +70,39 @@ class FakePlatformApi:
         """Invalidates every access token handed out so far (as the platforms do after 2 h)."""
         with self._lock:
             self.token_generation += 1
+            self._expired_at = time.monotonic()
 
     def token(self, name: str) -> str:
         """The currently valid access token of a platform."""
+        if name == OA_TOKEN:
+            return self._oa_tokens[-1][0] if self._oa_tokens else ""
         return f"{name}-{self.token_generation}"
+
+    def delivered(self, user: str) -> List[str]:
+        """The WeCom texts the member sees, in order (cut at 2,048 bytes as WeCom does)."""
+        sent = self.sent("/cgi-bin/message/send", lambda r: r.body["touser"] == user)
+        return [
+            r.body["text"]["content"].encode("utf-8")[:WECOM_TEXT_BYTES].decode("utf-8", "ignore")
+            for r in sent
+        ]
+
+    def _issue_oa_token(self) -> str:
+        token = f"{OA_TOKEN}-{len(self._oa_tokens) + 1}"
+        self._oa_tokens.append((token, time.monotonic()))
+        return token
+
+    def _oa_token_valid(self, token: Optional[str]) -> bool:
+        tokens = self._oa_tokens
+        for index, (issued, issued_at) in enumerate(tokens):
+            if issued == token and issued_at >= self._expired_at:
+                if index == len(tokens) - 1:
+                    return True
+                return time.monotonic() - tokens[index + 1][1] < OA_TOKEN_OVERLAP_SECONDS
+        return False
 
     def _answer(self, record: Recorded) -> Tuple[int, Dict[str, Any]]:
         query, body, secrets = record.query, record.body or {}, self.secrets
-        wecom, oa, feishu = self.token(WECOM_TOKEN), self.token(OA_TOKEN), self.token(FEISHU_TOKEN)
+        wecom, feishu = self.token(WECOM_TOKEN), self.token(FEISHU_TOKEN)
         routes: Dict[str, Callable[[], Dict[str, Any]]] = {
             "/cgi-bin/gettoken": lambda: (
                 {"errcode": 0, "access_token": wecom, "expires_in": 7200}
@@ -75,16 +116,18 @@ class FakePlatformApi:
                 else {"errcode": 42001, "errmsg": "access_token expired"}
             ),
             "/cgi-bin/token": lambda: (
-                {"access_token": oa, "expires_in": 7200}
+                {"access_token": self._issue_oa_token(), "expires_in": 7200}
                 if query.get("appid") == secrets["oa_app_id"]
                 and query.get("secret") == secrets["oa_secret"]
                 and query.get("grant_type") == "client_credential"
                 else {"errcode": 40001, "errmsg": "invalid credential"}
             ),
             "/cgi-bin/message/custom/send": lambda: (
-                {"errcode": 0, "errmsg": "ok"}
-                if query.get("access_token") == oa
-                else {"errcode": 40014, "errmsg": "invalid access_token"}
+                {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+                if not self._oa_token_valid(query.get("access_token"))
+                else {"errcode": refusal, "errmsg": OA_REFUSALS[refusal]}
+                if (refusal := self.refused_followers.get(body.get("touser", "")))
+                else {"errcode": 0, "errmsg": "ok"}
             ),
             "/open-apis/auth/v3/tenant_access_token/internal": lambda: (
                 {"code": 0, "msg": "ok", "tenant_access_token": feishu, "expire": 7200}
@@ -119,7 +162,7 @@ class FakePlatformApi:
                 )
                 with fake._lock:
                     fake.requests.append(record)
-                status, answer = fake._answer(record)
+                    status, answer = fake._answer(record)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -43,6 +43,16 @@ def wx_encrypt(encoding_aes_key: str, message: str, receive_id: str) -> str:
     return base64.b64encode(_aes_cbc(key, key[:16], _pkcs7(plain, 32))).decode()
 
 
+def wx_decrypt(encoding_aes_key: str, encrypted: str) -> Tuple[str, str]:
+    """Decrypts a WXBizMsgCrypt cipher text as WeChat does: (message, receive id)."""
+    key = base64.b64decode(encoding_aes_key + "=")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    plain = decryptor.update(base64.b64decode(encrypted)) + decryptor.finalize()
+    plain = plain[: -plain[-1]]
+    (length,) = struct.unpack(">I", plain[16:20])
+    return plain[20 : 20 + length].decode("utf-8"), plain[20 + length :].decode("utf-8")
+
+
 def wx_sign(*parts: str) -> str:
     """sha1 of the sorted, concatenated parts."""
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()

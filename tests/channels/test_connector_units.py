@@ -1,0 +1,187 @@
+"""In-process checks of the connectors' shared state, message splitting and timeout path.
+
+The shared state runs against a real redis-server (tests/production/infra.py); the platform API
+is the fake of fake_platform.py, built from the platforms' published protocol.
+"""
+
+import asyncio
+import dataclasses
+from typing import Any, Iterator, List
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from channels.common import PlatformInput, split_utf8
+from channels.feishu import FeishuInput
+from channels.guard import default_settings
+from channels.shared_state import MemoryState, RedisState, SharedState
+from channels.wecom import WeComApi, WeComInput
+from channels.wechat_oa import WeChatOAApi
+from tests.channels.fake_platform import OA_TOKEN, WECOM_TEXT_BYTES, FakePlatformApi
+from tests.production.infra import Redis, require_binaries, start_redis
+
+SECRETS = {
+    "wecom_corp_id": "ww0123456789abcdef",
+    "wecom_secret": "wecom-app-secret",
+    "oa_app_id": "wx0123456789abcdef",
+    "oa_secret": "oa-app-secret",
+    "feishu_app_id": "cli_a1b2c3d4e5",
+    "feishu_app_secret": "feishu-app-secret",
+}
+# Feishu retries an unacknowledged event 15 s, 5 min, 1 h and 6 h after the previous attempt.
+FEISHU_RETRY_DELAYS = [15, 5 * 60, 3600, 6 * 3600]
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[Redis]:
+    require_binaries()
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+def replica_states(redis_server: Redis, prefix: str) -> List[RedisState]:
+    """The state of two replicas connected to the same Redis."""
+    import redis.asyncio
+
+    return [RedisState(redis.asyncio.Redis(port=redis_server.port), prefix) for _ in range(2)]
+
+
+@pytest.fixture()
+def fake_api() -> Iterator[FakePlatformApi]:
+    api = FakePlatformApi(SECRETS).start()
+    yield api
+    api.stop()
+
+
+class Dummy(PlatformInput):
+    @classmethod
+    def name(cls) -> str:
+        return "dummy"
+
+
+# --- shared state ------------------------------------------------------------------------------
+
+
+def test_redis_state_is_shared_between_replicas(redis_server: Redis) -> None:
+    async def run() -> None:
+        a, b = replica_states(redis_server, "test-shared:")
+        assert await a.add_if_new("seen:m1", 60)
+        assert not await b.add_if_new("seen:m1", 60), "a retry on the other replica is seen"
+        await a.set("buttons:u", [{"title": "退款", "payload": "/refund"}], 60)
+        assert await b.pop("buttons:u") == [{"title": "退款", "payload": "/refund"}]
+        assert await a.pop("buttons:u") is None, "a button list is used once"
+        await a.set("token:x", "new", 60)
+        await b.delete_if("token:x", "old")
+        assert await a.get("token:x") == "new", "a stale token never removes a fresh one"
+        await b.delete_if("token:x", "new")
+        assert await a.get("token:x") is None
+
+        order: List[str] = []
+
+        async def hold(state: SharedState, name: str) -> None:
+            async with state.lock("token:x"):
+                order.append(f"{name} in")
+                await asyncio.sleep(0.2)
+                order.append(f"{name} out")
+
+        await asyncio.gather(hold(a, "a"), hold(b, "b"))
+        assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+    asyncio.run(run())
+
+
+def test_feishu_event_ids_are_kept_for_the_whole_retry_schedule() -> None:
+    now = [0.0]
+    channel = FeishuInput({})
+    channel.state = MemoryState(clock=lambda: now[0])
+
+    async def run() -> List[bool]:
+        seen = [await channel.is_first_delivery("ev-1")]
+        for delay in FEISHU_RETRY_DELAYS:
+            now[0] += delay
+            seen.append(await channel.is_first_delivery("ev-1"))
+        return seen
+
+    assert asyncio.run(run()) == [True, False, False, False, False]
+    assert channel.RETRY_WINDOW_SECONDS >= sum(FEISHU_RETRY_DELAYS)
+
+
+def test_one_token_fetch_serves_both_replicas(redis_server: Redis, fake_api: FakePlatformApi) -> None:
+    async def run() -> None:
+        states = replica_states(redis_server, "test-token:")
+        replicas = [
+            WeChatOAApi(fake_api.url, lambda s=s: s, SECRETS["oa_app_id"], SECRETS["oa_secret"])
+            for s in states
+        ]
+        await asyncio.gather(
+            *(replicas[n % 2].send_text(f"oUser{n}", "您好") for n in range(6))
+        )
+
+    asyncio.run(run())
+    assert len(fake_api.sent("/cgi-bin/token", lambda r: True)) == 1
+    tokens = {r.query["access_token"] for r in fake_api.sent("/cgi-bin/message/custom/send", lambda r: True)}
+    assert tokens == {fake_api.token(OA_TOKEN)}
+
+
+# --- WeCom: long replies -----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=3000), st.integers(min_value=4, max_value=2048))
+def test_split_keeps_every_character_under_the_byte_limit(text: str, limit: int) -> None:
+    pieces = split_utf8(text, limit)
+    assert "".join(pieces) == text
+    assert all(len(piece.encode("utf-8")) <= limit for piece in pieces)
+    assert all(pieces) or pieces == [""]
+
+
+def test_wecom_long_reply_reaches_the_member_whole(fake_api: FakePlatformApi) -> None:
+    lines = [f"第{n}步：打开「我的订单」→ 找到订单 → 联系客服 😀" for n in range(1, 120)]
+    long_reply = "\n".join(lines)
+    assert len(long_reply.encode("utf-8")) > 3 * WECOM_TEXT_BYTES
+    channel = WeComInput({})
+    api = WeComApi(fake_api.url, lambda: channel.state, SECRETS["wecom_corp_id"], SECRETS["wecom_secret"], "1000002")
+
+    async def rasa(message: Any) -> None:
+        await message.output_channel.send_text_message(message.sender_id, long_reply)
+
+    async def run() -> None:
+        task = channel.dispatch(rasa, "zhangsan", "流程", "m1", lambda text: api.send_text("zhangsan", text))
+        await task
+
+    asyncio.run(run())
+    assert "".join(fake_api.delivered("zhangsan")) == long_reply
+    assert len(fake_api.delivered("zhangsan")) >= 4
+
+
+# --- the timeout path --------------------------------------------------------------------------
+
+
+def _answers(answer_after: float) -> List[str]:
+    """What the user receives when the assistant answers after answer_after seconds."""
+    channel = Dummy({})
+    channel.guard = dataclasses.replace(default_settings(), reply_timeout_seconds=0.2, late_reply_seconds=1.0)
+    sent: List[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    async def slow_rasa(message: Any) -> None:
+        await asyncio.sleep(answer_after)
+        await message.output_channel.send_text_message(message.sender_id, "真正的回答")
+
+    async def run() -> None:
+        channel.dispatch(slow_rasa, "u", "你好", "m1", send)
+        await asyncio.sleep(answer_after + 0.5)
+
+    asyncio.run(run())
+    return sent
+
+
+def test_late_answer_is_delivered_instead_of_the_static_one() -> None:
+    assert _answers(0.6) == ["真正的回答"]
+
+
+def test_answer_later_than_the_limit_is_replaced_by_the_static_one_only() -> None:
+    assert _answers(1.6) == [default_settings().text("service_unavailable")]
