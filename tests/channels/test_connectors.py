@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from pathlib import Path
+from xml.etree import ElementTree
 from typing import Any, Callable, Dict, Iterator, List, TypeVar
 
 import pytest
@@ -35,7 +36,10 @@ OA_TOKEN, OA_KEY = "oaToken", spec.random_aes_key()
 FEISHU_TOKEN, FEISHU_KEY = "feishu-verification-token", "feishu-encrypt-key"
 GREETING = "你好"
 QUIET_SECONDS = 4
-STALE = 16 * 60  # signed, but older than the 15-minute retry window
+STALE = 16 * 60  # signed, but older than the 15-minute retry window of WeCom and WeChat
+# Feishu retries after 15 s, 5 min, 1 h and 6 h: the last retry may be 7 h 5 min after the first.
+FEISHU_LAST_RETRY = 15 + 5 * 60 + 3600 + 6 * 3600
+FEISHU_STALE = 9 * 3600
 
 
 @pytest.fixture(scope="module")
@@ -45,28 +49,33 @@ def fake_api() -> Iterator[FakePlatformApi]:
     api.stop()
 
 
-@pytest.fixture(scope="module")
-def connector_stack(
-    trained_model: Path, fake_api: FakePlatformApi, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    env = {
+def platform_env(api_url: str) -> Dict[str, str]:
+    """The environment that enables the three connectors against the fake API at api_url."""
+    return {
         "WECOM_CORP_ID": SECRETS["wecom_corp_id"],
         "WECOM_AGENT_ID": WECOM_AGENT,
         "WECOM_SECRET": SECRETS["wecom_secret"],
         "WECOM_TOKEN": WECOM_TOKEN,
         "WECOM_ENCODING_AES_KEY": WECOM_KEY,
-        "WECOM_API_BASE": fake_api.url,
+        "WECOM_API_BASE": api_url,
         "WECHAT_OA_APP_ID": SECRETS["oa_app_id"],
         "WECHAT_OA_APP_SECRET": SECRETS["oa_secret"],
         "WECHAT_OA_TOKEN": OA_TOKEN,
         "WECHAT_OA_ENCODING_AES_KEY": OA_KEY,
-        "WECHAT_OA_API_BASE": fake_api.url,
+        "WECHAT_OA_API_BASE": api_url,
         "FEISHU_APP_ID": SECRETS["feishu_app_id"],
         "FEISHU_APP_SECRET": SECRETS["feishu_app_secret"],
         "FEISHU_VERIFICATION_TOKEN": FEISHU_TOKEN,
         "FEISHU_ENCRYPT_KEY": FEISHU_KEY,
-        "FEISHU_API_BASE": fake_api.url,
+        "FEISHU_API_BASE": api_url,
     }
+
+
+@pytest.fixture(scope="module")
+def connector_stack(
+    trained_model: Path, fake_api: FakePlatformApi, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    env = platform_env(fake_api.url)
     stack = start_stack(tmp_path_factory.mktemp("connectors"), env=env, model=trained_model)
     yield stack
     stack.stop()
@@ -266,17 +275,56 @@ def test_wechat_oa_server_check(connector_stack: Stack) -> None:
     assert requests.get(url(connector_stack, "wechat_oa"), params=forged, timeout=10).status_code == 403
 
 
-@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
 def test_wechat_oa_message_is_answered_through_customer_service_api(
-    connector_stack: Stack, fake_api: FakePlatformApi, safe: bool
+    connector_stack: Stack, fake_api: FakePlatformApi
 ) -> None:
     open_id = f"oOA-{uuid.uuid4().hex[:10]}"
-    answer = oa_post(connector_stack, open_id, GREETING, str(int(time.time() * 1000)), safe)
+    answer = oa_post(connector_stack, open_id, GREETING, str(int(time.time() * 1000)), safe=True)
     assert answer.status_code == 200 and answer.text == "success"
     sent = wait_for(oa_sent_to(fake_api, open_id))
     assert sent, "no reply reached message/custom/send"
     assert sent[0].query["access_token"] == fake_api.token(OA_API_TOKEN)
     assert expected_first_reply(connector_stack, GREETING) in sent[0].body["text"]["content"]
+    assert user_texts(connector_stack, open_id) == [GREETING]
+
+
+def test_wechat_oa_plaintext_callback_is_refused_in_safe_mode(
+    connector_stack: Stack, fake_api: FakePlatformApi
+) -> None:
+    """With an EncodingAESKey configured, a callback signed with the Token alone is a downgrade."""
+    open_id = f"oOA-plain-{uuid.uuid4().hex[:8]}"
+    answer = oa_post(connector_stack, open_id, GREETING, str(int(time.time() * 1000)), safe=False)
+    assert answer.status_code == 403
+    time.sleep(QUIET_SECONDS)
+    assert not oa_sent_to(fake_api, open_id)()
+    assert user_texts(connector_stack, open_id) == []
+
+
+def passive_reply(answer: requests.Response) -> Dict[str, str]:
+    """The decrypted passive reply of a safe-mode callback, its signature checked."""
+    outer = {child.tag: child.text or "" for child in ElementTree.fromstring(answer.text)}
+    expected = spec.wx_sign(OA_TOKEN, outer["TimeStamp"], outer["Nonce"], outer["Encrypt"])
+    assert outer["MsgSignature"] == expected, "the passive reply is not signed with the Token"
+    inner, app_id = spec.wx_decrypt(OA_KEY, outer["Encrypt"])
+    assert app_id == SECRETS["oa_app_id"]
+    return {child.tag: child.text or "" for child in ElementTree.fromstring(inner)}
+
+
+@pytest.mark.parametrize("refusal", [48001, 45015], ids=["unverified-account", "silent-48h"])
+def test_wechat_oa_falls_back_to_a_passive_reply(
+    connector_stack: Stack, fake_api: FakePlatformApi, refusal: int
+) -> None:
+    open_id = f"oOA-passive-{uuid.uuid4().hex[:8]}"
+    fake_api.refused_followers[open_id] = refusal
+    started = time.monotonic()
+    answer = oa_post(connector_stack, open_id, GREETING, str(int(time.time() * 1000)), safe=True)
+    assert time.monotonic() - started < 5, "WeChat drops a callback answer after 5 s"
+    assert answer.status_code == 200 and answer.text != "success"
+    reply = passive_reply(answer)
+    assert reply["ToUserName"] == open_id and reply["MsgType"] == "text"
+    assert reply["FromUserName"] == SECRETS["oa_app_id"]
+    assert expected_first_reply(connector_stack, GREETING) in reply["Content"]
+    assert oa_sent_to(fake_api, open_id)(), "the customer-service API was tried first"
     assert user_texts(connector_stack, open_id) == [GREETING]
 
 
@@ -319,13 +367,19 @@ def test_wechat_oa_new_follower_gets_the_greeting(
         "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>"
     )
     timestamp, nonce = spec.stamp()
+    encrypt = spec.wx_encrypt(OA_KEY, event, SECRETS["oa_app_id"])
     params = {
         "signature": spec.wx_sign(OA_TOKEN, timestamp, nonce),
         "timestamp": timestamp,
         "nonce": nonce,
+        "encrypt_type": "aes",
+        "msg_signature": spec.wx_sign(OA_TOKEN, timestamp, nonce, encrypt),
     }
     answer = requests.post(
-        url(connector_stack, "wechat_oa"), params=params, data=event.encode(), timeout=10
+        url(connector_stack, "wechat_oa"),
+        params=params,
+        data=spec.encrypted_envelope(SECRETS["oa_app_id"], encrypt).encode(),
+        timeout=10,
     )
     assert answer.status_code == 200 and answer.text == "success"
     sent = wait_for(oa_sent_to(fake_api, open_id))
@@ -400,7 +454,7 @@ def test_feishu_bad_signature_or_token_is_refused(
     assert unsigned.status_code == 401
     wrong_token = spec.feishu_message_event("guess", uuid.uuid4().hex, open_id, chat_id, GREETING)
     assert feishu_post(connector_stack, wrong_token).status_code == 403
-    assert feishu_post(connector_stack, event, age=STALE).status_code == 403
+    assert feishu_post(connector_stack, event, age=FEISHU_STALE).status_code == 403
     time.sleep(QUIET_SECONDS)
     assert not feishu_sent_to(fake_api, chat_id)()
     assert user_texts(connector_stack, open_id) == []
@@ -412,6 +466,21 @@ def test_feishu_retry_is_processed_once(connector_stack: Stack, fake_api: FakePl
     for _ in range(3):
         assert feishu_post(connector_stack, event).status_code == 200
     first = wait_for(feishu_sent_to(fake_api, chat_id))
+    time.sleep(QUIET_SECONDS)
+    assert user_texts(connector_stack, open_id) == ["转人工"]
+    assert len(feishu_sent_to(fake_api, chat_id)()) == len(first)
+
+
+def test_feishu_last_retry_is_accepted_and_answered_once(
+    connector_stack: Stack, fake_api: FakePlatformApi
+) -> None:
+    """A retry signed 7 h after the first push is still accepted, and still recognised."""
+    open_id, chat_id = f"ou_late_{uuid.uuid4().hex[:8]}", f"oc_{uuid.uuid4().hex[:10]}"
+    event = spec.feishu_message_event(FEISHU_TOKEN, uuid.uuid4().hex, open_id, chat_id, "转人工")
+    assert feishu_post(connector_stack, event, age=FEISHU_LAST_RETRY + 60).status_code == 200
+    first = wait_for(feishu_sent_to(fake_api, chat_id))
+    assert first, "a callback signed 7 h ago was not answered"
+    assert feishu_post(connector_stack, event).status_code == 200
     time.sleep(QUIET_SECONDS)
     assert user_texts(connector_stack, open_id) == ["转人工"]
     assert len(feishu_sent_to(fake_api, chat_id)()) == len(first)
