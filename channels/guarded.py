@@ -23,6 +23,7 @@ from channels.guard import (
     GuardRejection,
     GuardSettings,
     RateLimiter,
+    ReplyGate,
     answer_with_fallback,
     default_settings,
     inbound_from_payload,
@@ -92,19 +93,28 @@ class GuardedRestInput(RestInput):
 
 
 class _CountingSocketIOOutput(SocketIOOutput):
-    """Socket.io output that counts what it sent, so silence can be noticed."""
+    """Socket.io output whose replies pass the guard's gate: counted, so silence can be noticed,
+    and dropped once the static answer has replaced a late answer (one answer, never both)."""
 
     def __init__(self, sio: Any, bot_message_evt: Text) -> None:
         super().__init__(sio, bot_message_evt)
-        self.sent = 0
+        self.gate = ReplyGate()
+
+    @property
+    def sent(self) -> int:
+        return self.gate.sent
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
-        self.sent += 1
-        await super()._send_message(socket_id, response)
+        if self.gate.let_through():
+            await super()._send_message(socket_id, response)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        self.sent += 1
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+        if self.gate.let_through():
+            await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+    async def send_static(self, recipient_id: Text, text: Text) -> None:
+        """The guard's static answer, past the gate it has just closed."""
+        await super()._send_message(recipient_id, {"text": text})
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -159,8 +169,9 @@ class GuardedSocketIOInput(SocketIOInput):
             await answer_with_fallback(
                 lambda: on_new_message(message),
                 lambda: output.sent,
-                lambda text: output.send_text_message(inbound.sender, text),
+                lambda text: output.send_static(inbound.sender, text),
                 settings,
+                output.gate,
             )
 
         return webhook

@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from channels.common import PlatformInput, split_utf8
 from channels.feishu import FeishuInput
+from channels import guard
 from channels.guard import default_settings
 from channels.shared_state import MemoryState, RedisState, SharedState
 from channels.wecom import WeComApi, WeComInput
@@ -185,3 +186,37 @@ def test_late_answer_is_delivered_instead_of_the_static_one() -> None:
 
 def test_answer_later_than_the_limit_is_replaced_by_the_static_one_only() -> None:
     assert _answers(1.6) == [default_settings().text("service_unavailable")]
+
+
+def test_socket_io_gives_one_answer_on_the_timeout_path() -> None:
+    from channels.guarded import _CountingSocketIOOutput
+
+    class RecordingSio:
+        def __init__(self) -> None:
+            self.emitted: List[Any] = []
+
+        async def emit(self, event: str, data: Any, room: Any = None) -> None:
+            self.emitted.append(data)
+
+    static = default_settings().text("service_unavailable")
+    quick = dataclasses.replace(default_settings(), late_reply_seconds=0.3)
+
+    def answers(answer_after: float) -> List[str]:
+        sio = RecordingSio()
+        output = _CountingSocketIOOutput(sio, "bot_uttered")
+
+        async def slow_rasa() -> None:
+            await asyncio.sleep(answer_after)
+            await output.send_text_message("session", "真正的回答")
+
+        async def run() -> None:
+            await guard.answer_with_fallback(
+                slow_rasa, lambda: output.sent, lambda t: output.send_static("session", t), quick, output.gate
+            )
+            await asyncio.sleep(answer_after + 0.2)
+
+        asyncio.run(run())
+        return [data["text"] for data in sio.emitted]
+
+    assert answers(0.1) == ["真正的回答"]
+    assert answers(0.6) == [static]
