@@ -20,6 +20,15 @@ from urllib.parse import parse_qs, urlsplit
 WECOM_TOKEN = "wecom-access-token"
 OA_TOKEN = "oa-access-token"
 FEISHU_TOKEN = "t-feishu-tenant-token"
+# The app credentials the tests configure the connectors with.
+TEST_SECRETS = {
+    "wecom_corp_id": "ww0123456789abcdef",
+    "wecom_secret": "wecom-app-secret",
+    "oa_app_id": "wx0123456789abcdef",
+    "oa_secret": "oa-app-secret",
+    "feishu_app_id": "cli_a1b2c3d4e5",
+    "feishu_app_secret": "feishu-app-secret",
+}
 WECOM_TEXT_BYTES = 2048
 OA_TOKEN_OVERLAP_SECONDS = 300
 OA_REFUSALS = {48001: "api unauthorized", 45015: "response out of time limit"}

@@ -18,17 +18,10 @@ from channels.guard import default_settings
 from channels.shared_state import MemoryState, RedisState, SharedState
 from channels.wecom import WeComApi, WeComInput
 from channels.wechat_oa import WeChatOAApi
-from tests.channels.fake_platform import OA_TOKEN, WECOM_TEXT_BYTES, FakePlatformApi
+from tests.channels.fake_platform import OA_TOKEN, TEST_SECRETS, WECOM_TEXT_BYTES, FakePlatformApi
 from tests.production.infra import Redis, require_binaries, start_redis
 
-SECRETS = {
-    "wecom_corp_id": "ww0123456789abcdef",
-    "wecom_secret": "wecom-app-secret",
-    "oa_app_id": "wx0123456789abcdef",
-    "oa_secret": "oa-app-secret",
-    "feishu_app_id": "cli_a1b2c3d4e5",
-    "feishu_app_secret": "feishu-app-secret",
-}
+SECRETS = TEST_SECRETS
 # Feishu retries an unacknowledged event 15 s, 5 min, 1 h and 6 h after the previous attempt.
 FEISHU_RETRY_DELAYS = [15, 5 * 60, 3600, 6 * 3600]
 

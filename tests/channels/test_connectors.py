@@ -18,19 +18,12 @@ from tests.channels import platform_spec as spec
 from tests.channels.fake_platform import FEISHU_TOKEN as FEISHU_API_TOKEN
 from tests.channels.fake_platform import OA_TOKEN as OA_API_TOKEN
 from tests.channels.fake_platform import WECOM_TOKEN as WECOM_API_TOKEN
-from tests.channels.fake_platform import FakePlatformApi, Recorded
+from tests.channels.fake_platform import TEST_SECRETS, FakePlatformApi, Recorded
 from tests.support.servers import Stack, rest_message, start_stack
 
 T = TypeVar("T")
 
-SECRETS = {
-    "wecom_corp_id": "ww0123456789abcdef",
-    "wecom_secret": "wecom-app-secret",
-    "oa_app_id": "wx0123456789abcdef",
-    "oa_secret": "oa-app-secret",
-    "feishu_app_id": "cli_a1b2c3d4e5",
-    "feishu_app_secret": "feishu-app-secret",
-}
+SECRETS = TEST_SECRETS
 WECOM_TOKEN, WECOM_KEY, WECOM_AGENT = "wecomToken", spec.random_aes_key(), "1000002"
 OA_TOKEN, OA_KEY = "oaToken", spec.random_aes_key()
 FEISHU_TOKEN, FEISHU_KEY = "feishu-verification-token", "feishu-encrypt-key"

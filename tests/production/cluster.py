@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import requests
 import socketio
 import yaml
 
 from channels.guard import default_settings
-from tests.support.servers import ROOT, ServerHandle, start_rasa_server
+from tests.production.infra import Postgres, Redis, prod_env
+from tests.support.servers import ROOT, ServerHandle, start_action_server, start_rasa_server
 
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 CREDENTIALS = ROOT / "credentials.yml"
@@ -80,6 +83,31 @@ class Cluster:
     def stop(self) -> None:
         for handle in [*self.servers, *self.extra, self.actions]:
             handle.stop()
+
+
+@contextmanager
+def running_cluster(
+    model: Path,
+    postgres: Postgres,
+    redis: Redis,
+    tracker_db: str,
+    requests_db: str,
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Iterator[Cluster]:
+    """One action server and two Rasa servers on endpoints.prod.yml (PostgreSQL + Redis)."""
+    postgres.create_database(tracker_db)
+    postgres.create_database(requests_db)
+    env = prod_env(postgres, redis, "", tracker_db, requests_db)
+    actions = start_action_server(env={"REQUEST_STORE_URL": env["REQUEST_STORE_URL"]})
+    env["ACTION_ENDPOINT_URL"] = f"{actions.url}/webhook"
+    env.update(extra_env or {})
+    cluster = Cluster(actions=actions, servers=[], token=secrets.token_hex(16), env=env, model=model)
+    try:
+        for _ in range(2):
+            cluster.servers.append(cluster.start_server())
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def active_form(tracker: Dict[str, Any]) -> Optional[str]:

@@ -10,8 +10,8 @@ from typing import Dict, Iterator
 
 import pytest
 
-from tests.production.cluster import ALLOWED_ORIGIN, RATE_CAPACITY, Cluster, Edge
-from tests.production.infra import Postgres, Redis, prod_env, require_binaries, start_postgres, start_redis
+from tests.production.cluster import ALLOWED_ORIGIN, RATE_CAPACITY, Cluster, Edge, running_cluster
+from tests.production.infra import Postgres, Redis, require_binaries, start_postgres, start_redis
 from tests.support.servers import free_port, start_action_server, start_rasa_server, write_endpoints
 
 
@@ -41,19 +41,8 @@ def prod_cluster(
     trained_model: Path, postgres: Postgres, redis_server: Redis
 ) -> Iterator[Cluster]:
     """One action server and two Rasa servers on endpoints.prod.yml (PostgreSQL + Redis)."""
-    postgres.create_database("rasa_tracker")
-    postgres.create_database("requests")
-    env = prod_env(postgres, redis_server, "", "rasa_tracker", "requests")
-    actions = start_action_server(env={"REQUEST_STORE_URL": env["REQUEST_STORE_URL"]})
-    env["ACTION_ENDPOINT_URL"] = f"{actions.url}/webhook"
-    token = secrets.token_hex(16)
-    cluster = Cluster(actions=actions, servers=[], token=token, env=env, model=trained_model)
-    try:
-        for _ in range(2):
-            cluster.servers.append(cluster.start_server())
+    with running_cluster(trained_model, postgres, redis_server, "rasa_tracker", "requests") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def _platform_env(dead_api: str) -> Dict[str, str]:

@@ -7,7 +7,6 @@ fake platform API of tests/channels/fake_platform.py.
 """
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -36,9 +35,8 @@ from tests.channels.test_connectors import (
     wecom_post,
     wecom_sent_to,
 )
-from tests.production.cluster import Cluster, user_texts
-from tests.production.infra import Postgres, Redis, prod_env
-from tests.support.servers import start_action_server
+from tests.production.cluster import Cluster, running_cluster, user_texts
+from tests.production.infra import Postgres, Redis
 
 
 @pytest.fixture(scope="module")
@@ -53,19 +51,11 @@ def replicas(
     trained_model: Path, postgres: Postgres, redis_server: Redis, fake_api: FakePlatformApi
 ) -> Iterator[Cluster]:
     """An action server and two Rasa servers with the connectors, on PostgreSQL and one Redis."""
-    postgres.create_database("connectors_tracker")
-    postgres.create_database("connectors_requests")
-    env = prod_env(postgres, redis_server, "", "connectors_tracker", "connectors_requests")
-    actions = start_action_server(env={"REQUEST_STORE_URL": env["REQUEST_STORE_URL"]})
-    env["ACTION_ENDPOINT_URL"] = f"{actions.url}/webhook"
-    env.update(platform_env(fake_api.url))
-    cluster = Cluster(actions=actions, servers=[], token=secrets.token_hex(16), env=env, model=trained_model)
-    try:
-        for _ in range(2):
-            cluster.servers.append(cluster.start_server())
+    with running_cluster(
+        trained_model, postgres, redis_server, "connectors_tracker", "connectors_requests",
+        platform_env(fake_api.url),
+    ) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def server(cluster: Cluster, number: int) -> Any:
