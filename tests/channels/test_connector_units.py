@@ -17,7 +17,8 @@ from channels import guard
 from channels.guard import default_settings
 from channels.shared_state import MemoryState, RedisState, SharedState
 from channels.wecom import WeComApi, WeComInput
-from channels.wechat_oa import WeChatOAApi
+from channels.wechat_oa import WeChatOAApi, WeChatOAInput
+from tests.channels import platform_spec as spec
 from tests.channels.fake_platform import OA_TOKEN, TEST_SECRETS, WECOM_TEXT_BYTES, FakePlatformApi
 from tests.production.infra import Redis, require_binaries, start_redis
 
@@ -213,3 +214,40 @@ def test_socket_io_gives_one_answer_on_the_timeout_path() -> None:
 
     assert answers(0.1) == ["真正的回答"]
     assert answers(0.6) == [static]
+
+
+# --- WeChat OA safe mode -----------------------------------------------------------------------
+
+
+def _oa_callback(safe: bool, aes_key: str) -> Any:
+    """A signed text callback as WeChat sends it (plain, or encrypted with aes_key)."""
+    from types import SimpleNamespace
+
+    inner = spec.text_xml(SECRETS["oa_app_id"], "oUser", "你好", "1")
+    timestamp, nonce = spec.stamp()
+    args = {"signature": spec.wx_sign("oaToken", timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    body = inner
+    if safe:
+        encrypt = spec.wx_encrypt(aes_key, inner, SECRETS["oa_app_id"])
+        args.update(encrypt_type="aes", msg_signature=spec.wx_sign("oaToken", timestamp, nonce, encrypt))
+        body = spec.encrypted_envelope(SECRETS["oa_app_id"], encrypt)
+    return SimpleNamespace(args=args, body=body.encode())
+
+
+@pytest.mark.parametrize(
+    "configured_key,safe_callback,accepted",
+    [(False, False, True), (True, True, True), (True, False, False), (False, True, False)],
+    ids=["plain-mode", "safe-mode", "downgrade-refused", "cipher-without-key-refused"],
+)
+def test_wechat_oa_takes_plaintext_only_without_an_aes_key(
+    configured_key: bool, safe_callback: bool, accepted: bool
+) -> None:
+    aes_key = spec.random_aes_key()
+    settings = {"app_id": SECRETS["oa_app_id"], "secret": "s", "token": "oaToken"}
+    if configured_key:
+        settings["aes_key"] = aes_key
+    message, status = WeChatOAInput(settings)._message(_oa_callback(safe_callback, aes_key))
+    if accepted:
+        assert status == 200 and message["Content"] == "你好"
+    else:
+        assert status == 403 and message is None
