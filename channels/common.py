@@ -335,17 +335,21 @@ class PlatformInput(InputChannel):
         message_id: Text,
         send: Send,
         metadata: Optional[Dict[Text, Any]] = None,
+        gate: Optional[ReplyGate] = None,
     ) -> "Optional[asyncio.Task[None]]":
         """Hands the message to Rasa in the background; replies go out through `send`.
 
-        Returns the background task (None for an empty message, which is dropped).
+        Returns the background task (None for an empty message, which is dropped). A channel
+        that may answer with the static text itself passes the `gate` of the assistant's replies.
         """
         send = self._split(send)
         prepared, refusal = prepare_text(text, sender_id, self._limiter)
         if prepared is None:
             return self._spawn(self._deliver(send, refusal)) if refusal else None
         return self._spawn(
-            self._handle(on_new_message, sender_id, prepared, message_id, send, metadata)
+            self._handle(
+                on_new_message, sender_id, prepared, message_id, send, metadata, gate or ReplyGate()
+            )
         )
 
     def _spawn(self, work: Awaitable[None]) -> "asyncio.Task[None]":
@@ -379,9 +383,9 @@ class PlatformInput(InputChannel):
         message_id: Text,
         send: Send,
         metadata: Optional[Dict[Text, Any]],
+        gate: ReplyGate,
     ) -> None:
         """Runs Rasa; the static answer of channels/guard.py goes out if it fails or is silent."""
-        gate = ReplyGate()
 
         async def remember(buttons: List[Dict[Text, Any]]) -> None:
             kept = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]

@@ -439,11 +439,12 @@ async def answer_with_fallback(
     ``reply_timeout_seconds``, the static ``service_unavailable`` text is sent through
     ``send_static``. A slow run is not cancelled: it finishes in the background so the
     message is still stored in the tracker. Returns the outcome: ``answered``,
-    ``timeout``, ``error``, ``action_failed``, ``store_failed`` or ``silent``.
+    ``timeout``, ``error``, ``action_failed``, ``store_failed``, ``silent`` or ``replaced``.
 
     With a ``gate`` the user gets exactly one answer: a late answer is waited for up to
     ``late_reply_seconds``; past that the static answer goes out only if nothing was said yet,
-    and the gate then drops the assistant's replies that still arrive.
+    and the gate then drops the assistant's replies that still arrive. A channel that closed the
+    gate itself (it sent the static answer another way) gets nothing more.
     """
     settings = settings or default_settings()
     _install_failure_handler()
@@ -457,6 +458,9 @@ async def answer_with_fallback(
     done, _ = await asyncio.wait({task}, timeout=timeout)
     if not done:
         task.add_done_callback(_log_late_failure)
+    if gate is not None and gate.closed:
+        return "replaced"  # the channel itself gave the static answer in place of this one
+    if not done:
         if gate is not None:
             if replies_sent():
                 return "answered"  # the first replies are out; the rest follows when it comes

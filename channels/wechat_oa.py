@@ -28,6 +28,7 @@ from channels.common import (
     split_utf8,
     xml_fields,
 )
+from channels.guard import ReplyGate
 from channels.platform_crypto import CryptoError, same, wx_decrypt, wx_encrypt, wx_signature
 from channels.shared_state import SharedState
 from channels.wx_api import WxApi
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 SUBSCRIBE_PAYLOAD = "/greet"
 # WeChat drops a callback answer after 5 s (and retries); a passive reply must be out before that.
 PASSIVE_WINDOW_SECONDS = 4.0
+# How long a refusal of the customer-service API makes the static answer go out passively when
+# the assistant is too slow for the window (an account gets verified, a user writes again).
+REFUSAL_MEMORY_SECONDS = 3600
 # Text limit of one message (customer-service API and passive reply), in UTF-8 bytes.
 MAX_TEXT_BYTES = 2048
 
@@ -188,19 +192,41 @@ class WeChatOAInput(PlatformInput):
             message, status = self._message(request)
             if status != 200:
                 return response.text("forbidden", status=status)
-            passive = PassiveReply()
-            task = await self._accept(message, api, on_new_message, passive) if message else None
-            if task is not None:
-                await asyncio.wait({task}, timeout=PASSIVE_WINDOW_SECONDS)
-            passive.open = False
-            if not (message and passive.texts):
+            if not message:
                 return response.text("success")
-            reply = passive_text_xml(
-                message.get("FromUserName", ""), message.get("ToUserName", ""), passive.content()
-            )
-            if request.args.get("encrypt_type") == "aes":
-                reply = self._encrypted(reply)
-            return response.text(reply, content_type="application/xml")
+            encrypted = request.args.get("encrypt_type") == "aes"
+            return await self._respond(message, encrypted, api, on_new_message)
+
+    async def _respond(
+        self,
+        message: Dict[Text, Text],
+        encrypted: bool,
+        api: WeChatOAApi,
+        on_new_message: OnNewMessage,
+    ) -> HTTPResponse:
+        """Answers the callback: "success", or the passive reply the customer-service API refused.
+
+        When the assistant is still busy at the end of the window and that API refused this
+        follower recently, the static answer goes back passively and replaces the late answer.
+        """
+        open_id = message.get("FromUserName", "")
+        passive, gate = PassiveReply(), ReplyGate()
+        task = await self._accept(message, api, on_new_message, passive, gate)
+        if task is not None:
+            await asyncio.wait({task}, timeout=PASSIVE_WINDOW_SECONDS)
+            if not (task.done() or gate.sent) and await self.state.get(self._refused_key(open_id)):
+                gate.closed = True
+                passive.texts.append(self.guard.text("service_unavailable"))
+        passive.open = False
+        if not passive.texts:
+            return response.text("success")
+        reply = passive_text_xml(open_id, message.get("ToUserName", ""), passive.content())
+        if encrypted:
+            reply = self._encrypted(reply)
+        return response.text(reply, content_type="application/xml")
+
+    def _refused_key(self, open_id: Text) -> Text:
+        return f"{self.name()}:refused:{open_id}"
 
     def _encrypted(self, reply: Text) -> Text:
         """A passive reply in safe mode: encrypted and signed with the Token."""
@@ -219,6 +245,7 @@ class WeChatOAInput(PlatformInput):
         api: WeChatOAApi,
         on_new_message: OnNewMessage,
         passive: PassiveReply,
+        gate: ReplyGate,
     ) -> "Optional[asyncio.Task[None]]":
         open_id = message.get("FromUserName", "")
         key = message.get("MsgId") or f"{open_id}:{message.get('CreateTime', '')}"
@@ -234,13 +261,15 @@ class WeChatOAInput(PlatformInput):
         async def send(reply: Text) -> None:
             try:
                 await api.send_text(open_id, reply)
+                await self.state.pop(self._refused_key(open_id))
             except (PlatformApiError, aiohttp.ClientError, asyncio.TimeoutError) as error:
                 # e.g. 48001 (account not verified), 45015 (user silent for 48 h), 45047 (too
                 # many messages): the callback's own answer is the only way left.
+                await self.state.set(self._refused_key(open_id), True, REFUSAL_MEMORY_SECONDS)
                 if not passive.open:
                     raise
                 logger.warning("wechat_oa.passive_fallback: %s", error)
                 passive.texts.append(reply)
 
         metadata = {"platform": "wechat_oa"}
-        return self.dispatch(on_new_message, open_id, text, key, send, metadata)
+        return self.dispatch(on_new_message, open_id, text, key, send, metadata, gate)

@@ -17,6 +17,7 @@ from channels import guard
 from channels.guard import default_settings
 from channels.shared_state import MemoryState, RedisState, SharedState
 from channels.wecom import WeComApi, WeComInput
+from channels import wechat_oa
 from channels.wechat_oa import WeChatOAApi, WeChatOAInput
 from tests.channels import platform_spec as spec
 from tests.channels.fake_platform import OA_TOKEN, TEST_SECRETS, WECOM_TEXT_BYTES, FakePlatformApi
@@ -251,3 +252,39 @@ def test_wechat_oa_takes_plaintext_only_without_an_aes_key(
         assert status == 200 and message["Content"] == "你好"
     else:
         assert status == 403 and message is None
+
+
+def test_wechat_oa_static_answer_goes_out_passively_when_the_api_refuses_and_rasa_is_slow(
+    fake_api: FakePlatformApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wechat_oa, "PASSIVE_WINDOW_SECONDS", 0.3)
+    channel = WeChatOAInput({"app_id": SECRETS["oa_app_id"], "secret": "s", "token": "t"})
+    api = WeChatOAApi(fake_api.url, lambda: channel.state, SECRETS["oa_app_id"], SECRETS["oa_secret"])
+    refused, reachable = "oRefused", "oReachable"
+    fake_api.refused_followers[refused] = 48001
+
+    def rasa_answering_after(seconds: float) -> Any:
+        async def rasa(message: Any) -> None:
+            await asyncio.sleep(seconds)
+            await message.output_channel.send_text_message(message.sender_id, f"回答{message.text}")
+
+        return rasa
+
+    async def callback(open_id: str, text: str, delay: float) -> str:
+        message = {"FromUserName": open_id, "ToUserName": "gh_oa", "MsgType": "text", "Content": text, "MsgId": text + open_id}
+        answer = await channel._respond(message, False, api, rasa_answering_after(delay))
+        return answer.body.decode()
+
+    def tried() -> List[str]:
+        return [r.body["text"]["content"] for r in fake_api.sent("/cgi-bin/message/custom/send", lambda r: True)]
+
+    async def run() -> None:
+        assert "回答一" in await callback(refused, "一", 0.0), "a quick answer goes back passively"
+        static = await callback(refused, "二", 1.0)
+        assert default_settings().text("service_unavailable") in static
+        assert await callback(reachable, "三", 1.0) == "success"
+        await asyncio.sleep(1.5)
+        assert "回答三" in tried(), "a late answer still goes out through the API"
+        assert "回答二" not in tried(), "the late answer was replaced by the static one, not sent after it"
+
+    asyncio.run(run())
