@@ -54,8 +54,11 @@ class SharedState:
 class MemoryState(SharedState):
     """One process's state: a bounded map with expiry and asyncio locks."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, max_items: int = MAX_MEMORY_ITEMS
+    ) -> None:
         self._clock = clock
+        self._max = max_items
         self._items: "OrderedDict[Text, Tuple[float, Any]]" = OrderedDict()
         self._locks: Dict[Text, asyncio.Lock] = {}
 
@@ -69,7 +72,7 @@ class MemoryState(SharedState):
     def _store(self, key: Text, value: Any, ttl_seconds: float) -> None:
         self._items.pop(key, None)
         self._items[key] = (self._clock() + ttl_seconds, value)
-        while len(self._items) > MAX_MEMORY_ITEMS:
+        while len(self._items) > self._max:
             self._items.popitem(last=False)
 
     async def add_if_new(self, key: Text, ttl_seconds: float) -> bool:

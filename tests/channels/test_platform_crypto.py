@@ -1,10 +1,10 @@
-"""channels/platform_crypto.py and the retry cache, checked against the platforms' published vectors."""
+"""channels/platform_crypto.py and the in-memory retry store, checked against the platforms' published vectors."""
 
+import asyncio
 import base64
 
 import pytest
 
-from channels.common import TTLCache
 from channels.platform_crypto import (
     CryptoError,
     feishu_decrypt,
@@ -12,6 +12,7 @@ from channels.platform_crypto import (
     wx_decrypt,
     wx_signature,
 )
+from channels.shared_state import MemoryState
 from tests.channels import platform_spec as spec
 
 # WeCom developer documentation (加解密方案说明), URL verification sample.
@@ -65,11 +66,15 @@ def test_feishu_signature_matches_spec_signer() -> None:
 
 def test_retry_cache_expires_and_stays_bounded() -> None:
     now = [0.0]
-    cache = TTLCache(ttl_seconds=10, max_items=3, clock=lambda: now[0])
-    assert cache.add_if_new("m1") and not cache.add_if_new("m1")
-    now[0] = 11
-    assert cache.add_if_new("m1"), "an expired id counts as new"
-    for key in ("m2", "m3", "m4"):
-        cache.add_if_new(key)
-    assert cache.get("m1") is None, "the oldest id is dropped beyond max_items"
-    assert cache.get("m4") is True
+    store = MemoryState(clock=lambda: now[0], max_items=3)
+
+    async def run() -> None:
+        assert await store.add_if_new("m1", 10) and not await store.add_if_new("m1", 10)
+        now[0] = 11
+        assert await store.add_if_new("m1", 10), "an expired id counts as new"
+        for key in ("m2", "m3", "m4"):
+            await store.add_if_new(key, 10)
+        assert await store.get("m1") is None, "the oldest id is dropped beyond max_items"
+        assert await store.get("m4") is True
+
+    asyncio.run(run())
