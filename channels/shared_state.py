@@ -145,7 +145,7 @@ def for_lock_store(lock_store: Any) -> SharedState:
     """Redis when Rasa's lock store is a RedisLockStore (same server and database), else memory."""
     import redis
     import redis.asyncio
-    from rasa.core.lock_store import RedisLockStore
+    from rasa.core.lock_store import DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX, RedisLockStore
 
     if not isinstance(lock_store, RedisLockStore):
         return MemoryState()
@@ -158,4 +158,6 @@ def for_lock_store(lock_store: Any) -> SharedState:
         settings["ssl"] = True
     client = redis.asyncio.Redis(**settings)
     logger.info("Messaging-app channels share their state through the lock store's Redis.")
-    return RedisState(client, f"{lock_store.key_prefix}:channels:")
+    # Beside the lock store's keys, not among them: a conversation id can be any string.
+    namespace = lock_store.key_prefix[: -len(DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX)]
+    return RedisState(client, f"{namespace}channels:")

@@ -15,7 +15,7 @@ from channels.common import PlatformInput, split_utf8
 from channels.feishu import FeishuInput
 from channels import guard
 from channels.guard import default_settings
-from channels.shared_state import MemoryState, RedisState, SharedState
+from channels.shared_state import MemoryState, RedisState, SharedState, for_lock_store
 from channels.wecom import WeComApi, WeComInput
 from channels import wechat_oa
 from channels.wechat_oa import WeChatOAApi, WeChatOAInput
@@ -288,3 +288,19 @@ def test_wechat_oa_static_answer_goes_out_passively_when_the_api_refuses_and_ras
         assert "回答二" not in tried(), "the late answer was replaced by the static one, not sent after it"
 
     asyncio.run(run())
+
+
+def test_state_follows_the_lock_store(redis_server: Redis) -> None:
+    from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+
+    assert isinstance(for_lock_store(InMemoryLockStore()), MemoryState)
+    lock_store = RedisLockStore(port=redis_server.port, db=0, key_prefix="aliexpress")
+    state = for_lock_store(lock_store)
+    assert isinstance(state, RedisState)
+
+    async def run() -> None:
+        assert await state.add_if_new("wecom:seen:42", 60)
+
+    asyncio.run(run())
+    keys = [key.decode() for key in lock_store.red.keys("*seen:42")]
+    assert keys == ["aliexpress:channels:wecom:seen:42"], "shared keys stay out of the lock namespace"
