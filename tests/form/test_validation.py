@@ -7,8 +7,10 @@ events and on which wording key was used (knowledge/replies.yml), not on sentenc
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from actions import knowledge
+from parsing import is_id_card, is_mobile_number
 from actions.request_form.settings import FAILURES_SLOT, label, say
 from tests.form.conftest import entity, make_tracker, said, slot
 
@@ -319,3 +321,17 @@ def test_prefilled_values_are_checked_against_the_message_that_said_them(validat
     )
     events, _ = validate(tracker)
     assert events == [slot("order_id", ORDER), slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
+
+
+@hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.integers(min_value=10 ** 11, max_value=10 ** 20 - 1).map(str).filter(lambda d: not is_id_card(d) and not is_mobile_number(d)),
+    st.sampled_from(["", "一直没收到", "三天了", " 两周没更新", "，一二三"]),
+    st.sampled_from(["", " ", "-"]),
+)
+def test_the_saved_order_number_has_exactly_the_users_digits(validate, digits, suffix, separator):
+    written = separator.join(digits[i:i + 4] for i in range(0, len(digits), 4)) if len(digits) % 4 in (0, 3) else digits
+    text = written + suffix
+    tracker = make_tracker(text, {"order_id": text}, requested_slot="order_id", slots={"issue_category": "物流问题"})
+    events, _ = validate(tracker)
+    assert slot("order_id", digits) in events
