@@ -36,6 +36,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import yaml
 
 import parsing
+import parsing.ids
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,7 @@ def clean_text(text: str) -> str:
 
 # The one parser (parsing/) reads widths, ID cards and order numbers here as in the NLU and the form.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_ID_CARD = parsing.ids.ID_CARD_IN_TEXT
 _MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}(?!\d)")
 _LANDLINE = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}-\d{7,8}(?!\d)")
 is_id_card = parsing.is_id_card

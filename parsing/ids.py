@@ -7,6 +7,8 @@ from datetime import date
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
+# An ID-card-shaped number inside a text (is_id_card then checks its date and check digit).
+ID_CARD_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 def is_id_card(number: str) -> bool:
