@@ -71,12 +71,12 @@ def describe_parts(minutes: int) -> Tuple[str, int]:
     return "hours", hours
 
 
-def find_deadlines(text: str) -> List[Tuple[int, int, int]]:
-    """Numeric durations meant as a deadline, as (start, end, minutes); offsets are those of ``text``.
+def find_durations(text: str) -> List[Tuple[int, int, int, bool]]:
+    """Every numeric duration of ``text`` as (start, end, minutes, meant_as_deadline).
 
-    Counted: with a 内/之前 suffix; after a cue such as 希望/要求/within; or when the duration is
-    (almost) the whole message. Not counted: next to words of the past (已经, 了, 没, ago …) or, for a
-    cue-only duration, in a negated sentence (hasn't updated in 3 weeks).
+    A deadline: with a 内/之前 suffix; after a cue such as 希望/要求/within; or when the duration is
+    (almost) the whole message. Not one: next to words of the past (已经, 了, 没, ago …) or, for a
+    cue-only duration, in a negated sentence (hasn't updated in 3 weeks). Offsets are those of ``text``.
     """
     folded = half_width(text)
     patterns = _patterns()
@@ -92,12 +92,16 @@ def find_deadlines(text: str) -> List[Tuple[int, int, int]]:
         past = bool(patterns["past_before"].search(before) or patterns["past_after"].search(after))
         whole = len(_FILLER.sub("", before + after)) <= 2
         cue = bool(patterns["cue"].search(before)) and not patterns["negation"].search(folded)
-        if not (match.group(5) or ((cue or whole) and not past)):
-            continue
         minutes = int(round(number * units[match.group(3).lower()]))
         if minutes > 0:
-            found.append((match.start(), match.end(), minutes))
+            deadline = bool(match.group(5)) or ((cue or whole) and not past)
+            found.append((match.start(), match.end(), minutes, deadline))
     return found
+
+
+def find_deadlines(text: str) -> List[Tuple[int, int, int]]:
+    """The durations of ``text`` meant as a deadline (三天内, 希望24小时), as (start, end, minutes)."""
+    return [(start, end, minutes) for start, end, minutes, deadline in find_durations(text) if deadline]
 
 
 def _until_midnight(now: datetime) -> int:

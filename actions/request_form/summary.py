@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from rasa_sdk.utils import call_potential_coroutine
 
 from actions.request_form import reading
 from actions.request_form.settings import FAILURES_SLOT, FORM_SLOTS, buttons, describe_duration, describe_order, say
@@ -91,7 +92,7 @@ class ActionReviewSupportRequest(Action):
         validator = ValidateSupportRequestForm()
         checked: Dict[str, object] = {}
         for slot, value in candidates.items():
-            result = await getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, domain)
+            result = await call_potential_coroutine(getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, domain))
             checked.update(result)
             tracker.slots.update(result)
         for slot in FORM_SLOTS:

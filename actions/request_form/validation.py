@@ -31,7 +31,7 @@ from actions.request_form.settings import (
     label,
     say,
 )
-from parsing import iso_duration, read_deadline, read_order_answer
+from parsing import find_deadlines, find_durations, iso_duration, read_deadline, read_order_answer
 from parsing.orders import ORDER_DIGITS
 from parsing.vocabulary import words
 
@@ -175,9 +175,14 @@ class ValidateSupportRequestForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """A deadline as ``PT<n>H``/``PT<n>M``; five minutes or less is refused; 跳过 is the default."""
+        parse, text = reading.latest_user(tracker)
+        if any(not deadline for *_, deadline in find_durations(text)) and not find_deadlines(text):
+            # 物流三周没更新: a duration that tells the problem; said so, the question comes again.
+            if tracker.get_slot("requested_slot") == "expected_time":
+                dispatcher.utter_message(text=say("time_is_the_problem"))
+            return {"expected_time": reading.previous_value(tracker, "expected_time")}
         if reading.answers_other_slot("expected_time", tracker):
             return {"expected_time": reading.previous_value(tracker, "expected_time")}
-        parse, text = reading.latest_user(tracker)
         said = reading.entities_of(parse, "expected_time")
         raw = str(said[-1]["value"]) if said else str(slot_value or "")
         settings = facts()["expected_time"]

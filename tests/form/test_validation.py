@@ -207,6 +207,7 @@ def test_a_duration_describing_the_problem_is_not_the_expected_time(validate, un
     assert slot("expected_time", None) in events
     assert not any(e["name"] == "expected_time" and e["value"] for e in events)
     assert not any(e["name"] == FAILURES_SLOT for e in events)
+    assert texts(messages) == [say("time_is_the_problem")]  # said, not silently asked again
 
 
 @pytest.mark.parametrize("text", ["5分钟内", "PT5M", "马上", "立刻回复我"])
