@@ -64,7 +64,7 @@ def build_nlp(patterns: Dict[Text, Dict[Text, List[Text]]]) -> "spacy.language.L
     return nlp
 
 
-def find_durations(text: Text) -> List[Tuple[int, int, Text]]:
+def find_deadline_entities(text: Text) -> List[Tuple[int, int, Text]]:
     """Numeric deadlines ('三天内', '24小时', '半小时') as (start, end, ISO duration)."""
     return [(start, end, iso_duration(minutes)) for start, end, minutes in find_deadlines(text)]
 
@@ -131,7 +131,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
              ENTITY_ATTRIBUTE_END: span.end_char, ENTITY_ATTRIBUTE_VALUE: span.id_}
             for span in doc.spans[SPANS_KEY]
         ]
-        for label, finder in (("order_id", find_order_ids), ("expected_time", find_durations)):
+        for label, finder in (("order_id", find_order_ids), ("expected_time", find_deadline_entities)):
             candidates += [
                 {ENTITY_ATTRIBUTE_TYPE: label, ENTITY_ATTRIBUTE_START: start,
                  ENTITY_ATTRIBUTE_END: end, ENTITY_ATTRIBUTE_VALUE: value}
