@@ -49,14 +49,15 @@ def _blocks(replies: List[Dict[str, Any]]) -> List[str]:
     return [r["custom"]["text"] for r in replies if (r.get("custom") or {}).get("type") == REQUEST_MESSAGE_TYPE]
 
 
-def _saved_rows(stack: Stack) -> List[Tuple[Any, ...]]:
+def _saved_rows(stack: Stack, sender: str = SENDER) -> List[Tuple[Any, ...]]:
+    """The requests saved for ``sender`` in the action server's SQLite database."""
     database = stack.tracker_db.parent / "requests.db"
     if not database.exists():
         return []
     with sqlite3.connect(database) as conn:
         return conn.execute(
             "SELECT reference, sender_id, order_id, issue_category, request_goal, expected_time, summary, role "
-            "FROM support_requests WHERE sender_id = ?", (SENDER,)
+            "FROM support_requests WHERE sender_id = ?", (sender,)
         ).fetchall()
 
 
@@ -175,3 +176,24 @@ def test_form_started_pre_filled_asks_only_what_is_missing(form_stack: Stack):
     assert say("ask_issue_category") not in text and say("ask_request_goal") not in text, text
     summary = "\n".join(r.get("text", "") for r in form_stack.say(sender, "尽快"))
     assert "订单#8123456789012345，物流问题，要求退款，希望24小时内回复。" in summary, summary
+
+
+def test_english_and_pinyin_answers_and_a_plain_no_saves_nothing(form_stack: Stack):
+    sender = "form-e2e-english"
+
+    def text_of(message: str) -> str:
+        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+
+    text_of("帮我整理要发给客服的问题")
+    category = text_of("my package never arrived")
+    assert say("inferred", value="物流问题", label=label("issue_category")) in category, category
+    text_of("#abc123")
+    goal = text_of("tuikuan")
+    assert say("ask_expected_time") in goal, goal
+    summary = text_of("within 3 days")
+    assert say("confirm", summary="订单#ABC123，物流问题，要求退款，希望3天内回复。") in summary, summary
+    changed = text_of("改成换货")
+    assert say("confirm", summary="订单#ABC123，物流问题，补发或换货，希望3天内回复。") in changed, changed
+    stopped = text_of("/deny")
+    assert say("stopped") in stopped, stopped
+    assert _saved_rows(form_stack, sender) == []
