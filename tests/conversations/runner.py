@@ -156,7 +156,7 @@ def _turn(raw: Dict[str, Any], defaults: Dict[str, Any], where: str) -> Turn:
         user=str(raw["user"]) if "user" in raw else None,
         press=_item(raw["press"], where) if "press" in raw else [],
         must=_items(raw.get("must"), where),
-        must_not=_flat(defaults.get("must_not"), where) + _flat(raw.get("must_not"), where),
+        must_not=list(dict.fromkeys(_flat(defaults.get("must_not"), where) + _flat(raw.get("must_not"), where))),
         max_chars=int(raw.get("max_chars", defaults.get("max_chars", DEFAULT_MAX_CHARS))),
         not_repeat=bool(raw.get("not_repeat", defaults.get("not_repeat", False))),
         buttons=_items(raw.get("buttons"), where),
