@@ -106,6 +106,7 @@ def main() -> int:
         return 2
     model = args.model
     if model is None:
+        print("scripts/train.sh (waits for the machine-wide training lock) …", flush=True)
         subprocess.run([str(ROOT / "scripts" / "train.sh")], cwd=ROOT, check=True)
         model = MODEL
 

@@ -129,6 +129,20 @@ def test_no_reply_fails_and_order_numbers_are_not_taken_for_placeholders() -> No
     assert any("max 300" in failure for failure in check_turn(turn, [{"custom": {"type": "support_request", "text": "字" * 301}}]))
 
 
+def test_file_defaults_apply_to_every_turn_once() -> None:
+    [conversation] = load_file_from(
+        {
+            "persona": "p",
+            "defaults": {"must_not": ["再见"], "not_repeat": True, "max_chars": 50},
+            "conversations": [{"id": "x", "turns": [{"user": "a", "must_not": ["再见", "卖家中心"]}, {"user": "b", "not_repeat": False}]}],
+        }
+    )
+    first, second = conversation.turns
+    assert [str(a) for a in first.must_not] == ["再见", "卖家中心"]
+    assert first.not_repeat and not second.not_repeat and first.max_chars == second.max_chars == 50
+    assert check_turn(first, [{"text": "好的，再见"}]) == ["must_not: 再见"]
+
+
 def test_max_and_min_buttons() -> None:
     [conversation] = load_file_from(
         {"persona": "p", "conversations": [{"id": "x", "turns": [{"user": "a", "max_buttons": 1}, {"user": "b", "min_buttons": 3}]}]}
