@@ -22,11 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import List
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.conversations.runner import (  # noqa: E402
+from tests.conversations.runner import (
     ConversationResult,
     StackPool,
     by_clock,
@@ -34,7 +30,7 @@ from tests.conversations.runner import (  # noqa: E402
     load_all,
     run_conversation,
 )
-from tests.support.servers import MODEL  # noqa: E402
+from tests.support.servers import MODEL, ROOT
 
 REPORT = ROOT / "reports" / "conversations" / "report.md"
 

@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import yaml
 
+from tests.support.servers import MODEL, Stack, start_stack
+
 CONVERSATIONS_DIR = Path(__file__).resolve().parent
 
 DEFAULT_MAX_CHARS = 300
@@ -407,11 +409,9 @@ class StackPool:
         self.directory = Path(directory)
         self.model = model
         self.clock: Optional[str] = None
-        self.stack: Any = None
+        self.stack: Optional[Stack] = None
 
-    def get(self, clock: str) -> Any:
-        from tests.support.servers import MODEL, start_stack
-
+    def get(self, clock: str) -> Stack:
         if self.stack is not None and self.clock == frozen_time(clock):
             return self.stack
         self.close()
