@@ -14,6 +14,7 @@ a conversation was not fully helped.
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,8 @@ def main() -> int:
         subprocess.run([str(ROOT / "scripts" / "train.sh")], cwd=ROOT, check=True)
         model = MODEL
 
+    # A stopped run (timeout, kill) still stops its servers: SystemExit runs the `finally` below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="eval-conversations-") as directory:
