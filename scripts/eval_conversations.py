@@ -53,13 +53,13 @@ def failure_kinds(results: List[ConversationResult]) -> List[tuple]:
     return counts.most_common()
 
 
-def markdown(results: List[ConversationResult], command: str, seconds: float) -> str:
+def markdown(results: List[ConversationResult], command: str, at_commit: str, seconds: float) -> str:
     turns = sum(len(result.turns) for result in results)
     failed_turns = sum(bool(turn.failures) for result in results for turn in result.turns)
     lines = [
         "# Persona conversation set: fully-helped rate",
         "",
-        f"Command: `{command}` at commit {commit()}, {seconds:.0f} s.",
+        f"Command: `{command}` at commit {at_commit}, {seconds:.0f} s.",
         f"Set: `tests/conversations/*.yml`, {len(results)} conversations, {turns} user turns "
         f"({failed_turns} turns with a failed check).",
         "",
@@ -109,7 +109,7 @@ def main() -> int:
 
     # A stopped run (timeout, kill) still stops its servers: SystemExit runs the `finally` below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    started = time.monotonic()
+    started, at_commit = time.monotonic(), commit()
     results = []
     with tempfile.TemporaryDirectory(prefix="eval-conversations-") as directory:
         pool = StackPool(Path(directory), model)
@@ -134,7 +134,7 @@ def main() -> int:
 
     command = "PYTHONPATH=. .venv/bin/python scripts/eval_conversations.py" + (f" --only {args.only}" if args.only else "")
     args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(markdown(results, command, seconds), encoding="utf-8")
+    args.report.write_text(markdown(results, command, at_commit, seconds), encoding="utf-8")
     print(f"\nreport: {args.report.relative_to(ROOT) if args.report.is_relative_to(ROOT) else args.report}")
     return 0 if all(result.fully_helped for result in results) else 1
 
