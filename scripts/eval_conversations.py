@@ -40,7 +40,7 @@ REPORTS = ROOT / "reports" / "conversations"
 
 def default_report(conversation_set: Path) -> Path:
     """report.md for the CI set, <set name>.md for any other set, so that no run overwrites another set's."""
-    return REPORTS / ("report.md" if conversation_set.resolve() == CONVERSATIONS_DIR else f"{conversation_set.resolve().name}.md")
+    return REPORTS / ("report.md" if conversation_set == CONVERSATIONS_DIR else f"{conversation_set.name}.md")
 
 
 def shown(path: Path) -> str:
@@ -105,7 +105,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, help="a trained model (default: train or reuse models/aliexpress.tar.gz)")
     parser.add_argument("--only", default="", help="run only conversations whose id or persona contains this text")
-    parser.add_argument("--set", dest="conversation_set", type=Path, default=CONVERSATIONS_DIR,
+    parser.add_argument("--set", dest="conversation_set", metavar="DIR", type=Path, default=CONVERSATIONS_DIR,
                         help="directory of conversation *.yml files (default: tests/conversations)")
     parser.add_argument("--report", type=Path, help="default: reports/conversations/<set>.md (report.md for the CI set)")
     args = parser.parse_args()
