@@ -1,15 +1,16 @@
 """The fully-helped rate of the persona conversation set, against the real servers.
 
 Run from the repository root:
-    PYTHONPATH=. .venv/bin/python scripts/eval_conversations.py [--model PATH] [--only TEXT]
+    PYTHONPATH=. .venv/bin/python scripts/eval_conversations.py [--set DIR] [--model PATH] [--only TEXT]
 
 Trains the model with scripts/train.sh when no --model is given (a no-op when it is up to date),
 starts the Rasa + action servers with tests/support/servers.py (one stack per frozen clock), holds
-every conversation of tests/conversations/*.yml over the REST webhook, and judges it with
-tests/conversations/runner.py, the code the pytest runner uses. A conversation is fully helped
-when every check of every turn passed. Prints the rate per persona and overall and each failure;
-writes reports/conversations/report.md (figures, failures with transcripts, commit). Exits 1 when
-a conversation was not fully helped.
+every conversation of DIR/*.yml (default tests/conversations, the CI set; eval/conversations_unseen
+is the held-back set) over the REST webhook, and judges it with tests/conversations/runner.py, the
+code the pytest runner uses. A conversation is fully helped when every check of every turn passed.
+Prints the rate per persona and overall and each failure; writes a report per set under
+reports/conversations/ (report.md for the CI set, <DIR name>.md for another set: figures, failures
+with transcripts, commit). Exits 1 when a conversation was not fully helped.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import List
 
 from tests.conversations.runner import (
+    CONVERSATIONS_DIR,
     ConversationResult,
     StackPool,
     by_clock,
@@ -33,7 +35,16 @@ from tests.conversations.runner import (
 )
 from tests.support.servers import MODEL, ROOT
 
-REPORT = ROOT / "reports" / "conversations" / "report.md"
+REPORTS = ROOT / "reports" / "conversations"
+
+
+def default_report(conversation_set: Path) -> Path:
+    """report.md for the CI set, <set name>.md for any other set, so that no run overwrites another set's."""
+    return REPORTS / ("report.md" if conversation_set == CONVERSATIONS_DIR else f"{conversation_set.name}.md")
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def rate(results: List[ConversationResult]) -> str:
@@ -53,14 +64,16 @@ def failure_kinds(results: List[ConversationResult]) -> List[tuple]:
     return counts.most_common()
 
 
-def markdown(results: List[ConversationResult], command: str, at_commit: str, seconds: float) -> str:
+def markdown(
+    results: List[ConversationResult], command: str, at_commit: str, seconds: float, conversation_set: Path
+) -> str:
     turns = sum(len(result.turns) for result in results)
     failed_turns = sum(bool(turn.failures) for result in results for turn in result.turns)
     lines = [
         "# Persona conversation set: fully-helped rate",
         "",
         f"Command: `{command}` at commit {at_commit}, {seconds:.0f} s.",
-        f"Set: `tests/conversations/*.yml`, {len(results)} conversations, {turns} user turns "
+        f"Set: `{shown(conversation_set)}/*.yml`, {len(results)} conversations, {turns} user turns "
         f"({failed_turns} turns with a failed check).",
         "",
         f"**Fully helped: {rate(results)}**",
@@ -94,10 +107,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, help="a trained model (default: train or reuse models/aliexpress.tar.gz)")
     parser.add_argument("--only", default="", help="run only conversations whose id or persona contains this text")
-    parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--set", dest="conversation_set", metavar="DIR", type=Path, default=CONVERSATIONS_DIR,
+                        help="directory of conversation *.yml files (default: tests/conversations)")
+    parser.add_argument("--report", type=Path, help="default: reports/conversations/<set>.md (report.md for the CI set)")
     args = parser.parse_args()
+    conversation_set = args.conversation_set.resolve()
+    report = args.report or default_report(conversation_set)
 
-    conversations = [c for c in load_all() if args.only in c.id or args.only in c.persona]
+    conversations = [c for c in load_all(conversation_set) if args.only in c.id or args.only in c.persona]
     if not conversations:
         print(f"no conversation matches {args.only!r}", file=sys.stderr)
         return 2
@@ -132,10 +149,14 @@ def main() -> int:
             for line in result.failure_lines():
                 print("  " + line)
 
-    command = "PYTHONPATH=. .venv/bin/python scripts/eval_conversations.py" + (f" --only {args.only}" if args.only else "")
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(markdown(results, command, at_commit, seconds), encoding="utf-8")
-    print(f"\nreport: {args.report.relative_to(ROOT) if args.report.is_relative_to(ROOT) else args.report}")
+    command = "PYTHONPATH=. .venv/bin/python scripts/eval_conversations.py"
+    if conversation_set != CONVERSATIONS_DIR:
+        command += f" --set {shown(conversation_set)}"
+    if args.only:
+        command += f" --only {args.only}"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(markdown(results, command, at_commit, seconds, conversation_set), encoding="utf-8")
+    print(f"\nreport: {shown(report)}")
     return 0 if all(result.fully_helped for result in results) else 1
 
 
