@@ -32,6 +32,7 @@ an error.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -91,14 +92,21 @@ FAMILY_OF = {intent: name for name, intents in FAMILIES.items() for intent in in
 Prediction = Dict[str, Any]
 
 
+@functools.lru_cache(maxsize=1)
+def load_processor(model: Path) -> Any:
+    """The message processor of a trained model, loaded once per model (loading takes a while)."""
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(model)).processor
+
+
 def parse_batch(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
     """Parses all texts in one run of the model's NLU graph (in-process, rasa Agent)."""
-    from rasa.core.agent import Agent
     from rasa.core.channels import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    processor = Agent.load(str(model)).processor
+    processor = load_processor(model)
     target = processor.model_metadata.nlu_target
     results = processor.graph_runner.run(
         inputs={
@@ -321,12 +329,11 @@ def errors(texts: Sequence[str], gold: Sequence[str], predicted: Sequence[str],
 def parse_timed(model: Path, texts: Sequence[str]) -> Tuple[List[Dict[str, Any]], List[float]]:
     """Parses each text on its own, as a live message is (in-process graph run); returns the
     results and the seconds each parse took."""
-    from rasa.core.agent import Agent
     from rasa.core.channels import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    processor = Agent.load(str(model)).processor
+    processor = load_processor(model)
     target = processor.model_metadata.nlu_target
     tracker = DialogueStateTracker("eval", [])
     parsed, seconds = [], []
@@ -574,6 +581,7 @@ def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages:
         parsed = parse_batch(model, texts)
         timed_texts = [e["text"] for e in real] or texts[:LATENCY_LINES]
         timed, seconds = parse_timed(model, timed_texts)
+        load_processor.cache_clear()  # the next candidate's temporary model may reuse the path
     predicted = [p["intent"]["name"] or FALLBACK for p in parsed]
     confidence = [float(p["intent"].get("confidence") or 0.0) for p in parsed]
     candidate: Dict[str, Any] = {

@@ -80,3 +80,39 @@ def test_normalize_joins_segmented_chinese_and_keeps_latin_words() -> None:
 def test_build_fails_clearly_without_a_mirror(tmp_path: Path, labels) -> None:
     with pytest.raises(MirrorMissing, match="mirror of .* not found"):
         build(tmp_path, labels[:3])
+
+
+def parsed_line(text: str, ranking: list) -> dict:
+    """A /model/parse-like result whose top intent is the first of ranking [(name, conf), …]."""
+    intents = [{"name": name, "confidence": conf} for name, conf in ranking]
+    return {"text": text, "intent": intents[0], "intent_ranking": intents}
+
+
+def test_real_figures_score_strict_family_fallback_and_out_of_scope() -> None:
+    from scripts.eval_nlu import real_figures
+
+    gold = ["thank", "refund", "refund", "out_of_scope", "out_of_scope"]
+    predicted = ["goodbye", "refund", "nlu_fallback", "nlu_fallback", "greet"]
+    result = real_figures(gold, predicted)
+    assert result["accuracy"] == pytest.approx(2 / 5)  # refund, and the caught out_of_scope line
+    assert result["family_accuracy"] == pytest.approx(3 / 5)  # + thank → goodbye (closings)
+    assert result["in_scope_fallback"] == pytest.approx(1 / 3)
+    assert result["oos_caught"] == pytest.approx(1 / 2)
+
+
+def test_thresholds_are_chosen_on_tune_and_applied_to_report() -> None:
+    from scripts.eval_nlu import evaluate_real
+
+    examples, parsed = [], []
+    for index, (intent, conf, split) in enumerate([
+            ("refund", 0.9, "tune"), ("refund", 0.35, "tune"), ("out_of_scope", 0.3, "tune"),
+            ("refund", 0.8, "report"), ("out_of_scope", 0.2, "report")]):
+        examples.append({"text": f"line {index}", "intent": intent, "split": split})
+        top = "refund" if intent == "refund" else "not_received"
+        parsed.append(parsed_line(f"line {index}", [(top, conf), ("greet", 0.05)]))
+    result = evaluate_real(parsed, examples)
+    tuned = result["tuned"]
+    # Tune: catching the out-of-scope line (0.30) costs no in-scope line (0.35) below 0.31..0.35.
+    assert 0.3 < tuned["threshold"] <= 0.35
+    assert tuned["lines"] == 2 and tuned["oos_caught"] == 1.0 and tuned["in_scope_fallback"] == 0
+    assert result["report"]["lines"] == 2 and result["tune"]["lines"] == 3
