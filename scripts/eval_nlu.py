@@ -591,9 +591,13 @@ def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages:
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or train_model(config, args.data, Path(tmp))
         train_seconds = None if args.model else TRAINING_SECONDS[model]
-        parsed = parse_batch(model, texts)
-        timed_texts = [e["text"] for e in real] or texts[:LATENCY_LINES]
-        timed, seconds = parse_timed(model, timed_texts)
+        try:
+            parsed = parse_batch(model, texts)
+            timed_texts = [e["text"] for e in real] or texts[:LATENCY_LINES]
+            timed, seconds = parse_timed(model, timed_texts)
+        except Exception as error:  # a pipeline that cannot parse every message is no candidate
+            raise SystemExit(f"{config}: parsing the evaluation lines failed: {error!r} "
+                             "(every message must parse, emoji-only ones included)") from error
         load_processor.cache_clear()  # the next candidate's temporary model may reuse the path
     predicted = [p["intent"]["name"] or FALLBACK for p in parsed]
     confidence = [float(p["intent"].get("confidence") or 0.0) for p in parsed]
