@@ -583,8 +583,7 @@ def baseline_cross_validation(texts: List[str], gold: List[str], folds: int, see
 
 
 def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages: Sequence[Any],
-                       real: Sequence[Dict[str, str]], train_texts: Sequence[str],
-                       fresh: Sequence[bool]) -> Dict[str, Any]:
+                       real: Sequence[Dict[str, str]], fresh: Sequence[bool]) -> Dict[str, Any]:
     """Trains one pipeline on data/nlu (or reuses --model) and evaluates it."""
     texts = [m.get("text") for m in heldout_messages]
     gold = [m.get("intent") for m in heldout_messages]
@@ -656,8 +655,7 @@ def main() -> None:
     baseline = Baseline(args.seed)
     baseline.fit(normalized(train_texts), train_gold, args.folds)
     base_predicted = baseline.predict(normalized(texts))
-    candidates = [evaluate_candidate(config, args, messages, real, train_texts, fresh)
-                  for config in configs]
+    candidates = [evaluate_candidate(config, args, messages, real, fresh) for config in configs]
     report: Dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": " ".join(["scripts/eval_nlu.py", *sys.argv[1:]]),
