@@ -21,6 +21,7 @@ class Profile:
     knobs: Tuple[str, ...]  # which speed knobs run (bench/knobs.py); the others are reported as skipped
     train_timeout_s: float
     request_timeout_s: float
+    workers: Optional[int]  # RASA_WORKERS of the product (None: scripts/run.sh's default)
 
 
 FULL = Profile(
@@ -33,9 +34,10 @@ FULL = Profile(
     baseline_diet_epochs=20,
     heldout_limit=300,
     knob_levels=(1, 16),
-    knobs=("diet_epochs", "action_validation", "sanic_workers", "knowledge_cache"),
+    knobs=("diet_epochs", "action_validation", "tracker_wal", "ted_policy", "rasa_workers", "knowledge_cache"),
     train_timeout_s=900,
     request_timeout_s=60,
+    workers=None,
 )
 
 TINY = Profile(
@@ -51,6 +53,7 @@ TINY = Profile(
     knobs=("action_validation", "knowledge_cache"),
     train_timeout_s=600,
     request_timeout_s=60,
+    workers=1,
 )
 
 PROFILES = {profile.name: profile for profile in (FULL, TINY)}
