@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError
@@ -82,3 +84,19 @@ def test_the_product_tracker_store_installs_the_patch() -> None:
         "assert RemoteAction._validate_action_result is rasa_patches.validate_action_result"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PYTHONPATH": str(ROOT)}, check=True, timeout=120)
+
+
+def test_every_start_path_loads_the_product_tracker_store(tmp_path: Path) -> None:
+    """run.sh and shell.sh (stores.local from endpoints.yml), the container (endpoints.prod.yml) and
+    the test servers (bench.harness.write_endpoints) all name the store that installs the patch."""
+    from bench.harness import PRODUCT_TRACKER_STORE, write_endpoints
+    from stores.local import local_endpoints
+
+    for name in ("endpoints.yml", "endpoints.prod.yml"):
+        assert yaml.safe_load((ROOT / name).read_text())["tracker_store"]["type"] == PRODUCT_TRACKER_STORE, name
+    assert local_endpoints(tmp_path, 5055, 2)["tracker_store"]["type"] == PRODUCT_TRACKER_STORE
+    harness = yaml.safe_load(write_endpoints(tmp_path, "http://127.0.0.1:1", tmp_path / "t.db").read_text())
+    assert harness["tracker_store"]["type"] == PRODUCT_TRACKER_STORE
+    for script in ("run.sh", "shell.sh"):
+        assert "-m stores.local" in (ROOT / "scripts" / script).read_text(), script
+    assert "endpoints.prod.yml" in (ROOT / "deploy" / "entrypoint.sh").read_text()
