@@ -106,37 +106,36 @@ class Bench:
         result["action_failures"] = 0  # the echo server runs no actions
         return result
 
-    def serve(self, running: Running, system: str, run: TrainingRun, training: Dict[str, Any]) -> Dict[str, Any]:
-        """Every figure of one trained configuration, served by `running`."""
-        result = {
-            "training": training,
-            "model_bytes": run.model_bytes,
-            "start_s": running.start_s(),
-            "rasa_processes": running.rasa_processes,
-            "parse": self.parse(running),
-            "heldout": self.accuracy(running),
-            "rest": self.rest_levels(running, system, list(self.profile.levels)),
-        }
-        result["coverage"] = coverage(running.url, self.inspected_senders(), running.token)
+    def serve(self, system: str, run: TrainingRun, training: Dict[str, Any], stack: Any) -> Dict[str, Any]:
+        """Every figure of one trained configuration, served by `stack` (started and stopped here)."""
+        with stack as running:
+            result = {
+                "training": training,
+                "model_bytes": run.model_bytes,
+                "start_s": running.start_s(),
+                "rasa_processes": running.rasa_processes,
+                "parse": self.parse(running),
+                "heldout": self.accuracy(running),
+                "rest": self.rest_levels(running, system, list(self.profile.levels)),
+            }
+            result["coverage"] = coverage(running.url, self.inspected_senders(), running.token)
+        result["peak_rss_mb"] = running.peak_rss_mb
+        result["action_failures"] = running.action_failures()
         return result
 
     def stock_system(self, system: str, run: TrainingRun, training: Dict[str, Any]) -> Dict[str, Any]:
         """Stock Rasa (its `rest` channel, SQL tracker store, own validation) with the project's actions."""
         print(f"[bench] serving {system} (stock Rasa) ...", flush=True)
-        with rasa_stack(system, run.model, self.work_dir, self.sampler, product_parts=False) as running:
-            result = self.serve(running, system, run, training)
-        result["peak_rss_mb"] = running.peak_rss_mb
-        result["action_failures"] = running.action_failures()
-        return result
+        stack = rasa_stack(system, run.model, self.work_dir, self.sampler, product_parts=False)
+        return self.serve(system, run, training, stack)
 
-    def product_system(self, system: str, run: TrainingRun, training: Dict[str, Any], workers: int) -> Dict[str, Any]:
-        """The product started as the README does (scripts/run.sh) with `workers` Rasa processes."""
-        print(f"[bench] serving {system} (scripts/run.sh, {workers} Rasa process(es)) ...", flush=True)
-        with product_stack(system, run.model, self.work_dir, self.sampler, workers=workers) as running:
-            result = self.serve(running, system, run, training)
-        result["peak_rss_mb"] = running.peak_rss_mb
-        result["action_failures"] = running.action_failures()
-        return result
+    def product_system(
+        self, system: str, run: TrainingRun, training: Dict[str, Any], workers: Optional[int]
+    ) -> Dict[str, Any]:
+        """The product started as the README does (scripts/run.sh; `workers`: RASA_WORKERS or its default)."""
+        print(f"[bench] serving {system} (scripts/run.sh) ...", flush=True)
+        stack = product_stack(system, run.model, self.work_dir, self.sampler, workers=workers)
+        return self.serve(system, run, training, stack)
 
     def stage_breakdown(self, run: TrainingRun) -> Dict[str, Any]:
         """Where one message's time goes: the product's parts in one Rasa process with timers, sequential."""

@@ -8,9 +8,16 @@ model=models/aliexpress.tar.gz
 inputs=(config.yml domain.yml data components policies)
 mkdir -p var
 
-exec 9>/tmp/rasa-train.lock
-flock 9
-if [ -f "$model" ] && [ -z "$(find "${inputs[@]}" -newer "$model" -type f 2>/dev/null | head -1)" ]; then
+up_to_date() {
+  [ -f "$model" ] && [ -z "$(find "${inputs[@]}" -newer "$model" -type f 2>/dev/null | head -1)" ]
+}
+# Checked before waiting for the lock (other trainings do not delay an up-to-date start) and again
+# once it is held (a parallel caller may just have trained it).
+if ! up_to_date; then
+  exec 9>/tmp/rasa-train.lock
+  flock 9
+fi
+if up_to_date; then
   echo "Model is up to date: $model"
   exit 0
 fi
