@@ -9,9 +9,11 @@ restarts, every pooled connection is dead, and the next message of each server f
 answers from an empty in-memory conversation). With ``pool_pre_ping`` each connection is checked
 when it is taken from the pool and replaced if the database went away.
 
-SQLite: the journal is WAL with ``synchronous=NORMAL``: a save appends to the log instead of
-syncing the database file twice per commit, and readers (other Rasa processes sharing the file)
-do not block the writer. A committed conversation still survives a crash of the process.
+SQLite: one connection per process, kept open (Rasa opens a new one for every read and save
+otherwise), and the journal is WAL with ``synchronous=NORMAL``: a save appends to the log instead
+of syncing the database file twice per commit, and readers (other Rasa processes sharing the
+file) do not block the writer. A committed conversation still survives a crash of the process.
+Rasa uses the store from its event loop's thread only, and no session spans an ``await``.
 """
 from __future__ import annotations
 
@@ -34,13 +36,17 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` whose pool pings connections before use; WAL journal on SQLite."""
+    """``SQLTrackerStore`` whose pool pings connections before use; on SQLite one WAL connection."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         if url.get_backend_name() == "sqlite":
+            self.engine = sa.create_engine(
+                url, poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}
+            )
             sa.event.listen(self.engine, "connect", _sqlite_wal)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
