@@ -222,7 +222,9 @@ def start_action_server(
     """The rasa-sdk action server serving the `actions` package."""
     port = port or free_port()
     cmd = [RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
-    handle = spawn(name, cmd, port, {"SANIC_HOST": "127.0.0.1", **(env or {})}, log_dir, sampler)
+    # As scripts/run.sh: idle connections kept longer than Rasa reuses them (15 s).
+    settings = {"SANIC_HOST": "127.0.0.1", "SANIC_KEEP_ALIVE_TIMEOUT": "75"}
+    handle = spawn(name, cmd, port, {**settings, **(env or {})}, log_dir, sampler)
     return wait_until_up(handle, "/health", timeout)
 
 

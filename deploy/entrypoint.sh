@@ -24,6 +24,8 @@ case "${1:-rasa}" in
     ;;
   actions)
     shift || true
+    # Rasa reuses idle connections for 15 s; Sanic would close them after 5 s (lost custom actions).
+    export SANIC_KEEP_ALIVE_TIMEOUT=${SANIC_KEEP_ALIVE_TIMEOUT:-75}
     exec "$rasa_bin" run actions --actions actions --port "${ACTIONS_PORT:-5055}" "$@"
     ;;
   *)

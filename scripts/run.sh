@@ -42,7 +42,10 @@ cat <<MSG
   Chat in the terminal:  stop this, then scripts/shell.sh
   HTTP API token:        var/auth_token (or RASA_AUTH_TOKEN)
 MSG
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$actions_port" > "$state/actions.log" 2>&1 &
+# Rasa reuses idle connections to the action server for 15 s (aiohttp); Sanic closes them after
+# 5 s, so a message 5-15 s after the last one lost its custom action ("Cannot write to closing
+# transport"). The action server keeps them longer than Rasa does.
+SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port "$actions_port" > "$state/actions.log" 2>&1 &
 actions_pid=$!
 SANIC_WORKERS=$workers .venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors[@]}" \
   --credentials credentials.yml --endpoints "$endpoints" -m "$model" --port "$port" > "$state/rasa.log" 2>&1 &

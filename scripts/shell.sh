@@ -11,7 +11,10 @@ state=$(cd "${ASSISTANT_STATE_DIR:-var}" && pwd)
 actions_port=${ACTIONS_PORT:-5055}
 endpoints=$(.venv/bin/python -m stores.local "$state" "$actions_port" 1)
 export REQUEST_STORE_URL=${REQUEST_STORE_URL:-sqlite:///$state/requests.db}
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions --port "$actions_port" > "$state/actions.log" 2>&1 &
+# Rasa reuses idle connections to the action server for 15 s (aiohttp); Sanic closes them after
+# 5 s, so a message 5-15 s after the last one lost its custom action ("Cannot write to closing
+# transport"). The action server keeps them longer than Rasa does.
+SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port "$actions_port" > "$state/actions.log" 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null' EXIT
 echo "Loading the model (action server log: $state/actions.log) ..."
