@@ -2,8 +2,8 @@
 # Starts the assistant on this machine: set-up, training when the model is missing or stale,
 # then the action server and the Rasa server (REST, socket.io, help-site page, HTTP API with a token).
 # Settings (environment): RASA_PORT (5005), ACTIONS_PORT (5055), RASA_WORKERS (Rasa processes
-# behind the one port, default 1: on the shared 2-core machine two were slower, see bench/README.md;
-# try 2 where a core is idle), RASA_AUTH_TOKEN (default: var/auth_token),
+# behind the one port, default 1: on the shared 2-core machine two were not consistently faster and
+# need twice the memory, see bench/README.md; try 2 where a core is idle), RASA_AUTH_TOKEN (default: var/auth_token),
 # RASA_CORS_ORIGINS, RASA_MODEL (serve this model, no training), ASSISTANT_STATE_DIR (var: the
 # conversations, requests, logs).
 set -euo pipefail
