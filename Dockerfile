@@ -22,6 +22,7 @@ COPY knowledge ./knowledge
 COPY actions ./actions
 COPY channels ./channels
 COPY stores ./stores
+COPY rasa_patches ./rasa_patches
 COPY web ./web
 COPY deploy/entrypoint.sh ./deploy/entrypoint.sh
 

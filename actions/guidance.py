@@ -614,36 +614,3 @@ class ActionHandleInform(Action):
         text = "".join([*noted, _r("anything_else")])
         say(dispatcher, [Reply(text, topic_buttons())])
         return []
-
-
-def _metadata_value(metadata: Any, key: str, allowed: Sequence[str]) -> Optional[str]:
-    """`customData.<key>` (or `<key>`) of a channel's metadata, when it is an allowed value."""
-    if not isinstance(metadata, dict):
-        return None
-    for source in (metadata.get("customData"), metadata):
-        if isinstance(source, dict) and source.get(key) in allowed:
-            return str(source[key])
-    return None
-
-
-class ActionSlotsFromMetadata(Action):
-    """Custom slot mapping: role/device from channel metadata (`customData.role`, `.device`).
-
-    Runs on every user message. Metadata only fills a slot that is still empty, and never
-    overrides what the user said in this very message.
-    """
-
-    def name(self) -> Text:
-        return "action_slots_from_metadata"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        metadata = tracker.latest_message.get("metadata")
-        said = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
-        events: List[EventType] = []
-        for slot, allowed in (("role", ROLES), ("device", DEVICES)):
-            value = _metadata_value(metadata, slot, allowed)
-            if value and slot not in said and tracker.get_slot(slot) is None:
-                events.append(SlotSet(slot, value))
-        return events

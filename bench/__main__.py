@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bench import report
-from bench.procs import ROOT
+from bench.harness import ROOT
 from bench.profiles import FULL, TINY
 from bench.run import run
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from bench.load import parse_latency
-from bench.procs import ROOT
+from bench.harness import ROOT
 
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 # The held-out set's own rule: for out-of-scope lines, out_of_scope and nlu_fallback both count.
@@ -30,9 +30,11 @@ def is_correct(gold: str, predicted: Optional[str]) -> bool:
     return predicted == gold
 
 
-def heldout_accuracy(base_url: str, pairs: List[Tuple[str, str]], deadline_s: float) -> Dict[str, Any]:
+def heldout_accuracy(
+    base_url: str, pairs: List[Tuple[str, str]], deadline_s: float, token: Optional[str] = None
+) -> Dict[str, Any]:
     """Intent accuracy of the server's /model/parse on the held-out pairs (errors count as wrong)."""
-    result = parse_latency(base_url, [text for text, _ in pairs], deadline_s=deadline_s)
+    result = parse_latency(base_url, [text for text, _ in pairs], deadline_s=deadline_s, token=token)
     correct = sum(is_correct(gold, predicted) for (_, gold), predicted in zip(pairs, result.intents))
     answered = len(result.intents)
     return {

@@ -1,9 +1,12 @@
 """Speed knobs, each measured before/after in the same run as the main figures.
 
-* diet_epochs      DIET epochs halved: NLU training time, parse latency, held-out accuracy.
-* action_validation  Rasa's per-response jsonschema.validate() → a cached validator (bench/speedups.py).
-* sanic_workers    SANIC_WORKERS=2 for Rasa and ACTION_SERVER_SANIC_WORKERS=2, with a Redis lock store.
-* knowledge_cache  cost of reading knowledge/*.yml per call versus the cached accessors.
+* diet_epochs        DIET epochs halved: NLU training time, parse latency, held-out accuracy.
+* action_validation  Rasa's per-response jsonschema.validate() → the cached validator (rasa_patches).
+* tracker_wal        Rasa's SQL tracker store → the product's (WAL journal on SQLite).
+* ted_policy         the policies with TEDPolicy (as before) → without (config.yml).
+* rasa_workers       scripts/run.sh with one Rasa process → two behind the one port.
+* knowledge_cache    cost of reading knowledge/*.yml per call versus the cached accessors.
+Each serving knob starts the "before" and the "after" back to back (the machine's load drifts).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
-from bench.stack import rasa_stack, redis_server
+from bench.stack import product_stack, rasa_stack
 from bench.training import TrainingRun, diet_epochs, with_diet
 
 if TYPE_CHECKING:
@@ -21,8 +24,12 @@ if TYPE_CHECKING:
 Result = Dict[str, Any]
 ACTION_VALIDATION = (
     "Rasa validates each action-server response with jsonschema.validate() → one cached validator "
-    "(bench/speedups.py)"
+    "(rasa_patches, installed by the product's tracker store)"
 )
+TRACKER_WAL = "Rasa's SQL tracker store (rollback journal) → stores.tracker (SQLite WAL, synchronous=NORMAL)"
+TED_POLICY = "policies with TEDPolicy (max_history 5, 60 epochs, as before) → config.yml without it"
+RASA_WORKERS = "scripts/run.sh with RASA_WORKERS=1 → RASA_WORKERS=2 (shared SQLite tracker and lock stores)"
+TED = {"name": "TEDPolicy", "max_history": 5, "epochs": 60, "random_seed": 42, "constrain_similarities": True}
 
 
 def half_epochs(config: Dict[str, Any]) -> int:
@@ -31,9 +38,15 @@ def half_epochs(config: Dict[str, Any]) -> int:
 
 def train_variants(bench: "Bench", config: Dict[str, Any]) -> Dict[str, TrainingRun]:
     """Models the knobs need, trained with the others (dialogue restored from the assistant's cache)."""
-    if "diet_epochs" not in bench.profile.knobs:
-        return {}
-    return {"diet_epochs": bench.train("diet_half_epochs", with_diet(config, epochs=half_epochs(config)), cache="assistant")}
+    variants = {}
+    if "diet_epochs" in bench.profile.knobs:
+        variants["diet_epochs"] = bench.train(
+            "diet_half_epochs", with_diet(config, epochs=half_epochs(config)), cache="assistant"
+        )
+    if "ted_policy" in bench.profile.knobs:
+        with_ted = {**config, "policies": [*config["policies"], TED]}
+        variants["ted_policy"] = bench.train("with_ted_policy", bench.config(with_ted), cache="assistant")
+    return variants
 
 
 def diet_epochs_knob(
@@ -72,27 +85,17 @@ def diet_epochs_knob(
     }
 
 
-def measure_serving(bench: "Bench", name: str, model: Path, levels: List[int], **stack_options: Any) -> Result:
-    """Start one serving set-up, run the REST load at `levels`, stop it and return its figures."""
-    with rasa_stack(name, model, bench.work_dir, bench.sampler, **stack_options) as running:
+def measure(bench: "Bench", name: str, levels: List[int], stack: Any) -> Result:
+    """Run the REST load at `levels` on a started set-up; stop it and return its figures."""
+    with stack as running:
         figures = {"start_s": running.start_s(), "rest": bench.rest_levels(running, name, levels)}
     figures["peak_rss_mb"] = running.peak_rss_mb
     figures["action_failures"] = running.action_failures()
     return figures
 
 
-def serving_knob(
-    bench: "Bench",
-    name: str,
-    description: str,
-    assistant_run: TrainingRun,
-    proposal: str,
-    **stack_options: Any,
-) -> Result:
-    """The assistant served with and without the change, back to back (the machine's load drifts)."""
-    levels = list(bench.profile.knob_levels)
-    before = measure_serving(bench, f"{name}-before", assistant_run.model, levels)
-    after = measure_serving(bench, name, assistant_run.model, levels, **stack_options)
+def compare(name: str, description: str, before: Result, after: Result, proposal: str) -> Result:
+    """A serving knob helps when it is faster at every level with zero errors."""
     helps = after["action_failures"] == 0 and all(
         after["rest"][key]["errors"] == 0
         and after["rest"][key]["throughput_msg_s"] > before["rest"][key]["throughput_msg_s"]
@@ -110,25 +113,27 @@ def serving_knob(
     }
 
 
-def workers_knob(bench: "Bench", assistant_run: TrainingRun) -> Result:
-    """Two Sanic workers for Rasa and for the action server, with a throw-away Redis lock store."""
-    with redis_server(bench.log_dir) as lock_store:
-        if lock_store is None:
-            return {
-                "name": "sanic_workers",
-                "description": "SANIC_WORKERS=2 (+ Redis lock store)",
-                "before": None,
-                "after": None,
-                "helps": None,
-                "proposal": None,
-                "note": "not measured: redis-server is not installed",
-            }
-        return serving_knob(
-            bench, "sanic_workers", "SANIC_WORKERS=2 and ACTION_SERVER_SANIC_WORKERS=2 with a Redis lock store",
-            assistant_run,
-            "endpoints.prod.yml lock_store: redis; env SANIC_WORKERS=2, ACTION_SERVER_SANIC_WORKERS=2",
-            lock_store=lock_store, env={"SANIC_WORKERS": "2", "ACTION_SERVER_SANIC_WORKERS": "2"},
-        )
+def serving_knob(
+    bench: "Bench", name: str, description: str, before_model: Path, after_model: Path, proposal: str,
+    before: Dict[str, Any], after: Dict[str, Any],
+) -> Result:
+    """One Rasa process with the product's parts, `before` then `after` options (bench.stack.rasa_stack)."""
+    levels = list(bench.profile.knob_levels)
+    figures_before = measure(bench, f"{name}-before", levels,
+                             rasa_stack(f"{name}-before", before_model, bench.work_dir, bench.sampler, **before))
+    figures_after = measure(bench, name, levels,
+                            rasa_stack(name, after_model, bench.work_dir, bench.sampler, **after))
+    return compare(name, description, figures_before, figures_after, proposal)
+
+
+def workers_knob(bench: "Bench", model: Path) -> Result:
+    """The product (scripts/run.sh) with one and with two Rasa processes behind its port."""
+    levels = list(bench.profile.knob_levels)
+    before = measure(bench, "rasa_workers-1", levels,
+                     product_stack("rasa_workers-1", model, bench.work_dir, bench.sampler, workers=1))
+    after = measure(bench, "rasa_workers-2", levels,
+                    product_stack("rasa_workers-2", model, bench.work_dir, bench.sampler, workers=2))
+    return compare("rasa_workers", RASA_WORKERS, before, after, "scripts/run.sh RASA_WORKERS=2")
 
 
 def cached_accessors(module_name: str) -> Dict[str, Callable[[], Any]]:
@@ -199,11 +204,20 @@ def run_all(
          lambda: diet_epochs_knob(bench, config, variants["diet_epochs"], assistant_run, assistant)),
         ("action_validation", ACTION_VALIDATION,
          lambda: serving_knob(
-             bench, "action_validation", ACTION_VALIDATION, assistant_run,
-             "call bench.speedups.install() when the Rasa server starts (or move it into the product)",
-             speedups=True,
+             bench, "action_validation", ACTION_VALIDATION, assistant_run.model, assistant_run.model,
+             "keep rasa_patches", before={"launch": ("--stock-validation",)}, after={},
          )),
-        ("sanic_workers", "SANIC_WORKERS=2 (+ Redis lock store)", lambda: workers_knob(bench, assistant_run)),
+        ("tracker_wal", TRACKER_WAL,
+         lambda: serving_knob(
+             bench, "tracker_wal", TRACKER_WAL, assistant_run.model, assistant_run.model,
+             "keep stores.tracker for SQLite", before={"tracker_store": "SQL", "launch": ("--patched",)}, after={},
+         )),
+        ("ted_policy", TED_POLICY,
+         lambda: serving_knob(
+             bench, "ted_policy", TED_POLICY, variants["ted_policy"].model, assistant_run.model,
+             "keep config.yml without TEDPolicy", before={}, after={},
+         )),
+        ("rasa_workers", RASA_WORKERS, lambda: workers_knob(bench, assistant_run.model)),
         ("knowledge_cache", "cached knowledge accessors", knowledge_cache_knob),
     ]
     results = []

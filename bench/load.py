@@ -46,7 +46,7 @@ class ParseResult:
 
 
 async def _parse_all(
-    base_url: str, texts: Sequence[str], deadline_s: float, timeout_s: float
+    base_url: str, texts: Sequence[str], deadline_s: float, timeout_s: float, token: Optional[str]
 ) -> ParseResult:
     latencies: List[float] = []
     intents: List[Optional[str]] = []
@@ -54,13 +54,14 @@ async def _parse_all(
     first: Optional[float] = None
     deadline = time.monotonic() + deadline_s
     timeout = aiohttp.ClientTimeout(total=timeout_s)
+    params = {"token": token} if token else None
     async with aiohttp.ClientSession(timeout=timeout) as http:
         for text in texts:
             if time.monotonic() > deadline:
                 break
             started = time.perf_counter()
             try:
-                async with http.post(f"{base_url}/model/parse", json={"text": text}) as response:
+                async with http.post(f"{base_url}/model/parse", json={"text": text}, params=params) as response:
                     body = await response.json(content_type=None)
                     ok = response.status == 200 and isinstance(body, dict)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
@@ -78,10 +79,10 @@ async def _parse_all(
 
 
 def parse_latency(
-    base_url: str, texts: Sequence[str], deadline_s: float = 120, timeout_s: float = 30
+    base_url: str, texts: Sequence[str], deadline_s: float = 120, timeout_s: float = 30, token: Optional[str] = None
 ) -> ParseResult:
     """POST each text to /model/parse one after another; the first request is also reported alone."""
-    return asyncio.run(_parse_all(base_url, texts, deadline_s, timeout_s))
+    return asyncio.run(_parse_all(base_url, texts, deadline_s, timeout_s, token))
 
 
 @dataclass

@@ -21,6 +21,7 @@ class Profile:
     knobs: Tuple[str, ...]  # which speed knobs run (bench/knobs.py); the others are reported as skipped
     train_timeout_s: float
     request_timeout_s: float
+    workers: Optional[int]  # RASA_WORKERS of the product (None: scripts/run.sh's default)
 
 
 FULL = Profile(
@@ -32,10 +33,12 @@ FULL = Profile(
     epochs=None,
     baseline_diet_epochs=20,
     heldout_limit=300,
-    knob_levels=(1, 16),
-    knobs=("diet_epochs", "action_validation", "sanic_workers", "knowledge_cache"),
+    knob_levels=(16,),
+    # diet_epochs is the NLU work's knob (its pipeline); run it with a profile that lists it.
+    knobs=("action_validation", "tracker_wal", "ted_policy", "rasa_workers", "knowledge_cache"),
     train_timeout_s=900,
     request_timeout_s=60,
+    workers=None,
 )
 
 TINY = Profile(
@@ -51,6 +54,7 @@ TINY = Profile(
     knobs=("action_validation", "knowledge_cache"),
     train_timeout_s=600,
     request_timeout_s=60,
+    workers=1,
 )
 
 PROFILES = {profile.name: profile for profile in (FULL, TINY)}

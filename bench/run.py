@@ -15,9 +15,10 @@ import yaml
 from bench import knobs
 from bench.accuracy import HELDOUT, heldout_accuracy, load_heldout
 from bench.load import conversation_load, parse_latency
-from bench.procs import ROOT, MemorySampler
+from bench.harness import ROOT, MemorySampler
 from bench.profiles import Profile
-from bench.stack import Running, coverage, echo_stack, rasa_stack
+from bench import stages
+from bench.stack import Running, coverage, echo_stack, product_stack, rasa_stack
 from bench.training import (
     TrainingRun,
     baseline_summary,
@@ -61,12 +62,14 @@ class Bench:
 
     # --- measurements ---------------------------------------------------------------------
     def parse(self, running: Running) -> Dict[str, Any]:
-        return parse_latency(running.url, self.parse_texts, deadline_s=self.profile.level_deadline_s).summary()
+        return parse_latency(
+            running.url, self.parse_texts, deadline_s=self.profile.level_deadline_s, token=running.token
+        ).summary()
 
     def accuracy(self, running: Running) -> Optional[Dict[str, Any]]:
         if not self.heldout:
             return None
-        return heldout_accuracy(running.url, self.heldout, deadline_s=4 * self.profile.level_deadline_s)
+        return heldout_accuracy(running.url, self.heldout, deadline_s=4 * self.profile.level_deadline_s, token=running.token)
 
     def rest_levels(self, running: Running, system: str, levels: List[int]) -> Dict[str, Any]:
         """REST conversations at each concurrency level; the last level's senders are kept."""
@@ -103,22 +106,44 @@ class Bench:
         result["action_failures"] = 0  # the echo server runs no actions
         return result
 
-    def rasa_system(self, system: str, run: TrainingRun, training: Dict[str, Any]) -> Dict[str, Any]:
-        """Every figure of one trained configuration served with the project's actions."""
-        print(f"[bench] serving {system} ...", flush=True)
-        with rasa_stack(system, run.model, self.work_dir, self.sampler) as running:
+    def serve(self, system: str, run: TrainingRun, training: Dict[str, Any], stack: Any) -> Dict[str, Any]:
+        """Every figure of one trained configuration, served by `stack` (started and stopped here)."""
+        with stack as running:
             result = {
                 "training": training,
                 "model_bytes": run.model_bytes,
                 "start_s": running.start_s(),
+                "rasa_processes": running.rasa_processes,
                 "parse": self.parse(running),
                 "heldout": self.accuracy(running),
                 "rest": self.rest_levels(running, system, list(self.profile.levels)),
             }
-            result["coverage"] = coverage(running.url, self.inspected_senders())
+            result["coverage"] = coverage(running.url, self.inspected_senders(), running.token)
         result["peak_rss_mb"] = running.peak_rss_mb
         result["action_failures"] = running.action_failures()
         return result
+
+    def stock_system(self, system: str, run: TrainingRun, training: Dict[str, Any]) -> Dict[str, Any]:
+        """Stock Rasa (its `rest` channel, SQL tracker store, own validation) with the project's actions."""
+        print(f"[bench] serving {system} (stock Rasa) ...", flush=True)
+        stack = rasa_stack(system, run.model, self.work_dir, self.sampler, product_parts=False)
+        return self.serve(system, run, training, stack)
+
+    def product_system(
+        self, system: str, run: TrainingRun, training: Dict[str, Any], workers: Optional[int]
+    ) -> Dict[str, Any]:
+        """The product started as the README does (scripts/run.sh; `workers`: RASA_WORKERS or its default)."""
+        print(f"[bench] serving {system} (scripts/run.sh) ...", flush=True)
+        stack = product_stack(system, run.model, self.work_dir, self.sampler, workers=workers)
+        return self.serve(system, run, training, stack)
+
+    def stage_breakdown(self, run: TrainingRun) -> Dict[str, Any]:
+        """Where one message's time goes: the product's parts in one Rasa process with timers, sequential."""
+        print("[bench] per-stage breakdown ...", flush=True)
+        path = self.work_dir / "stages.json"
+        with rasa_stack("stages", run.model, self.work_dir, self.sampler, launch=("--stages", str(path))) as running:
+            level = self.rest_levels(running, "stages", [1])["1"]
+        return {"rest": level, "stages": stages.per_message(path) if path.exists() else {}}
 
     def close(self) -> None:
         self.sampler.stop()
@@ -174,9 +199,10 @@ def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
         baseline_training = baseline_summary(baseline_run, assistant_run, "DIETClassifier", diet_default_epochs())
         systems = {
             "echo": bench.echo(),
-            "minimal_pipeline": bench.rasa_system("minimal_pipeline", baseline_run, baseline_training),
-            "assistant": bench.rasa_system("assistant", assistant_run, assistant_run.summary()),
+            "minimal_pipeline": bench.stock_system("minimal_pipeline", baseline_run, baseline_training),
+            "assistant": bench.product_system("assistant", assistant_run, assistant_run.summary(), profile.workers),
         }
+        breakdown = bench.stage_breakdown(assistant_run)
         knob_results = knobs.run_all(bench, project_config, assistant_run, variants, systems["assistant"])
     finally:
         bench.close()
@@ -184,4 +210,4 @@ def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
     meta["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta["duration_s"] = round(time.perf_counter() - started, 1)
     meta["workload"] = {"scripts": bench.script_names, "heldout_examples": len(bench.heldout or [])}
-    return {"meta": meta, "systems": systems, "knobs": knob_results}
+    return {"meta": meta, "systems": systems, "stages": breakdown, "knobs": knob_results}

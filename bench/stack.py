@@ -1,20 +1,35 @@
-"""Start and measure one serving set-up: an echo server, or an action server plus a Rasa server."""
+"""Start and measure one serving set-up: the echo floor, stock Rasa, or the product.
+
+All servers come from the one harness (bench/harness.py). The product is started exactly as the
+README does (`scripts/run.sh`); `rasa_stack` starts single servers for the stock baseline and
+for the knobs that change one thing at a time.
+"""
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
+import psutil
 import requests
-import yaml
 
-from bench.procs import RASA, MemorySampler, Server, free_port, start_actions, start_echo, start_rasa
+from bench.harness import (
+    CREDENTIALS,
+    PRODUCT_TRACKER_STORE,
+    RASA,
+    STOCK_TRACKER_STORE,
+    UNLIMITED_GUARD,
+    MemorySampler,
+    ServerHandle,
+    start_action_server,
+    start_echo,
+    start_product,
+    start_rasa_server,
+    write_endpoints,
+)
 
 FORM = "support_request_form"
 MB = 1024 * 1024
@@ -27,8 +42,11 @@ ACTION_FAILURE_LOG = "Encountered an exception while running action"
 class Running:
     """Servers of one set-up; `peak_rss_mb` is filled in when they stop."""
 
-    server: Server
-    actions: Optional[Server]
+    server: ServerHandle
+    actions: Optional[ServerHandle]
+    token: Optional[str] = None
+    server_log: Optional[Path] = None
+    rasa_processes: int = 1
     peak_rss_mb: Dict[str, Optional[float]] = field(default_factory=dict)
 
     @property
@@ -37,7 +55,7 @@ class Running:
 
     def action_failures(self) -> int:
         """Custom actions that failed while this Rasa server ran."""
-        return self.server.log_path.read_text(errors="replace").count(ACTION_FAILURE_LOG)
+        return (self.server_log or self.server.log_path).read_text(errors="replace").count(ACTION_FAILURE_LOG)
 
     def start_s(self) -> Dict[str, Optional[float]]:
         return {
@@ -46,15 +64,15 @@ class Running:
         }
 
 
-def _stop(sampler: MemorySampler, running: Running) -> None:
+def _stop(sampler: MemorySampler, running: Running, names: Dict[str, str]) -> None:
     sampler.sample_now()
-    for key, server in (("server", running.server), ("actions", running.actions)):
-        if server is None:
-            running.peak_rss_mb[key] = None
-            continue
-        server.stop()
-        running.peak_rss_mb[key] = round(sampler.peaks.get(server.name, 0) / MB, 1)
-        sampler.unwatch(server.name)
+    for key, name in names.items():
+        running.peak_rss_mb[key] = round(sampler.peaks.get(name, 0) / MB, 1)
+        running.peak_rss_mb[f"{key}_largest_process"] = round(sampler.process_peaks.get(name, 0) / MB, 1)
+        sampler.unwatch(name)
+    running.server.stop(timeout=30)
+    if running.actions:
+        running.actions.stop()
 
 
 @contextmanager
@@ -64,29 +82,15 @@ def echo_stack(sampler: MemorySampler, log_dir: Path) -> Iterator[Running]:
     try:
         yield running
     finally:
-        _stop(sampler, running)
+        _stop(sampler, running, {"server": "echo"})
+        running.peak_rss_mb["actions"] = None
 
 
-def write_endpoints(
-    path: Path,
-    action_url: Optional[str],
-    tracker_db: Path,
-    lock_store: Optional[Dict[str, Any]] = None,
-) -> Path:
-    """Endpoints for one set-up: action server, SQLite tracker store (as endpoints.yml), lock store."""
-    config: Dict[str, Any] = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tracker_db)}}
-    if action_url:
-        config["action_endpoint"] = {"url": f"{action_url}/webhook"}
-    if lock_store:
-        config["lock_store"] = lock_store
-    path.write_text(yaml.safe_dump(config, allow_unicode=True))
-    return path
-
-
-def write_rest_credentials(path: Path) -> Path:
-    """Rasa's stock REST channel only, the same for every set-up (no channel-specific limits)."""
-    path.write_text("rest:\n")
-    return path
+def _fresh(directory: Path) -> Path:
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return directory
 
 
 @contextmanager
@@ -97,82 +101,97 @@ def rasa_stack(
     sampler: MemorySampler,
     *,
     with_actions: bool = True,
-    lock_store: Optional[Dict[str, Any]] = None,
+    product_parts: bool = True,
+    launch: Sequence[str] = (),
+    tracker_store: Optional[str] = None,
     env: Optional[Mapping[str, str]] = None,
-    speedups: bool = False,
 ) -> Iterator[Running]:
-    """Action server (own request store) + `rasa run` with `model`; stopped and measured on exit.
+    """Action server (own request store) + one `rasa run` with `model`; stopped and measured on exit.
 
-    `speedups` starts Rasa through `python -m bench.speedups` (cached action-response validator).
+    `product_parts`: the product's channels (credentials.yml, guard without rate limit) and
+    tracker store (which installs rasa_patches); otherwise stock Rasa: the `rest` channel and
+    Rasa's SQL tracker store. `tracker_store` overrides the store's type; `launch` starts
+    Rasa through `python -m bench.launch *launch` (bench/launch.py: action-response check, timers).
     """
-    directory = work_dir / name
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    directory = _fresh(work_dir / name)
     log_dir = work_dir / "logs"
-    env = {"REQUEST_STORE_URL": f"sqlite:///{directory / 'requests.db'}", "HANDOFF_WEBHOOK_URL": "", **(env or {})}
-    actions = start_actions(f"{name}-actions", log_dir, sampler, env=env) if with_actions else None
-    running = Running(server=None, actions=actions)  # type: ignore[arg-type]
+    env = {"REQUEST_STORE_URL": f"sqlite:///{directory / 'requests.db'}", "HANDOFF_WEBHOOK_URL": "",
+           **UNLIMITED_GUARD, **(env or {})}
+    actions = (
+        start_action_server(env=env, name=f"{name}-actions", log_dir=log_dir, sampler=sampler, timeout=180)
+        if with_actions else None
+    )
     try:
         endpoints = write_endpoints(
-            directory / "endpoints.yml",
-            actions.url if actions else None,
-            directory / "tracker.db",
-            lock_store,
+            directory, actions.url if actions else None, directory / "tracker.db",
+            tracker_store=tracker_store or (PRODUCT_TRACKER_STORE if product_parts else STOCK_TRACKER_STORE),
         )
-        credentials = write_rest_credentials(directory / "credentials.yml")
-        launcher = [sys.executable, "-m", "bench.speedups"] if speedups else [RASA]
-        running.server = start_rasa(
-            f"{name}-rasa", model, endpoints, credentials, log_dir, sampler, env=env, launcher=launcher
+        credentials = CREDENTIALS
+        if not product_parts:
+            credentials = directory / "credentials.yml"
+            credentials.write_text("rest:\n")
+        launcher = [sys.executable, "-m", "bench.launch", *launch] if launch else [RASA]
+        server = start_rasa_server(
+            model, endpoints, credentials, env=env, name=f"{name}-rasa", log_dir=log_dir, sampler=sampler,
+            launcher=launcher,
         )
+    except Exception:
+        if actions:
+            actions.stop()
+        raise
+    running = Running(server, actions)
+    try:
         yield running
     finally:
-        if running.server is None:
-            if actions:
-                actions.stop()
-        else:
-            _stop(sampler, running)
+        names = {"server": server.name}
+        if actions:
+            names["actions"] = actions.name
+        _stop(sampler, running, names)
+        running.peak_rss_mb.setdefault("actions", None)
+
+
+def _child(parent: psutil.Process, *words: str) -> psutil.Process:
+    for child in parent.children(recursive=True):
+        if all(word in " ".join(child.cmdline()) for word in words):
+            return child
+    raise RuntimeError(f"no process {' '.join(words)!r} under {parent.pid}")
 
 
 @contextmanager
-def redis_server(log_dir: Path) -> Iterator[Optional[Dict[str, Any]]]:
-    """A throw-away Redis on 127.0.0.1 for the lock store, or None when redis-server is missing."""
-    binary = shutil.which("redis-server")
-    if not binary:
-        yield None
-        return
-    port = free_port()
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = _spawn_redis(cmd, port, log_dir)
+def product_stack(
+    name: str,
+    model: Path,
+    work_dir: Path,
+    sampler: MemorySampler,
+    *,
+    workers: Optional[int] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Iterator[Running]:
+    """The product as the README starts it (`scripts/run.sh`; `workers`: RASA_WORKERS, None: its default)."""
+    directory = _fresh(work_dir / name)
+    env = {"HANDOFF_WEBHOOK_URL": "", **UNLIMITED_GUARD, **(env or {})}
+    product = start_product(directory, model, env, workers=workers, name=name, log_dir=work_dir / "logs")
+    script = psutil.Process(product.run.pid)
+    rasa = _child(script, "rasa", "run", "--enable-api")
+    actions = _child(script, "rasa", "run", "actions")
+    names = {"server": f"{name}-rasa", "actions": f"{name}-actions"}
+    sampler.watch(names["server"], rasa.pid)
+    sampler.watch(names["actions"], actions.pid)
+    # With several workers Sanic's main process only supervises its worker processes.
+    processes = len(rasa.children()) or 1
+    running = Running(product.run, product.actions, product.token, directory / "rasa.log", processes)
     try:
-        yield {"type": "redis", "url": "127.0.0.1", "port": port, "db": 1, "key_prefix": "bench"}
+        yield running
     finally:
-        server.stop()
+        _stop(sampler, running, names)
 
 
-def _spawn_redis(cmd: List[str], port: int, log_dir: Path) -> Server:
-    """Redis has no HTTP endpoint: ready when it answers PING."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"redis-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server("redis", f"redis://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return server
-        except OSError:
-            time.sleep(0.1)
-    server.stop()
-    raise TimeoutError(f"redis-server did not answer PING:\n{server.log_tail()}")
-
-
-def custom_action_names(base_url: str) -> List[str]:
+def custom_action_names(base_url: str, token: Optional[str] = None) -> List[str]:
     """Custom actions and forms of the loaded domain (GET /domain)."""
-    domain = requests.get(f"{base_url}/domain", headers={"Accept": "application/json"}, timeout=30).json()
+    domain = requests.get(
+        f"{base_url}/domain", params={"token": token} if token else None,
+        headers={"Accept": "application/json"}, timeout=30,
+    ).json()
     names = []
     for entry in domain.get("actions", []):
         names.extend(entry.keys() if isinstance(entry, dict) else [entry])
@@ -180,13 +199,14 @@ def custom_action_names(base_url: str) -> List[str]:
     return sorted({*names, *domain.get("forms", {}).keys()})
 
 
-def coverage(base_url: str, senders: List[str]) -> Dict[str, Any]:
+def coverage(base_url: str, senders: List[str], token: Optional[str] = None) -> Dict[str, Any]:
     """What the scripted conversations exercised, read back from the trackers."""
-    custom = set(custom_action_names(base_url))
+    custom = set(custom_action_names(base_url, token))
+    params = {"token": token} if token else None
     user_turns = custom_events = form_activations = 0
     actions_seen: Dict[str, int] = {}
     for sender in senders:
-        events = requests.get(f"{base_url}/conversations/{sender}/tracker", timeout=30).json()["events"]
+        events = requests.get(f"{base_url}/conversations/{sender}/tracker", params=params, timeout=30).json()["events"]
         for event in events:
             kind, name = event.get("event"), event.get("name")
             user_turns += kind == "user"

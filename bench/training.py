@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List
 
 import yaml
 
-from bench.procs import ROOT
+from bench.harness import ROOT
 
 TRAIN_LOCK = Path("/tmp/rasa-train.lock")
 EPOCH_COMPONENTS = {"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Container entry point (Dockerfile, docker-compose.yml, Helm): `rasa` or `actions`.
 #   rasa     Rasa server with the HTTP API behind RASA_AUTH_TOKEN (required), CORS for
-#            RASA_CORS_ORIGINS only, the channels of credentials.yml and endpoints.prod.yml.
+#            RASA_CORS_ORIGINS only, the channels of credentials.yml and endpoints.prod.yml
+#            (its tracker store, stores.tracker, installs the Rasa patches of rasa_patches).
+#            SANIC_WORKERS=N runs N Rasa processes behind the port (locks are in Redis).
 #   actions  the rasa-sdk action server (reads REQUEST_STORE_URL, HANDOFF_WEBHOOK_URL).
 # Anything else is run as a command (e.g. `python -m actions.handoff retry`).
 set -euo pipefail
@@ -22,6 +24,8 @@ case "${1:-rasa}" in
     ;;
   actions)
     shift || true
+    # Rasa reuses idle connections for 15 s; Sanic would close them after 5 s (lost custom actions).
+    export SANIC_KEEP_ALIVE_TIMEOUT=${SANIC_KEEP_ALIVE_TIMEOUT:-75}
     exec "$rasa_bin" run actions --actions actions --port "${ACTIONS_PORT:-5055}" "$@"
     ;;
   *)

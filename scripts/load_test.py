@@ -2,8 +2,9 @@
 
     scripts/load_test.sh [--users 20] [--seconds 20] [--host URL]
 
-Without --host it starts an action server and a Rasa server (credentials.yml, SQLite tracker
-in a temporary directory) on free ports and stops them afterwards. Writes
+Without --host it starts the assistant as the README does (scripts/run.sh, through the one server
+harness bench/harness.py) on free ports with its state in a temporary directory, and stops it
+afterwards. Users chat at human speed, so the guard's rate limit stays as deployed. Writes
 reports/load/report.md and reports/load/report.json; exits 1 when any request failed.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Dict, List, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import MODEL, ServerHandle, start_action_server, start_rasa_server, write_endpoints  # noqa: E402
+from bench.harness import MODEL, Product, start_product  # noqa: E402
 
 LOCUSTFILE = ROOT / "tests" / "production" / "locustfile.py"
 REPORT_DIR = ROOT / "reports" / "load"
@@ -90,21 +91,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     args = parser.parse_args(argv)
 
-    servers: List[ServerHandle] = []
+    product: Optional[Product] = None
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         try:
             host = args.host
             if not host:
-                env = {"REQUEST_STORE_URL": f"sqlite:///{tmp}/requests.db"}
-                servers.append(start_action_server(env=env))
-                endpoints = write_endpoints(Path(tmp), servers[0].url, Path(tmp) / "tracker.db")
-                servers.append(start_rasa_server(MODEL, endpoints, env=env))
-                host = servers[1].url
+                product = start_product(Path(tmp) / "state", MODEL)
+                host = product.url
             run_locust(host, args.users, args.seconds, Path(tmp) / "locust")
             summary = summarize(Path(tmp) / "locust", args.users, args.seconds)
         finally:
-            for server in reversed(servers):
-                server.stop()
+            if product:
+                product.stop()
     report = write_report(summary, args.report_dir)
     print(report.read_text())
     ok = summary["failures"] == 0 and summary["requests"] > 0

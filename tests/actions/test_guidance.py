@@ -402,34 +402,6 @@ def test_a_bare_inform_offers_the_topics(run: Run) -> None:
 
 
 @pytest.mark.parametrize(
-    "metadata",
-    [{"customData": {"role": "seller", "device": "app"}}, {"role": "seller", "device": "app"}],
-)
-def test_role_and_device_come_from_channel_metadata(run: Run, metadata: Dict[str, Any]) -> None:
-    tracker = make_tracker("unknown_role", "ask_contact_channels", metadata=metadata)
-    events, bubbles = run(guidance.ActionSlotsFromMetadata(), tracker)
-    assert events == [slot("role", "seller"), slot("device", "app")]
-    assert bubbles == []
-
-
-def test_metadata_never_overrides_what_the_user_said_or_already_set(run: Run) -> None:
-    said = make_tracker(
-        "unknown_role",
-        "inform",
-        entities=[{"entity": "role", "value": "buyer"}],
-        metadata={"customData": {"role": "seller", "device": "web"}},
-    )
-    assert run(guidance.ActionSlotsFromMetadata(), said)[0] == [slot("device", "web")]
-    known = make_tracker("buyer_app", "greet", metadata={"customData": {"role": "seller", "device": "web"}})
-    assert run(guidance.ActionSlotsFromMetadata(), known)[0] == []
-
-
-def test_invalid_metadata_is_ignored(run: Run) -> None:
-    tracker = make_tracker("unknown_role", "greet", metadata={"customData": {"role": "admin", "device": 3}})
-    assert run(guidance.ActionSlotsFromMetadata(), tracker)[0] == []
-
-
-@pytest.mark.parametrize(
     "opening, label",
     [
         ("2026-11-26T09:00:00+08:00", "今天 9:00"),

@@ -1,0 +1,102 @@
+"""The cached action-response validator gives the same verdicts and errors as Rasa's own check."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+import rasa_patches
+from tests.support.servers import ROOT
+
+STOCK = rasa_patches.rasa_validate_action_result
+
+VALID: Dict[str, Any] = {
+    "events": [
+        {"event": "slot", "name": "order_id", "value": "8123456789012345"},
+        {"event": "active_loop", "name": "support_request_form"},
+    ],
+    "responses": [{"text": "请提供订单号", "buttons": [{"title": "跳过", "payload": "/deny"}]}],
+}
+INVALID = [
+    {"events": [{"event": "slot"}], "responses": []},
+    {"events": "not a list"},
+    {"events": [], "responses": ["text instead of an object"]},
+]
+
+EVENT_NAMES = ["slot", "action", "user", "bot", "active_loop", "followup", "reset_slots", "session_started", "x"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+events = st.fixed_dictionaries(
+    {"event": st.sampled_from(EVENT_NAMES)},
+    optional={"name": st.one_of(st.text(max_size=8), st.integers()), "value": values, "timestamp": scalars},
+)
+responses = st.one_of(
+    st.fixed_dictionaries({}, optional={"text": st.one_of(st.text(max_size=8), st.integers()), "buttons": values}),
+    values,
+)
+results = st.one_of(
+    st.fixed_dictionaries({}, optional={"events": st.one_of(st.lists(events, max_size=4), values),
+                                        "responses": st.one_of(st.lists(responses, max_size=3), values)}),
+    values,
+)
+
+
+def verdict(method: Any, result: Any) -> Optional[tuple]:
+    """None when valid, else the error's message, path and failing keyword."""
+    try:
+        assert method(RemoteAction("action_x", None), result) is True
+        return None
+    except ValidationError as error:
+        return error.message, list(error.path), error.validator
+
+
+def test_valid_response_passes_both() -> None:
+    assert STOCK is not rasa_patches.validate_action_result
+    assert verdict(STOCK, VALID) is None
+    assert verdict(rasa_patches.validate_action_result, VALID) is None
+
+
+@pytest.mark.parametrize("result", INVALID)
+def test_invalid_response_raises_the_same_error(result: Dict[str, Any]) -> None:
+    expected = verdict(STOCK, result)
+    assert expected is not None and "Failed to validate Action server response" in expected[0]
+    assert verdict(rasa_patches.validate_action_result, result) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(results)
+def test_same_verdict_as_rasa_on_any_response(result: Any) -> None:
+    assert verdict(rasa_patches.validate_action_result, result) == verdict(STOCK, result)
+
+
+def test_the_product_tracker_store_installs_the_patch() -> None:
+    """Every Rasa start path loads stores.tracker (endpoints*.yml): that import installs the patch."""
+    code = (
+        "from rasa.core.actions.action import RemoteAction; import rasa_patches, stores.tracker; "
+        "assert RemoteAction._validate_action_result is rasa_patches.validate_action_result"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PYTHONPATH": str(ROOT)}, check=True, timeout=120)
+
+
+def test_every_start_path_loads_the_product_tracker_store(tmp_path: Path) -> None:
+    """run.sh and shell.sh (stores.local from endpoints.yml), the container (endpoints.prod.yml) and
+    the test servers (bench.harness.write_endpoints) all name the store that installs the patch."""
+    from bench.harness import PRODUCT_TRACKER_STORE, write_endpoints
+    from stores.local import local_endpoints
+
+    for name in ("endpoints.yml", "endpoints.prod.yml"):
+        assert yaml.safe_load((ROOT / name).read_text())["tracker_store"]["type"] == PRODUCT_TRACKER_STORE, name
+    assert local_endpoints(tmp_path, 5055, 2)["tracker_store"]["type"] == PRODUCT_TRACKER_STORE
+    harness = yaml.safe_load(write_endpoints(tmp_path, "http://127.0.0.1:1", tmp_path / "t.db").read_text())
+    assert harness["tracker_store"]["type"] == PRODUCT_TRACKER_STORE
+    for script in ("run.sh", "shell.sh"):
+        assert "-m stores.local" in (ROOT / "scripts" / script).read_text(), script
+    assert "endpoints.prod.yml" in (ROOT / "deploy" / "entrypoint.sh").read_text()
