@@ -1,0 +1,83 @@
+"""What a message says beyond its intent, from the word lists in knowledge/cues.yml.
+
+The NLU gives the intent; these pure functions read the text for what the intent cannot carry:
+the role the user states, what a follow-up asks about (hours, how long, where), a clear problem
+inside an unsure message, direct questions with a fixed answer, and the message's language.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional
+
+from actions.knowledge import cues
+
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def normalized(text: str) -> str:
+    """Lower case without spaces, so that cue words match however the user spaced them."""
+    return _SPACES.sub("", (text or "").lower())
+
+
+def _has_any(text: str, words: Iterable[str]) -> bool:
+    flat = normalized(text)
+    return any(normalized(str(word)) in flat for word in words)
+
+
+def has_cue(text: str, name: str) -> bool:
+    """The message contains one of the words of the top-level list `name` of cues.yml."""
+    return _has_any(text, cues()[name])
+
+
+def facet(text: str, name: str) -> bool:
+    """The message asks about `name` (hours, night, weekend, how_long, where, email, phone …)."""
+    return _has_any(text, cues()["facets"][name])
+
+
+def stated_role(text: str) -> Optional[str]:
+    """buyer/seller when the words of the message say so, else None (both: the first one said)."""
+    flat = normalized(text)
+    found = {}
+    for role, words in cues()["role"].items():
+        positions = [flat.find(normalized(str(word))) for word in words]
+        positions = [position for position in positions if position >= 0]
+        if positions:
+            found[role] = min(positions)
+    if not found:
+        return None
+    return min(found, key=found.get)
+
+
+def problem_named(text: str) -> Optional[str]:
+    """The problem intent whose clear word the message contains (物流 → not_received …)."""
+    for problem, words in cues()["problems"].items():
+        if _has_any(text, words):
+            return str(problem)
+    return None
+
+
+def other_platform(text: str) -> Optional[str]:
+    """The other shopping platform the message names (淘宝, 京东 …), if any."""
+    flat = normalized(text)
+    for name in cues()["other_platforms"]:
+        if normalized(str(name)) in flat:
+            return str(name)
+    return None
+
+
+def language_of(text: str) -> Optional[str]:
+    """"en" for an English message, "zh" for one with Chinese characters, None when unclear.
+
+    Button payloads (/intent) and emoji say nothing about the language. Pinyin is Latin but has
+    none of the common English words of cues.yml, so it is not taken for English.
+    """
+    if not text or text.startswith("/"):
+        return None
+    if _CJK.search(text):
+        return "zh"
+    words = set(_LATIN_WORD.findall(text.lower()))
+    if words & {str(word) for word in cues()["english_words"]}:
+        return "en"
+    return None
