@@ -92,6 +92,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return cannot_do_answer(sit), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
         return role_switched(sit), []
+    if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in ("inform", "nlu_fallback"):
+        return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if intent == "inform":
         return inform_answer(turn), []
     if intent == "nlu_fallback":
@@ -207,6 +209,8 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
     if fresh:
         answer.replies = fresh
         return answer
+    if answer.topic is None:
+        return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
     sit = replace(turn.sit, given=turn.sit.given | set(answer.given))
     again = ladder_answer(sit, lead_key="already_said")
     again.topic = answer.topic or again.topic

@@ -77,7 +77,8 @@ def language_of(text: str) -> Optional[str]:
         return None
     if _CJK.search(text):
         return "zh"
-    words = set(_LATIN_WORD.findall(text.lower()))
-    if words & {str(word) for word in cues()["english_words"]}:
+    english = set(_LATIN_WORD.findall(text.lower())) & {str(word) for word in cues()["english_words"]}
+    # "ok" or "hi" alone is typed in any language; two English words, or one long one, are not.
+    if len(english) >= 2 or any(len(word) >= 4 for word in english):
         return "en"
     return None
