@@ -54,6 +54,9 @@ FORM = "support_request_form"
 FORM_DETAIL_ENTITIES = ("order_id", "issue_category", "request_goal", "expected_time")
 # After these the problem is not solved yet: 那算了 / 不用了 gets a next step, not a goodbye.
 UNRESOLVED_TOPICS = (*PROBLEM_INTENTS, "not_helpful", "slow_response", "bot_not_transferring", "scam_paid")
+# Said again after an answer about reaching a human, these mean "that did not work".
+COMPLAINTS = ("bot_not_transferring", "slow_response")
+HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
 # Intents whose answer does not depend on the previous topic.
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope")
 # Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
@@ -135,6 +138,8 @@ def topic_answer(turn: Turn) -> Answer:
         answered = follow_up(turn)
         if answered is not None and (intent != "email_support" or facet(sit.text, "how_long")):
             return answered
+    if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
+        return ladder_answer(sit)
     if intent not in TOPIC_ANSWERS:
         return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))])
     return answer_topic(intent, sit)

@@ -50,7 +50,7 @@ IMPLIED_ROLES = {"seller_support": "seller", "eu_responsible_person": "seller", 
 # The escalation ladder, in the guide's order; a step already given in this conversation is skipped.
 LADDERS = {
     "buyer": ("alixiaomi", "order_page", "ticket", "chase", "consumer_protection", "email"),
-    "seller": ("seller_desk", "alixiaomi", "email"),
+    "seller": ("seller_desk", "email", "alixiaomi"),
 }
 
 
@@ -535,7 +535,13 @@ def unresolved_close(sit: Situation) -> Answer:
     if step is None:
         return Answer([Reply(line(sit, "ladder_done"), form_offer(sit).buttons)], sit.last_topic, awaiting="form")
     text = line(sit, "unresolved_close", step=ladder_step_text(sit, step))
-    return Answer([Reply(text)], sit.last_topic, (step,), ladder_step=LADDERS[sit.role].index(step) + 1)
+    return Answer(
+        [Reply(text, form_offer(sit).buttons)],
+        sit.last_topic,
+        (step,),
+        awaiting="form",
+        ladder_step=LADDERS[sit.role].index(step) + 1,
+    )
 
 
 # --- problems and special scenarios (section 04, 05) ----------------------------------------------
