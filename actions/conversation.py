@@ -216,6 +216,11 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
         return answer
     if answer.topic is None:
         return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
+    if answer.topic not in HUMAN_TOPICS:
+        # Information asked again (the template, the hours): the same facts, said as a reminder.
+        first, last = answer.replies[0], answer.replies[-1]
+        answer.replies = [Reply(f"{line(turn.sit, 'said_again')}\n{first.text}", last.buttons)]
+        return answer
     sit = replace(turn.sit, given=turn.sit.given | set(answer.given))
     again = ladder_answer(sit, lead_key="already_said")
     again.topic = answer.topic or again.topic

@@ -415,12 +415,17 @@ def tips_answer(sit: Situation) -> Answer:
     """communication_tips: the four-part template, what to prepare, when to contact."""
     describe = tip("describe_precisely")
     prepare = tip("prepare_information")
+    to_prepare = str(prepare[sit.role])
+    if sit.last_topic == "eu_responsible_person":
+        to_prepare = str(scenario("eu_responsible_person")["prepare"])
+    elif sit.role == "seller" and sit.last_topic in PROBLEM_INTENTS:
+        to_prepare = f"{to_prepare}{line(sit, 'seller_dispute_evidence')}"
     replies = [
         Reply(line(sit, "tips_template", template=describe["template"], example=describe["example"])),
         Reply(
             "\n".join(
                 [
-                    line(sit, "tips_prepare", prepare=prepare[sit.role]),
+                    line(sit, "tips_prepare", prepare=to_prepare),
                     line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]),
                 ]
             ),
@@ -682,6 +687,8 @@ def answer_topic(topic: str, sit: Situation) -> Answer:
     implied = IMPLIED_ROLES.get(topic)
     if implied and sit.role_assumed:
         sit = replace(sit, role=implied, role_assumed=False)
+    if topic == "contact_seller" and sit.role == "seller":
+        return seller_problem_answer(sit, "file_complaint")  # a seller's trouble with a buyer
     return TOPIC_ANSWERS[topic](sit)
 
 
