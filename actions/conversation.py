@@ -47,8 +47,16 @@ from actions.guidance import (
     where_answer,
     working_hours_answer,
 )
-from actions.knowledge import LANGUAGES, mask_placeholders, reply
-from actions.understanding import facet, has_cue, language_of, other_platform, problem_named, stated_role
+from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
+from actions.understanding import (
+    asked_to_do,
+    facet,
+    has_cue,
+    language_of,
+    other_platform,
+    problem_named,
+    stated_role,
+)
 
 FORM = "support_request_form"
 FORM_DETAIL_ENTITIES = ("order_id", "issue_category", "request_goal", "expected_time")
@@ -89,10 +97,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     platform = other_platform(text)
     if platform and intent not in ("thank", "goodbye"):
         return other_platform_answer(sit, platform), []
-    if has_cue(text, "leaked_table"):
+    if has_cue(text, "leaked_table") or contains_placeholder(text):
         return leaked_table_answer(sit), []
-    if has_cue(text, "assistant_can_do"):
-        return cannot_do_answer(sit), []
+    asked = asked_to_do(text)
+    if asked:
+        return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
         return role_switched(sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in ("inform", "nlu_fallback"):

@@ -474,7 +474,7 @@ def urgent_answer(sit: Situation) -> Answer:
     security = scenario("account_security")
     return Answer(
         [
-            Reply(line(sit, "urgent", what=urgent["what"], limits=urgent["limits"])),
+            Reply(line(sit, "urgent", what=urgent["what"], limits=urgent["limits"], keyword=security["subject_keyword"])),
             Reply(
                 line(sit, "urgent_security", keyword=security["subject_keyword"]),
                 (button(sit, "account_security"),),
@@ -648,17 +648,22 @@ def other_platform_answer(sit: Situation, platform: str) -> Answer:
     return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))])
 
 
-def cannot_do_answer(sit: Situation) -> Answer:
-    """Transfer, look up an order, chase a ticket: not the assistant, but where the user can."""
-    where = line(
-        sit,
-        "cannot_do_where",
-        keyword=channel("transfer_keyword")["keyword"],
-        orders=str(reply("ticket_path_sep")).join(channel("alixiaomi_app").path[:2]),
-        path=ticket_path(),
-        hours=scenario("ticket")["chase_after_hours"],
-    )
-    return Answer([Reply(f"{line(sit, 'cannot_do')}\n{where}", (button(sit, "start_support_request"),))], sit.last_topic)
+def cannot_do_answer(sit: Situation, asked: str) -> Answer:
+    """Transfer, look up an order, chase a ticket: not the assistant, but where the user can.
+
+    What was asked comes first, so that asking for another one is a new answer.
+    """
+    values = {
+        "keyword": channel("transfer_keyword")["keyword"],
+        "orders": str(reply("ticket_path_sep")).join(channel("alixiaomi_app").path[:2]),
+        "path": ticket_path(),
+        "hours": scenario("ticket")["chase_after_hours"],
+    }
+    ways = reply("cannot_do_where", sit.lang)
+    order = [asked, *(kind for kind in ways if kind != asked)]
+    lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
+    given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
+    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], sit.last_topic, given)
 
 
 TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {

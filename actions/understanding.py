@@ -67,6 +67,14 @@ def other_platform(text: str) -> Optional[str]:
     return None
 
 
+def asked_to_do(text: str) -> Optional[str]:
+    """transfer / lookup / chase when the message asks the assistant itself to do it."""
+    for kind, words in cues()["assistant_can_do"].items():
+        if _has_any(text, words):
+            return str(kind)
+    return None
+
+
 def language_of(text: str) -> Optional[str]:
     """"en" for an English message, "zh" for one with Chinese characters, None when unclear.
 
