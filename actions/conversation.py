@@ -65,6 +65,8 @@ UNRESOLVED_TOPICS = (*PROBLEM_INTENTS, "not_helpful", "slow_response", "bot_not_
 # Said again after an answer about reaching a human, these mean "that did not work".
 COMPLAINTS = ("bot_not_transferring", "slow_response")
 HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
+# After these an unclear message is about the same emergency (restated, never guessed away).
+STAY_ON_TOPIC = ("scam_paid", "account_security")
 # Intents whose answer does not depend on the previous topic.
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope")
 # Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
@@ -178,6 +180,8 @@ def unsure_answer(turn: Turn) -> Answer:
     problem = problem_named(sit.text)
     if problem:
         return answer_topic(problem, sit)
+    if sit.last_topic in STAY_ON_TOPIC:
+        return answer_topic(str(sit.last_topic), sit)
     if has_cue(sit.text, "giving_up") and sit.last_topic in UNRESOLVED_TOPICS:
         return unresolved_close(sit)
     labels = reply("intent_labels", sit.lang)
