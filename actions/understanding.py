@@ -39,10 +39,18 @@ def facet(text: str, name: str) -> bool:
 def stated_role(text: str) -> Optional[str]:
     """buyer/seller when the words of the message say so, else None (both: the first one said)."""
     flat = normalized(text)
+    negations = [normalized(str(word)) for word in cues()["role_negations"]]
     found = {}
     for role, words in cues()["role"].items():
-        positions = [flat.find(normalized(str(word))) for word in words]
-        positions = [position for position in positions if position >= 0]
+        positions = []
+        for word in words:
+            cue = normalized(str(word))
+            start = flat.find(cue)
+            while start >= 0:
+                if not any(flat[:start].endswith(negation) for negation in negations):
+                    positions.append(start)
+                    break
+                start = flat.find(cue, start + 1)
         if positions:
             found[role] = min(positions)
     if not found:
