@@ -44,6 +44,7 @@ from actions.guidance import (
     say,
     topic_buttons,
     unresolved_close,
+    upset_answer,
     where_answer,
     working_hours_answer,
 )
@@ -151,6 +152,8 @@ def topic_answer(turn: Turn) -> Answer:
             return answered
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
         return ladder_answer(sit)
+    if intent == "not_helpful" and not sit.last_topic:
+        return upset_answer(sit)  # nothing was answered yet: find out what the problem is
     if intent not in TOPIC_ANSWERS:
         return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))])
     return answer_topic(intent, sit)
@@ -184,6 +187,10 @@ def unsure_answer(turn: Turn) -> Answer:
         return answer_topic(str(sit.last_topic), sit)
     if has_cue(sit.text, "giving_up") and sit.last_topic in UNRESOLVED_TOPICS:
         return unresolved_close(sit)
+    if facet(sit.text, "next") and sit.last_topic:
+        return ladder_answer(sit, lead_key="next_step")
+    if has_cue(sit.text, "upset"):
+        return upset_answer(sit)
     labels = reply("intent_labels", sit.lang)
     choices = [name for name in turn.ranking if name not in NOT_OFFERED and name in labels][:CLARIFY_CHOICES]
     if not choices:
@@ -216,6 +223,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "iamabot"), (button(sit, "request_human"),))], sit.last_topic), []
     if turn.awaiting == "clarify":
         return Answer([Reply(line(sit, "fallback_rephrase"))]), []
+    if has_cue(sit.text, "upset"):
+        return upset_answer(sit), []
     return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []
 
 

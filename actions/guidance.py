@@ -465,7 +465,8 @@ def slow_response_answer(sit: Situation) -> Answer:
         replies.append(Reply(seller_status(sit)))
     ticket_line = line(sit, "slow_response_ticket", hours=scenario("ticket")["chase_after_hours"])
     replies.append(Reply(ticket_line, (button(sit, "ticket_followup"), button(sit, "email_support"))))
-    return Answer(with_switch(sit, replies), "slow_response", ("chase",))
+    # Someone waiting in a queue is already in a chat: the ladder goes on from the 工单.
+    return Answer(with_switch(sit, replies), "slow_response", ("alixiaomi", "order_page", "chase"))
 
 
 def urgent_answer(sit: Situation) -> Answer:
@@ -534,6 +535,11 @@ def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack") -> Answer:
     )
 
 
+def upset_answer(sit: Situation) -> Answer:
+    """Anger without a clear problem: acknowledge, ask what happened, offer the main topics."""
+    return Answer([Reply(line(sit, "upset"), topic_buttons(sit))])
+
+
 def unresolved_close(sit: Situation) -> Answer:
     """"那算了" / a no right after an unsolved problem: one short next step, not a goodbye."""
     step = next_ladder_step(sit)
@@ -557,14 +563,20 @@ def buyer_problem_answer(sit: Situation, problem: str) -> Answer:
     wording = reply("problems", sit.lang)[problem]
     ticket = scenario("ticket")
     center = scenario("consumer_protection")
+    times = {
+        "chase": ticket["chase_after_hours"],
+        "escalate": center["escalate_after_hours"],
+        "center": center["name"],
+        "intervene": center["intervene_within_hours"],
+    }
     if "ticket_line" in wording:
-        ticket_text = str(wording["ticket_line"]).format(
-            lead=wording["lead"], after_submit=ticket["after_submit"], path=ticket_path()
-        )
+        ticket_text = str(wording["ticket_line"]).format(lead=wording["lead"], path=ticket_path(), **times)
     else:
         ticket_text = line(sit, "problem_ticket", lead=wording["lead"], path=ticket_path(), case=wording["case"])
+    if "extra" in wording:
+        ticket_text = f"{ticket_text}\n{str(wording['extra']).format(**times)}"
     items = str(reply("list_sep", sit.lang)).join(wording["evidence"])
-    first = f"{ticket_text}\n{line(sit, 'problem_evidence', items=items)}"
+    first = f"{line(sit, 'problem_empathy')}{ticket_text}\n{line(sit, 'problem_evidence', items=items)}"
     timeline = line(
         sit,
         "problem_timeline",

@@ -194,7 +194,7 @@ def test_not_helpful_walks_the_ladder_without_repeating_then_offers_the_form(run
         assert len(new) == 1 and new[0] in LADDERS[role]
         given = slots["channels_given"]
     assert given == list(LADDERS[role])
-    slots, bubbles, _ = ask(run, fixture, "not_helpful", "还是不行", channels_given=given)
+    slots, bubbles, _ = ask(run, fixture, "not_helpful", "还是不行", channels_given=given, last_topic="not_helpful")
     assert FORM in payloads(bubbles) and slots["awaiting"] == "form"
 
 
@@ -209,7 +209,7 @@ def test_the_buyer_ladder_follows_the_guide(run: Run) -> None:
     }
     given: List[str] = []
     for step in LADDERS["buyer"]:
-        _, bubbles, _ = ask(run, "buyer_app", "not_helpful", "没用", channels_given=list(given))
+        _, bubbles, _ = ask(run, "buyer_app", "not_helpful", "没用", channels_given=list(given), last_topic="refund")
         assert facts[step] in text_of(bubbles), step
         given.append(step)
 
@@ -227,6 +227,18 @@ def test_giving_up_after_an_unsolved_problem_is_not_a_goodbye(run: Run, intent: 
     assert "联系客服" in text_of(bubbles)  # the next step: the order page
 
 
+def test_anger_before_any_answer_is_acknowledged_and_asked_about(run: Run) -> None:
+    for intent in ("not_helpful", "out_of_scope", "nlu_fallback"):
+        _, bubbles, _ = ask(run, "unknown_role", intent, "什么破平台，买点东西怎么这么费劲")
+        assert "抱歉" in text_of(bubbles) and "？" in text_of(bubbles)
+        assert "/ask_contact_channels" in payloads(bubbles)
+
+
+def test_what_next_after_a_problem_is_the_next_step(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "buyer_app", "nlu_fallback", "照片都拍好了，接下来呢", last_topic="damaged_item", channels_given=["ticket", "chase", "consumer_protection"])
+    assert "阿里小蜜" in text_of(bubbles) and slots["last_topic"] == "not_helpful"
+
+
 def test_a_goodbye_after_small_talk_is_a_goodbye(run: Run) -> None:
     _, bubbles, _ = ask(run, "buyer_app", "goodbye", "拜拜")
     assert "再见" in text_of(bubbles)
@@ -241,7 +253,7 @@ def test_a_goodbye_after_small_talk_is_a_goodbye(run: Run) -> None:
         ("refund", ["订单号", "截图", "物流单号", "商品照片"]),
         ("not_received", ["未收到货", "物流单号", "物流页面截图"]),
         ("damaged_item", ["商品破损", "商品照片"]),
-        ("ticket_followup", ["工单编号", "系统自动生成工单编号"]),
+        ("ticket_followup", ["工单编号", "工单页面"]),
         ("file_complaint", ["正式投诉", "订单号"]),
     ],
 )
