@@ -66,6 +66,8 @@ UNRESOLVED_TOPICS = (*PROBLEM_INTENTS, "not_helpful", "slow_response", "bot_not_
 # Said again after an answer about reaching a human, these mean "that did not work".
 COMPLAINTS = ("bot_not_transferring", "slow_response")
 HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
+# A message this short with a thanks in it is a closing, whatever else the NLU read in it.
+SHORT_MESSAGE = 16
 # After these an unclear message is about the same emergency (restated, never guessed away).
 STAY_ON_TOPIC = ("scam_paid", "account_security")
 # Intents whose answer does not depend on the previous topic.
@@ -107,6 +109,14 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
         return role_switched(sit), []
+    if problem_named(text) == "scam_check" and intent not in ("scam_check", "account_security", "nlu_fallback"):
+        return answer_topic("scam_check", sit), []
+    if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and intent not in PROBLEM_INTENTS:
+        return Answer([Reply(line(sit, "closing"))]), []
+    if intent not in SMALL_TALK or intent in ("bot_challenge", "out_of_scope"):
+        answered = follow_up(turn)
+        if answered is not None:
+            return answered, []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in ("inform", "nlu_fallback"):
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if intent == "inform":
@@ -132,24 +142,27 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     sit, text = turn.sit, turn.sit.text
     if facet(text, "phone"):
         return phone_answer(sit)
-    if not sit.last_topic:
-        return None
-    if facet(text, "how_long"):
+    named = problem_named(text)
+    if named is not None and named != sit.last_topic and named in PROBLEM_INTENTS:
+        return None  # a new problem: its own answer
+    if facet(text, "how_long") and turn.intent != "working_hours":
         return how_long_answer(sit)
+    if not sit.last_topic or (named is not None and named != sit.last_topic):
+        return None
     if facet(text, "where"):
         return where_answer(sit)
     if facet(text, "hours"):
         return working_hours_answer(sit)
+    if facet(text, "next") and sit.last_topic in UNRESOLVED_TOPICS:
+        return ladder_answer(sit, lead_key="next_step")
     return None
 
 
 def topic_answer(turn: Turn) -> Answer:
     """A topic intent, answered in the context of the conversation."""
     sit, intent = turn.sit, str(turn.intent)
-    if intent in ("ask_contact_channels", "request_human", "slow_response", "email_support"):
-        answered = follow_up(turn)
-        if answered is not None and (intent != "email_support" or facet(sit.text, "how_long")):
-            return answered
+    if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
+        return how_long_answer(sit)
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
         return ladder_answer(sit)
     if intent == "not_helpful" and not sit.last_topic:
@@ -177,14 +190,13 @@ def inform_answer(turn: Turn) -> Answer:
 def unsure_answer(turn: Turn) -> Answer:
     """The NLU is unsure: a clear word or a follow-up decides; else two or three topics to pick."""
     sit = turn.sit
-    answered = follow_up(turn)
-    if answered is not None:
-        return answered
     problem = problem_named(sit.text)
     if problem:
         return answer_topic(problem, sit)
     if sit.last_topic in STAY_ON_TOPIC:
         return answer_topic(str(sit.last_topic), sit)
+    if sit.last_topic in UNRESOLVED_TOPICS and not has_cue(sit.text, "thanks"):
+        return ladder_answer(sit)  # unclear words after an unsolved problem: most likely "still not solved"
     if has_cue(sit.text, "giving_up") and sit.last_topic in UNRESOLVED_TOPICS:
         return unresolved_close(sit)
     if facet(sit.text, "next") and sit.last_topic:
@@ -219,6 +231,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "goodbye"))]), []
     if intent == "greet":
         return Answer([Reply(line(sit, "greet"), topic_buttons(sit))]), []
+    if intent == "bot_challenge" and sit.last_topic in HUMAN_TOPICS:
+        return ladder_answer(sit), []  # "still a robot answering me" after the ways to a human
     if intent == "bot_challenge":
         return Answer([Reply(line(sit, "iamabot"), (button(sit, "request_human"),))], sit.last_topic), []
     if turn.awaiting == "clarify":

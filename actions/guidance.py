@@ -441,6 +441,7 @@ def not_transferring_answer(sit: Situation) -> Answer:
     text = line(
         sit,
         "not_transferring",
+        keyword=channel("transfer_keyword")["keyword"],
         keywords=transfer["keywords"],
         auto_transfer=transfer["auto_transfer"],
         switch_entry=transfer["switch_entry"],
