@@ -10,6 +10,7 @@ import re
 from typing import Iterable, Optional
 
 from actions.knowledge import cues
+from components.normalizer import to_simplified
 
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -17,8 +18,8 @@ _LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
 def normalized(text: str) -> str:
-    """Lower case without spaces, so that cue words match however the user spaced them."""
-    return _SPACES.sub("", (text or "").lower())
+    """Simplified, lower case, without spaces: cue words match however the user wrote them."""
+    return _SPACES.sub("", to_simplified(text or "").lower())
 
 
 def _has_any(text: str, words: Iterable[str]) -> bool:
