@@ -145,7 +145,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     named = problem_named(text)
     if named is not None and named != sit.last_topic and named in PROBLEM_INTENTS:
         return None  # a new problem: its own answer
-    if facet(text, "how_long") and turn.intent != "working_hours":
+    if facet(text, "how_long"):
         return how_long_answer(sit)
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
@@ -190,6 +190,8 @@ def inform_answer(turn: Turn) -> Answer:
 def unsure_answer(turn: Turn) -> Answer:
     """The NLU is unsure: a clear word or a follow-up decides; else two or three topics to pick."""
     sit = turn.sit
+    if has_cue(sit.text, "thanks"):
+        return Answer([Reply(line(sit, "closing"))])
     problem = problem_named(sit.text)
     if problem:
         return answer_topic(problem, sit)

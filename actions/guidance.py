@@ -513,8 +513,14 @@ def ladder_step_text(sit: Situation, step: str) -> str:
 
 
 def next_ladder_step(sit: Situation) -> Optional[str]:
-    """The first step of this role's ladder that the conversation has not given yet."""
-    for step in LADDERS[sit.role]:
+    """The next step of this role's ladder that the conversation has not given yet.
+
+    The ladder goes on from the highest step already given (after a problem's 工单 and 消费者保护中心
+    comes the e-mail with evidence, not 阿里小蜜 again), then wraps round to the unused earlier ones.
+    """
+    ladder = LADDERS[sit.role]
+    reached = max((index for index, step in enumerate(ladder) if step in sit.given), default=-1)
+    for step in (*ladder[reached + 1 :], *ladder[: reached + 1]):
         if step not in sit.given:
             return step
     return None
