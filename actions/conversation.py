@@ -68,6 +68,8 @@ COMPLAINTS = ("bot_not_transferring", "slow_response")
 HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
 # A message this short with a thanks in it is a closing, whatever else the NLU read in it.
 SHORT_MESSAGE = 16
+# A yes with nothing asked and longer than this is a mumble, not a yes.
+LONGEST_YES = 4
 # After these an unclear message is about the same emergency (restated, never guessed away).
 STAY_ON_TOPIC = ("scam_paid", "account_security")
 # Intents whose answer does not depend on the previous topic.
@@ -109,11 +111,15 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
         return role_switched(sit), []
-    if problem_named(text) == "scam_check" and intent not in ("scam_check", "account_security", "nlu_fallback"):
+    if has_cue(text, "form_request") and not turn.in_form:
+        return Answer([]), [FollowupAction(FORM)]
+    if sit.last_topic in STAY_ON_TOPIC and intent in ("communication_tips", "nlu_fallback", "out_of_scope", "inform"):
+        return answer_topic(str(sit.last_topic), sit), []
+    if problem_named(text) == "scam_check" and intent not in ("scam_check", "account_security"):
         return answer_topic("scam_check", sit), []
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and intent not in PROBLEM_INTENTS:
         return Answer([Reply(line(sit, "closing"))]), []
-    if intent not in SMALL_TALK or intent in ("bot_challenge", "out_of_scope"):
+    if intent not in ("thank", "goodbye"):
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
@@ -147,12 +153,16 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return None  # a new problem: its own answer
     if facet(text, "how_long"):
         return how_long_answer(sit)
-    if not sit.last_topic or (named is not None and named != sit.last_topic):
-        return None
-    if facet(text, "where"):
-        return where_answer(sit)
     if facet(text, "hours"):
         return working_hours_answer(sit)
+    if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback"):
+        return answer_topic("communication_tips", sit)
+    if not sit.last_topic or (named is not None and named != sit.last_topic):
+        return None
+    if facet(text, "next") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and "ticket" in sit.given:
+        return where_answer(sit)  # "what now?" after the 工单 steps: where to submit it
+    if facet(text, "where"):
+        return where_answer(sit)
     if facet(text, "next") and sit.last_topic in UNRESOLVED_TOPICS:
         return ladder_answer(sit, lead_key="next_step")
     return None
@@ -195,6 +205,8 @@ def unsure_answer(turn: Turn) -> Answer:
     problem = problem_named(sit.text)
     if problem:
         return answer_topic(problem, sit)
+    if turn.role_stated and sit.role == "seller":
+        return answer_topic("seller_support", sit)
     if sit.last_topic in STAY_ON_TOPIC:
         return answer_topic(str(sit.last_topic), sit)
     if sit.last_topic in UNRESOLVED_TOPICS and not has_cue(sit.text, "thanks"):
@@ -226,6 +238,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent == "affirm":
         if turn.awaiting == "form" and not turn.in_form:
             return Answer([]), [FollowupAction(FORM)]
+        if not sit.last_topic and not turn.in_form and len(sit.text) > LONGEST_YES:
+            return unsure_answer(turn), []  # "嗯嗯那个啥" is no yes to anything
         return Answer([Reply(line(sit, "ack"))], sit.last_topic), []
     if intent == "deny":
         return Answer([Reply(line(sit, "deny_ok"))], sit.last_topic), []

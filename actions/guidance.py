@@ -711,6 +711,8 @@ def answer_topic(topic: str, sit: Situation) -> Answer:
     implied = IMPLIED_ROLES.get(topic)
     if implied and sit.role_assumed:
         sit = replace(sit, role=implied, role_assumed=False)
+    if topic == "seller_support" and sit.role == "buyer" and not sit.role_assumed:
+        return channels_answer(sit)  # a buyer asking for "the desk": the buyer's ways
     if topic == "contact_seller" and sit.role == "seller":
         return seller_problem_answer(sit, "file_complaint")  # a seller's trouble with a buyer
     return TOPIC_ANSWERS[topic](sit)

@@ -60,11 +60,19 @@ def stated_role(text: str) -> Optional[str]:
 
 
 def problem_named(text: str) -> Optional[str]:
-    """The problem intent whose clear word the message contains (物流 → not_received …)."""
+    """The problem or topic whose clear word the message contains (物流 → not_received …).
+
+    In a long message the problem said last is the one meant ("快递送来…拆开一看碎了" is a
+    broken item), so the latest match wins; on a tie the earlier list in cues.yml.
+    """
+    flat = normalized(text)
+    best: Optional[str] = None
+    best_at = -1
     for problem, words in cues()["problems"].items():
-        if _has_any(text, words):
-            return str(problem)
-    return None
+        at = max((flat.rfind(normalized(str(word))) for word in words), default=-1)
+        if at > best_at:
+            best, best_at = str(problem), at
+    return best
 
 
 def other_platform(text: str) -> Optional[str]:

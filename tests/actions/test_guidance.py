@@ -236,6 +236,8 @@ def test_anger_before_any_answer_is_acknowledged_and_asked_about(run: Run) -> No
 
 def test_what_next_after_a_problem_is_the_next_step(run: Run) -> None:
     slots, bubbles, _ = ask(run, "buyer_app", "nlu_fallback", "照片都拍好了，接下来呢", last_topic="damaged_item", channels_given=["ticket", "chase", "consumer_protection"])
+    assert TICKET_PATH in text_of(bubbles) and "上传凭证" in text_of(bubbles)  # where to submit it
+    slots, bubbles, _ = ask(run, "buyer_app", "not_helpful", "还是不行", last_topic="damaged_item", channels_given=["ticket", "chase", "consumer_protection"])
     assert EMAIL in text_of(bubbles) and slots["last_topic"] == "not_helpful"  # after the 工单 steps: e-mail with evidence
 
 
