@@ -1,0 +1,35 @@
+"""The persona conversation set (tests/conversations/*.yml) against the real Rasa + action servers.
+
+Every conversation is one test, held over the REST webhook with a fresh sender id and judged by
+tests/conversations/runner.py (the same code as scripts/eval_conversations.py). The floor is
+100 %: a conversation that leaves its persona less than fully helped fails, with the turn, the
+bot's replies and the failed check in the message.
+
+The action server's clock is frozen per conversation (`clock:`, default 10:00 China time on a
+Thursday); conversations are ordered by clock so each clock's stack starts once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.conversations.runner import Conversation, StackPool, by_clock, load_all, run_conversation
+
+CONVERSATIONS = by_clock(load_all())
+
+
+@pytest.fixture(scope="module")
+def stacks(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackPool]:
+    pool = StackPool(tmp_path_factory.mktemp("conversations"), trained_model)
+    yield pool
+    pool.close()
+
+
+@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.id for c in CONVERSATIONS])
+def test_conversation_leaves_the_persona_fully_helped(stacks: StackPool, conversation: Conversation) -> None:
+    stack = stacks.get(conversation.clock)
+    result = run_conversation(conversation, stack.say)
+    if not result.fully_helped:
+        pytest.fail(result.explain(), pytrace=False)
