@@ -68,6 +68,10 @@ COMPLAINTS = ("bot_not_transferring", "slow_response")
 HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
 # A message this short with a thanks in it is a closing, whatever else the NLU read in it.
 SHORT_MESSAGE = 16
+# "网页上怎么找" after an answer: the same topic again, for that device.
+DEVICE_FOLLOW_UPS = ("inform", "nlu_fallback", "ask_contact_channels", "request_human")
+# Named in a message, these are answered for themselves, never as a follow-up of the last topic.
+OWN_ANSWER_TOPICS = (*PROBLEM_INTENTS, "account_security", "scam_check")
 # A yes with nothing asked and longer than this is a mumble, not a yes.
 LONGEST_YES = 4
 # After these an unclear message is about the same emergency (restated, never guessed away).
@@ -115,15 +119,15 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([]), [FollowupAction(FORM)]
     if sit.last_topic in STAY_ON_TOPIC and intent in ("communication_tips", "nlu_fallback", "out_of_scope", "inform"):
         return answer_topic(str(sit.last_topic), sit), []
-    if problem_named(text) == "scam_check" and intent not in ("scam_check", "account_security"):
+    if problem_named(text) == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and intent not in PROBLEM_INTENTS:
         return Answer([Reply(line(sit, "closing"))]), []
-    if intent not in ("thank", "goodbye"):
+    if intent != "thank":
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
-    if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in ("inform", "nlu_fallback"):
+    if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if intent == "inform":
         return inform_answer(turn), []
@@ -146,11 +150,11 @@ def role_switched(sit: Situation) -> Answer:
 def follow_up(turn: Turn) -> Optional[Answer]:
     """A question about the previous topic: where, how long, when, a phone number."""
     sit, text = turn.sit, turn.sit.text
+    named = problem_named(text)
+    if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
+        return None  # a new problem or an emergency: its own answer
     if facet(text, "phone"):
         return phone_answer(sit)
-    named = problem_named(text)
-    if named is not None and named != sit.last_topic and named in PROBLEM_INTENTS:
-        return None  # a new problem: its own answer
     if facet(text, "how_long"):
         return how_long_answer(sit)
     if facet(text, "hours"):
@@ -171,6 +175,9 @@ def follow_up(turn: Turn) -> Optional[Answer]:
 def topic_answer(turn: Turn) -> Answer:
     """A topic intent, answered in the context of the conversation."""
     sit, intent = turn.sit, str(turn.intent)
+    named = problem_named(sit.text)
+    if intent == "working_hours" and not facet(sit.text, "hours") and named in TOPIC_ANSWERS:
+        return answer_topic(str(named), sit)  # the words name another topic than the NLU's
     if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
         return how_long_answer(sit)
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
