@@ -119,7 +119,10 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([]), [FollowupAction(FORM)]
     if sit.last_topic in STAY_ON_TOPIC and intent in ("communication_tips", "nlu_fallback", "out_of_scope", "inform"):
         return answer_topic(str(sit.last_topic), sit), []
-    if problem_named(text) == "scam_check" and intent != "scam_check":
+    named = problem_named(text)
+    if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
+        return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
+    if named == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and intent not in PROBLEM_INTENTS:
         return Answer([Reply(line(sit, "closing"))]), []
@@ -163,6 +166,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("communication_tips", sit)
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
+    if facet(text, "next") and sit.last_topic == "slow_response":
+        return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
     if facet(text, "next") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and "ticket" in sit.given:
         return where_answer(sit)  # "what now?" after the 工单 steps: where to submit it
     if facet(text, "where"):

@@ -9,17 +9,20 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
+import opencc
+
 from actions.knowledge import cues
-from components.normalizer import to_simplified
 
 _SPACES = re.compile(r"\s+")
+# Traditional → simplified, as the NLU's normalizer does (the action server does not load Rasa).
+_T2S = opencc.OpenCC("t2s")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
 def normalized(text: str) -> str:
     """Simplified, lower case, without spaces: cue words match however the user wrote them."""
-    return _SPACES.sub("", to_simplified(text or "").lower())
+    return _SPACES.sub("", _T2S.convert(text or "").lower())
 
 
 def _has_any(text: str, words: Iterable[str]) -> bool:
