@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import clock
 from actions.guidance import (
     DEVICES,
+    channels_answer,
     IMPLIED_ROLES,
     PROBLEM_INTENTS,
     ROLES,
@@ -229,6 +230,8 @@ def unsure_answer(turn: Turn) -> Answer:
         return ladder_answer(sit, lead_key="next_step")
     if has_cue(sit.text, "upset"):
         return upset_answer(sit)
+    if turn.awaiting in ("clarify", "rephrase"):
+        return not_understood_again(turn)
     labels = reply("intent_labels", sit.lang)
     choices = [name for name in turn.ranking if name not in NOT_OFFERED and name in labels][:CLARIFY_CHOICES]
     if not choices:
@@ -236,6 +239,17 @@ def unsure_answer(turn: Turn) -> Answer:
     buttons = tuple((str(labels[name]), f"/{name}") for name in choices)
     buttons += ((line(sit, "clarify_none"), "/out_of_scope"),)
     return Answer([Reply(line(sit, "clarify"), buttons)], awaiting="clarify")
+
+
+def not_understood_again(turn: Turn) -> Answer:
+    """Unsure after a clarify question: ask to rephrase; once more: the human channels.
+
+    The hygiene policy counts unsure intents; this also covers mumbles the NLU took for a yes.
+    """
+    sit = turn.sit
+    if turn.awaiting == "rephrase":
+        return channels_answer(replace(sit, given=frozenset()), intro_key="offer_human")
+    return Answer([Reply(line(sit, "fallback_rephrase"))], awaiting="rephrase")
 
 
 def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
@@ -250,6 +264,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent == "affirm":
         if turn.awaiting == "form" and not turn.in_form:
             return Answer([]), [FollowupAction(FORM)]
+        if turn.awaiting in ("clarify", "rephrase") and not turn.in_form:
+            return not_understood_again(turn), []  # a yes answers nothing that was asked
         if not sit.last_topic and not turn.in_form and len(sit.text) > LONGEST_YES:
             return unsure_answer(turn), []  # "嗯嗯那个啥" is no yes to anything
         return Answer([Reply(line(sit, "ack"))], sit.last_topic), []
@@ -263,8 +279,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return ladder_answer(sit), []  # "still a robot answering me" after the ways to a human
     if intent == "bot_challenge":
         return Answer([Reply(line(sit, "iamabot"), (button(sit, "request_human"),))], sit.last_topic), []
-    if turn.awaiting == "clarify":
-        return Answer([Reply(line(sit, "fallback_rephrase"))]), []
+    if turn.awaiting in ("clarify", "rephrase"):
+        return not_understood_again(turn), []
     if has_cue(sit.text, "upset"):
         return upset_answer(sit), []
     return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []

@@ -392,9 +392,14 @@ def test_a_clear_problem_word_takes_that_problems_path(run: Run, text: str, fact
     assert slots["last_topic"] in ("not_received", "damaged_item", "refund")
 
 
-def test_none_of_these_asks_to_rephrase(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unsure", "out_of_scope", "/out_of_scope", awaiting="clarify")
-    assert "换个说法" in text_of(bubbles)
+def test_none_of_these_asks_to_rephrase_then_offers_the_human_channels(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unsure", "out_of_scope", "/out_of_scope", awaiting="clarify")
+    assert "换个说法" in text_of(bubbles) and slots["awaiting"] == "rephrase"
+    # Not understood a third time, even when the NLU took the mumble for a yes: the human channels.
+    for intent in ("nlu_fallback", "affirm"):
+        slots, bubbles, _ = ask(run, "unsure", intent, "咕噜咕噜", awaiting="rephrase")
+        assert "「人工客服」" in text_of(bubbles) and "联系卖家" in text_of(bubbles)
+        assert slots["awaiting"] is None
 
 
 # --- small talk, thanks, the form offer ---------------------------------------------------------------
