@@ -1,18 +1,17 @@
-"""Guidance actions: map each intent to the guide's channels and tips, tailored to the user.
+"""One table of topics: every answer is a pure function of a frozen `Situation`.
 
-What is true comes from knowledge/guide.yml and the wording from knowledge/replies.yml; this
-module only decides which parts fit the situation: buyer or seller (asked once, with buttons,
-when it matters), app or web, the time in China (is the seller channel open?) and the problem.
+What is true comes from knowledge/guide.yml, the wording from knowledge/replies.yml (in the
+conversation's language) and the cue words from knowledge/cues.yml; this module only decides
+which parts fit: the role (stated, implied by the topic, or assumed buyer with a one-tap switch),
+the device, the China time, the language, and what this conversation has already given
+(the last topic, the channels named so far, the escalation ladder's progress).
 """
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import clock
@@ -27,14 +26,32 @@ from actions.knowledge import (
     ticket_path,
     tip,
 )
+from actions.understanding import facet, has_cue
 
 ROLES = ("buyer", "seller")
+# What fits a phone screen; a longer bubble is split at line ends.
+MAX_BUBBLE = 300
 DEVICES = ("app", "web")
 PROBLEM_INTENTS = ("refund", "not_received", "damaged_item", "ticket_followup", "file_complaint")
-# Topics whose answer differs so much between buyers and sellers that the role is asked first.
-ROLE_DEPENDENT_TOPICS = ("ask_contact_channels", "request_human")
-PENDING_TOPIC_SLOT = "pending_topic"
-ROLE_ASKED_SLOT = "role_asked"
+# Topics whose answer depends on the role: an assumed role gets a one-tap switch button.
+ROLE_DEPENDENT_TOPICS = (
+    "ask_contact_channels",
+    "request_human",
+    "working_hours",
+    "communication_tips",
+    "slow_response",
+    "find_responsible_person",
+    "account_security",
+    "not_helpful",
+    *PROBLEM_INTENTS,
+)
+# Asking about these says who is asking (unless the message says otherwise).
+IMPLIED_ROLES = {"seller_support": "seller", "eu_responsible_person": "seller", "contact_seller": "buyer"}
+# The escalation ladder, in the guide's order; a step already given in this conversation is skipped.
+LADDERS = {
+    "buyer": ("alixiaomi", "order_page", "ticket", "chase", "consumer_protection", "email"),
+    "seller": ("seller_desk", "email", "alixiaomi"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,60 +62,66 @@ class Reply:
     buttons: Tuple[Tuple[str, str], ...] = ()
 
 
-@dataclass
-class Answer:
-    """What an action says and the events it returns."""
-
-    replies: List[Reply]
-    events: List[EventType] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Situation:
-    """Everything the answer is tailored to."""
+    """Everything an answer is tailored to (read from the tracker by actions/conversation.py)."""
 
-    role: Optional[str]
-    device: Optional[str]
-    now: datetime
-    intent: Optional[str] = None
-    role_asked: bool = False
-
-    @classmethod
-    def from_tracker(cls, tracker: Tracker) -> "Situation":
-        """The situation of the conversation in `tracker`, at the current China time."""
-        role = tracker.get_slot("role")
-        device = tracker.get_slot("device")
-        return cls(
-            role=role if role in ROLES else None,
-            device=device if device in DEVICES else None,
-            now=clock.now_in_china(),
-            intent=(tracker.latest_message.get("intent") or {}).get("name"),
-            role_asked=bool(tracker.get_slot(ROLE_ASKED_SLOT)),
-        )
+    role: str = "buyer"
+    role_assumed: bool = True
+    device: Optional[str] = None
+    lang: str = "zh"
+    now: datetime = field(default_factory=clock.now_in_china)
+    text: str = ""
+    last_topic: Optional[str] = None
+    given: FrozenSet[str] = frozenset()
 
 
-# --- small helpers ---------------------------------------------------------------------------
+@dataclass
+class Answer:
+    """What to say, and what it adds to the conversation's context."""
+
+    replies: List[Reply]
+    topic: Optional[str] = None
+    given: Tuple[str, ...] = ()
+    # "form" after offering the support request form, "clarify" after asking which topic.
+    awaiting: Optional[str] = None
+    ladder_step: Optional[int] = None
 
 
-def _r(key: str, **values: Any) -> str:
-    """A line of replies.yml with its {placeholders} filled."""
-    return str(reply(key)).format(**values)
+# --- wording helpers ---------------------------------------------------------------------------
 
 
-def button(intent: str, title: Optional[str] = None) -> Tuple[str, str]:
+def line(sit: Situation, key: str, **values: Any) -> str:
+    """A line of replies.yml in the conversation's language with its {placeholders} filled."""
+    return str(reply(key, sit.lang)).format(**values)
+
+
+def entry(sit: Situation, key: str, name: str) -> Any:
+    """One entry of a mapping of replies.yml (e.g. role_buttons.seller)."""
+    return reply(key, sit.lang)[name]
+
+
+def button(sit: Situation, intent: str, title: Optional[str] = None) -> Tuple[str, str]:
     """A button that sends `/intent`, titled from replies.yml unless `title` is given."""
-    return (title or str(reply("button_titles")[intent]), f"/{intent}")
+    return (title or str(entry(sit, "button_titles", intent)), f"/{intent}")
 
 
-def topic_buttons() -> Tuple[Tuple[str, str], ...]:
+def topic_buttons(sit: Situation) -> Tuple[Tuple[str, str], ...]:
     """The main topics, offered when the user may choose what to do next."""
-    return tuple(button(intent) for intent in reply("topic_buttons"))
+    return tuple(button(sit, intent) for intent in reply("topic_buttons"))
 
 
-def role_buttons() -> Tuple[Tuple[str, str], ...]:
-    """Buttons that answer the buyer/seller question with an `inform` carrying the role."""
-    titles = reply("role_buttons")
-    return tuple((titles[role], f'/inform{{"role":"{role}"}}') for role in ROLES)
+def role_button(sit: Situation, role: str) -> Tuple[str, str]:
+    """A button that states the role with an `inform` (the answer is then given again)."""
+    return (str(entry(sit, "role_buttons", role)), f'/inform{{"role":"{role}"}}')
+
+
+def form_offer(sit: Situation) -> Reply:
+    """Offer the support request form (started by /start_support_request or a typed yes)."""
+    return Reply(
+        line(sit, "offer_form", template=tip("describe_precisely")["template"]),
+        (button(sit, "start_support_request", line(sit, "offer_form_accept")), button(sit, "deny")),
+    )
 
 
 def clock_time(moment: datetime) -> str:
@@ -106,15 +129,15 @@ def clock_time(moment: datetime) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-def now_label(now: datetime) -> str:
+def now_label(sit: Situation) -> str:
     """北京时间22:30"""
-    return _r("now_label", time=clock_time(now))
+    return line(sit, "now_label", time=clock_time(sit.now))
 
 
-def opening_label(opening: datetime, now: datetime) -> str:
+def opening_label(sit: Situation, opening: datetime) -> str:
     """今天 9:00 / 明天 9:00 / 11月28日 9:00"""
-    words = reply("day_words")
-    days = (opening.date() - now.date()).days
+    words = reply("day_words", sit.lang)
+    days = (opening.date() - sit.now.date()).days
     if days == 0:
         day = words["today"]
     elif days == 1:
@@ -124,159 +147,314 @@ def opening_label(opening: datetime, now: datetime) -> str:
     return f"{day} {clock_time(opening)}"
 
 
-def hours_label(staffed: Channel) -> str:
-    """每周一至周日 9:00–18:00 (the guide's wording of a channel's hours)."""
-    if staffed.hours is None:
-        raise ValueError(f"channel {staffed.id} has no opening hours in the guide")
-    return staffed.hours.label
+def seller_hours(sit: Situation) -> Dict[str, str]:
+    """The seller desk's hours as values for the wording: label, open, close, days."""
+    hours = channel("seller_channel").hours
+    if hours is None:
+        raise ValueError("the seller channel has no opening hours in the guide")
+    days = "all" if len(hours.weekdays) == 7 else "some"
+    return {
+        "hours": hours.label,
+        "open": clock_time(datetime.combine(sit.now.date(), hours.open)),
+        "close": clock_time(datetime.combine(sit.now.date(), hours.close)),
+        "days": str(entry(sit, "days", days)) if sit.lang != "zh" else hours.label,
+    }
 
 
-def seller_status(now: datetime) -> str:
-    """Whether the seller channel is staffed now; when closed, when it opens and what to do."""
+def seller_status(sit: Situation) -> str:
+    """Whether the seller desk is staffed now; when closed, when it opens and what to do."""
     seller = channel("seller_channel")
-    if clock.is_open(seller, now):
-        return _r("seller_open_now", now=now_label(now))
-    return _r(
+    if clock.is_open(seller, sit.now):
+        return line(sit, "seller_open_now", now=now_label(sit))
+    return line(
+        sit,
         "seller_closed_now",
-        now=now_label(now),
-        next_open=opening_label(clock.next_opening(seller, now), now),
+        now=now_label(sit),
+        next_open=opening_label(sit, clock.next_opening(seller, sit.now)),
         email=channel("email")["address"],
-        ticket_path=ticket_path(),
     )
 
 
-def seller_channel_text(now: datetime) -> str:
-    """The seller channel (URL, 向我提问, hours) and its status right now."""
+def seller_desk(sit: Situation) -> Reply:
+    """The seller desk (URL, 向我提问, hours) and its status right now."""
     seller = channel("seller_channel")
-    intro = _r(
+    intro = line(
+        sit,
         "seller_channel",
         url=seller["url"],
         position=seller["entry_position"],
         entry=seller["entry"],
-        hours=hours_label(seller),
+        **seller_hours(sit),
     )
-    return f"{intro}\n{seller_status(now)}"
+    return Reply(f"{intro}\n{seller_status(sit)}")
 
 
-def alixiaomi_lines(device: Optional[str]) -> List[str]:
-    """How to open 阿里小蜜: on the user's device, or on both when unknown."""
-    lines = reply("alixiaomi_line")
-    devices = (device,) if device in DEVICES else DEVICES
-    return [str(lines[name]).format(how=channel(f"alixiaomi_{name}")["how"]) for name in devices]
-
-
-def transfer_line() -> str:
-    """Typing 人工客服 transfers to a human."""
-    return _r("transfer_line", keyword=channel("transfer_keyword")["keyword"])
-
-
-def order_page_line() -> str:
-    """The order page's 联系卖家 button and its queue notice."""
-    return _r("order_page_line", how=channel("order_page")["how"])
-
-
-def email_line() -> str:
-    """E-mail for complex cases and attachments."""
-    return _r("email_line", address=channel("email")["address"])
-
-
-def ask_role(topic: str) -> Answer:
-    """Ask once whether the user is a buyer or a seller, remembering what to answer after."""
-    return Answer(
-        [Reply(_r("ask_role"), role_buttons())],
-        [SlotSet(PENDING_TOPIC_SLOT, topic), SlotSet(ROLE_ASKED_SLOT, True)],
-    )
-
-
-# --- answers per topic (pure functions of the situation) ------------------------------------
-
-
-def buyer_channels(sit: Situation) -> Reply:
-    """阿里小蜜 on the right device, the transfer keyword, the order page and e-mail."""
-    lines = [_r("channels_buyer_intro"), *alixiaomi_lines(sit.device), transfer_line()]
-    lines += [order_page_line(), email_line()]
-    return Reply("\n".join(lines))
-
-
-def channels_answer(sit: Situation) -> List[Reply]:
-    """ask_contact_channels: the channels for this role, with the seller channel's status."""
-    follow_up = (button("communication_tips"), button("start_support_request"))
-    if sit.role == "buyer":
-        return [Reply(buyer_channels(sit).text, follow_up)]
-    seller_other = _r("seller_other_channels", email=channel("email")["address"])
-    if sit.role == "seller":
-        return [Reply(seller_channel_text(sit.now)), Reply(seller_other, follow_up)]
-    return [buyer_channels(sit), Reply(seller_channel_text(sit.now), follow_up)]
-
-
-def request_human_answer(sit: Situation, intro_key: str = "request_human_intro") -> List[Reply]:
-    """request_human: the fastest documented ways to a human for this role."""
-    intro = _r(intro_key)
-    buyer_lines = [*alixiaomi_lines(sit.device), transfer_line(), order_page_line()]
-    if sit.role == "buyer":
-        return [Reply("\n".join([intro, *buyer_lines]), (button("communication_tips"),))]
-    if sit.role == "seller":
-        return [Reply(intro), Reply(seller_channel_text(sit.now), (button("email_support"),))]
-    return [Reply("\n".join([intro, *buyer_lines])), Reply(seller_channel_text(sit.now))]
-
-
-def seller_support_answer(sit: Situation) -> List[Reply]:
-    """seller_support: the seller channel and whether it is open now."""
-    return [Reply(seller_channel_text(sit.now), (button("email_support"),))]
-
-
-def email_answer(sit: Situation) -> List[Reply]:
-    """email_support: the address, what it is good for, and how to write the mail."""
-    email = channel("email")
-    text = _r("email_support", address=email["address"], use_for=email["use_for"])
-    template = _r("email_template", template=tip("describe_precisely")["template"])
-    return [Reply(f"{text}\n{template}", (button("start_support_request"),))]
-
-
-def working_hours_answer(sit: Situation) -> List[Reply]:
-    """working_hours: the seller channel's hours, its status now, and reply times elsewhere."""
+def alixiaomi_lines(sit: Situation) -> List[str]:
+    """How to open 阿里小蜜: on the user's device, or on both when unknown; then the keyword."""
+    devices = (sit.device,) if sit.device in DEVICES else DEVICES
     lines = [
-        _r("working_hours_seller", hours=hours_label(channel("seller_channel"))),
-        seller_status(sit.now),
-        _r("working_hours_other"),
+        str(entry(sit, "alixiaomi_line", name)).format(how=channel(f"alixiaomi_{name}")["how"])
+        for name in devices
     ]
-    return [Reply("\n".join(lines))]
+    return [*lines, line(sit, "transfer_line", keyword=channel("transfer_keyword")["keyword"])]
 
 
-def tips_answer(sit: Situation) -> List[Reply]:
+def order_page_line(sit: Situation) -> str:
+    order_page = channel("order_page")
+    return line(sit, "order_page_line", how=order_page["how"], queue=order_page["queue_notice"])
+
+
+def email_line(sit: Situation) -> str:
+    return line(sit, "email_line", address=channel("email")["address"])
+
+
+def with_switch(sit: Situation, replies: List[Reply]) -> List[Reply]:
+    """When the role was only assumed, the last bubble gets a button to switch it."""
+    if not sit.role_assumed or not replies:
+        return replies
+    other = "seller" if sit.role == "buyer" else "buyer"
+    last = replies[-1]
+    return [*replies[:-1], replace(last, buttons=(*last.buttons, role_button(sit, other)))]
+
+
+# --- channels and people (guide sections 01, 02) --------------------------------------------------
+
+
+def buyer_channel_lines(sit: Situation, skip: FrozenSet[str] = frozenset()) -> List[Tuple[str, List[str]]]:
+    """(channel id, lines) of the buyer's ways to a human, leaving out those in `skip`."""
+    parts = [
+        ("alixiaomi", alixiaomi_lines(sit)),
+        ("order_page", [order_page_line(sit)]),
+        ("email", [email_line(sit)]),
+    ]
+    return [(name, lines) for name, lines in parts if name not in skip]
+
+
+def channels_answer(sit: Situation, intro_key: str = "channels_intro") -> Answer:
+    """How to reach a human for this role; a follow-up only adds the channels not yet given."""
+    intro = reply(intro_key, sit.lang)
+    if isinstance(intro, dict):
+        intro = intro[sit.role]
+    follow_up = (button(sit, "communication_tips"), button(sit, "start_support_request"))
+    if sit.role == "seller":
+        other = line(sit, "seller_other_channels", email=channel("email")["address"])
+        replies = [Reply(f"{intro}\n{seller_desk(sit).text}"), Reply(other, follow_up)]
+        return Answer(replies, "ask_contact_channels", ("seller_desk", "alixiaomi", "email"))
+    parts = buyer_channel_lines(sit)
+    if sit.last_topic and sit.given:
+        fresh = buyer_channel_lines(sit, sit.given)
+        if not fresh:
+            return ladder_answer(sit, lead_key="already_said")
+        parts = fresh
+    text = "\n".join([str(intro), *(text for _, lines in parts for text in lines)])
+    return Answer(with_switch(sit, [Reply(text, follow_up)]), "ask_contact_channels", tuple(n for n, _ in parts))
+
+
+def request_human_answer(sit: Situation) -> Answer:
+    """request_human: the same ways to a human, said as "I cannot transfer you myself"."""
+    answer = channels_answer(replace(sit, given=frozenset()), intro_key="request_human_intro")
+    answer.topic = "request_human"
+    return answer
+
+
+def phone_answer(sit: Situation) -> Answer:
+    """No official phone number is published: the online ways instead."""
+    answer = channels_answer(replace(sit, given=frozenset()))
+    first = answer.replies[0]
+    answer.replies[0] = replace(first, text=f"{line(sit, 'no_phone')}\n{first.text}")
+    return answer
+
+
+def seller_support_answer(sit: Situation) -> Answer:
+    """seller_support: the seller desk and whether it is open now."""
+    desk = seller_desk(sit)
+    return Answer([replace(desk, buttons=(button(sit, "email_support"),))], "seller_support", ("seller_desk",))
+
+
+def email_answer(sit: Situation) -> Answer:
+    """email_support: the address, what it is good for, how to write it, the urgent subject line."""
+    email = channel("email")
+    lines = [
+        line(sit, "email_support", address=email["address"], use_for=email["use_for"]),
+        line(sit, "email_template", template=tip("describe_precisely")["template"]),
+    ]
+    if facet(sit.text, "subject") or has_cue(sit.text, "scam_paid"):
+        lines.append(line(sit, "email_subject", keyword=scenario("account_security")["subject_keyword"]))
+    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], "email_support", ("email",))
+
+
+def responsible_answer(sit: Situation) -> Answer:
+    """find_responsible_person: the ways that fit the role (buyers never get the seller center)."""
+    methods = responsible_methods()
+    if sit.role == "seller":
+        methods = sorted(methods, key=lambda method: method.id != "seller_center")
+    else:
+        methods = [method for method in methods if "buyer" in method.audience]
+    numbers = "①②③④⑤⑥"
+    lines = [line(sit, "responsible_intro")]
+    lines += [
+        line(sit, "responsible_line", n=numbers[index], title=method.title, how=method.how)
+        for index, method in enumerate(methods)
+    ]
+    replies = [Reply("\n".join(lines)), Reply(line(sit, "responsible_placeholder_note"))]
+    return Answer(with_switch(sit, replies), "find_responsible_person")
+
+
+def leaked_table_answer(sit: Situation) -> Answer:
+    """A contact table seen online is the guide's placeholder sample, not real."""
+    return Answer(
+        [Reply(line(sit, "leaked_table", email=channel("email")["address"]), (button(sit, "ask_contact_channels"),))],
+        "find_responsible_person",
+    )
+
+
+def contact_seller_answer(sit: Situation) -> Answer:
+    """contact_seller: the order page button and store homepage; what if the seller is silent."""
+    order_page = channel("order_page")
+    first = line(sit, "contact_seller", button=order_page["button"], queue=order_page["queue_notice"])
+    second = line(
+        sit,
+        "contact_seller_no_reply",
+        keyword=channel("transfer_keyword")["keyword"],
+        ticket_path=ticket_path(),
+    )
+    return Answer(
+        [Reply(first), Reply(second, (button(sit, "find_responsible_person"),))],
+        "contact_seller",
+        ("order_page", "alixiaomi", "ticket"),
+    )
+
+
+# --- time: hours, how long, where (follow-ups) ----------------------------------------------------
+
+
+def working_hours_answer(sit: Situation) -> Answer:
+    """Hours for this role with the China time now; nights and weekends when asked."""
+    values = seller_hours(sit)
+    seller = channel("seller_channel")
+    lines = []
+    if sit.role == "buyer":
+        lines.append(line(sit, "hours_buyer"))
+    lines += [line(sit, "hours_seller", **values), seller_status(sit)]
+    if facet(sit.text, "night"):
+        next_open = opening_label(sit, clock.next_opening(seller, sit.now.replace(hour=23, minute=0)))
+        lines.append(line(sit, "hours_night", next_open=next_open, email=channel("email")["address"], **values))
+    if facet(sit.text, "weekend"):
+        hours = seller.hours
+        weekend = "open" if hours is not None and {6, 7} <= set(hours.weekdays) else "closed"
+        lines.append(str(entry(sit, "hours_weekend", weekend)).format(**values))
+    return Answer(with_switch(sit, [Reply("\n".join(lines))]), "working_hours")
+
+
+def how_long_subject(sit: Situation) -> str:
+    """What a "how long" question is about: the channel it names, else the last topic."""
+    if facet(sit.text, "email") or sit.last_topic == "email_support":
+        return "email"
+    if sit.last_topic in PROBLEM_INTENTS or sit.last_topic == "not_helpful":
+        return "ticket"
+    if sit.role == "seller" and sit.last_topic in ("seller_support", "ask_contact_channels", "request_human"):
+        return "seller_desk"
+    return "other"
+
+
+def how_long_answer(sit: Situation) -> Answer:
+    """The guide's times: hours to a day, 催办 after 24 h, 消费者保护中心 after 48 h, 72 h."""
+    ticket = scenario("ticket")
+    center = scenario("consumer_protection")
+    lead = entry(sit, "how_long_lead", how_long_subject(sit))
+    body = line(
+        sit,
+        "how_long",
+        reply_time=caution("reply_time")["rule"],
+        chase=ticket["chase_after_hours"],
+        escalate=center["escalate_after_hours"],
+        center=center["name"],
+        intervene=center["intervene_within_hours"],
+    )
+    return Answer(
+        [Reply(f"{lead}\n{body}", (button(sit, "start_support_request"),))],
+        sit.last_topic or "slow_response",
+        ("chase", "consumer_protection"),
+    )
+
+
+def where_answer(sit: Situation) -> Answer:
+    """"在哪 / 哪个入口": the entry of what the last answer was about."""
+    topic = sit.last_topic
+    lead = line(sit, "where_lead")
+    center = scenario("consumer_protection")
+    if topic == "email_support":
+        text = line(sit, "where_email", address=channel("email")["address"])
+        return Answer([Reply(f"{lead}\n{text}")], topic, ("email",))
+    if topic == "file_complaint":
+        text = line(
+            sit,
+            "where_consumer_protection",
+            hours=center["escalate_after_hours"],
+            center=center["name"],
+            intervene=center["intervene_within_hours"],
+        )
+        return Answer([Reply(f"{lead}\n{text}")], topic, ("consumer_protection",))
+    if topic in PROBLEM_INTENTS and sit.role == "buyer":
+        text = line(sit, "where_ticket", path=ticket_path(), choose=scenario("ticket")["choose"])
+        return Answer([Reply(f"{lead}\n{text}")], topic, ("ticket",))
+    if topic == "contact_seller":
+        return contact_seller_answer(sit)
+    if topic == "find_responsible_person":
+        return responsible_answer(sit)
+    if sit.role == "seller":
+        return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))
+    text = "\n".join([lead, *alixiaomi_lines(sit)])
+    return Answer(with_switch(sit, [Reply(text)]), topic or "ask_contact_channels", ("alixiaomi",))
+
+
+# --- tips and escalation (section 03) -----------------------------------------------------------
+
+
+def tips_answer(sit: Situation) -> Answer:
     """communication_tips: the four-part template, what to prepare, when to contact."""
     describe = tip("describe_precisely")
     prepare = tip("prepare_information")
-    if sit.role in ROLES:
-        to_prepare = str(prepare[sit.role])
-    else:
-        to_prepare = f"{prepare['buyer']}{prepare['seller']}"
-    return [
-        Reply(_r("tips_template", template=describe["template"], example=describe["example"])),
+    to_prepare = str(prepare[sit.role])
+    if sit.last_topic == "eu_responsible_person":
+        to_prepare = str(scenario("eu_responsible_person")["prepare"])
+    elif sit.role == "seller" and sit.last_topic in PROBLEM_INTENTS:
+        to_prepare = f"{to_prepare}{line(sit, 'seller_dispute_evidence')}"
+    replies = [
+        Reply(line(sit, "tips_template", template=describe["template"], example=describe["example"])),
         Reply(
             "\n".join(
-                [_r("tips_prepare", prepare=to_prepare), _r("tips_timing", off_peak=tip("timing")["off_peak"])]
+                [
+                    line(sit, "tips_prepare", prepare=to_prepare),
+                    line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]),
+                ]
             ),
-            (button("start_support_request"),),
+            (button(sit, "start_support_request"),),
         ),
     ]
+    return Answer(with_switch(sit, replies), "communication_tips")
 
 
-def not_transferring_answer(sit: Situation) -> List[Reply]:
+def not_transferring_answer(sit: Situation) -> Answer:
     """bot_not_transferring: keywords, keep asking (auto transfer), switch the entry."""
     transfer = tip("transfer_to_human")
-    text = _r(
+    text = line(
+        sit,
         "not_transferring",
+        keyword=channel("transfer_keyword")["keyword"],
         keywords=transfer["keywords"],
         auto_transfer=transfer["auto_transfer"],
         switch_entry=transfer["switch_entry"],
     )
-    return [Reply(text, (button("ask_contact_channels"),))]
+    return Answer([Reply(text, (button(sit, "not_helpful"),))], "bot_not_transferring", ("alixiaomi", "order_page"))
 
 
-def slow_response_answer(sit: Situation) -> List[Reply]:
+def slow_response_answer(sit: Situation) -> Answer:
     """slow_response: queueing is normal, reply times, smart queue, no flooding, 催办."""
-    text = _r(
+    if facet(sit.text, "how_long") and sit.last_topic:
+        return how_long_answer(sit)
+    text = line(
+        sit,
         "slow_response",
         queue=channel("order_page")["queue_notice"],
         reply_time=caution("reply_time")["rule"],
@@ -285,83 +463,158 @@ def slow_response_answer(sit: Situation) -> List[Reply]:
     )
     replies = [Reply(text)]
     if sit.role == "seller" and not clock.is_open(channel("seller_channel"), sit.now):
-        replies.append(Reply(seller_status(sit.now)))
-    ticket_line = _r("slow_response_ticket", hours=scenario("ticket")["chase_after_hours"])
-    replies.append(Reply(ticket_line, (button("ticket_followup"), button("email_support"))))
-    return replies
+        replies.append(Reply(seller_status(sit)))
+    ticket_line = line(sit, "slow_response_ticket", hours=scenario("ticket")["chase_after_hours"])
+    replies.append(Reply(ticket_line, (button(sit, "ticket_followup"), button(sit, "email_support"))))
+    # Someone waiting in a queue is already in a chat: the ladder goes on from the 工单.
+    return Answer(with_switch(sit, replies), "slow_response", ("alixiaomi", "order_page", "chase"))
 
 
-def urgent_answer(sit: Situation) -> List[Reply]:
+def urgent_answer(sit: Situation) -> Answer:
     """urgent_request: the urgent tag (limits) and the account-security rule."""
     urgent = scenario("urgent_tag")
     security = scenario("account_security")
-    return [
-        Reply(_r("urgent", what=urgent["what"], limits=urgent["limits"])),
-        Reply(_r("urgent_security", keyword=security["subject_keyword"]), (button("account_security"),)),
-    ]
-
-
-def responsible_answer(sit: Situation) -> List[Reply]:
-    """find_responsible_person: the ways that fit the role (sellers: seller center first)."""
-    methods = responsible_methods()
-    if sit.role == "seller":
-        methods = sorted(methods, key=lambda method: method.id != "seller_center")
-    elif sit.role == "buyer":
-        methods = [method for method in methods if "buyer" in method.audience]
-    numbers = "①②③④⑤⑥"
-    lines = [_r("responsible_intro")]
-    lines += [
-        _r("responsible_line", n=numbers[index], title=method.title, how=method.how)
-        for index, method in enumerate(methods)
-    ]
-    return [Reply("\n".join(lines)), Reply(_r("responsible_placeholder_note"))]
-
-
-def contact_seller_answer(sit: Situation) -> List[Reply]:
-    """contact_seller: the order page button and store homepage; what if the seller is silent."""
-    order_page = channel("order_page")
-    first = _r("contact_seller", button=order_page["button"], queue=order_page["queue_notice"])
-    second = _r(
-        "contact_seller_no_reply",
-        keyword=channel("transfer_keyword")["keyword"],
-        ticket_path=ticket_path(),
-    )
-    return [Reply(first), Reply(second, (button("find_responsible_person"),))]
-
-
-def offer_form() -> Reply:
-    """Offer the support request form (the form itself is started by /start_support_request)."""
-    return Reply(
-        _r("offer_form", template=tip("describe_precisely")["template"]),
-        (button("start_support_request", str(reply("offer_form_accept"))), button("deny")),
+    return Answer(
+        [
+            Reply(line(sit, "urgent", what=urgent["what"], limits=urgent["limits"], keyword=security["subject_keyword"])),
+            Reply(
+                line(sit, "urgent_security", keyword=security["subject_keyword"]),
+                (button(sit, "account_security"),),
+            ),
+        ],
+        "urgent_request",
     )
 
 
-def problem_answer(sit: Situation, problem: str) -> List[Reply]:
-    """A problem intent: the 工单 path, evidence to prepare, the follow-up timeline, the form."""
-    wording = reply("problems")[problem]
+def ladder_step_text(sit: Situation, step: str) -> str:
+    """One step of the escalation ladder, filled from the guide."""
     ticket = scenario("ticket")
     center = scenario("consumer_protection")
+    keyword = channel("transfer_keyword")["keyword"]
+    how = channel("alixiaomi_web" if sit.device == "web" else "alixiaomi_app")["how"]
+    seller = channel("seller_channel")
+    values: Dict[str, Any] = {
+        "alixiaomi": {"how": how, "keyword": keyword},
+        "seller_desk": {"url": seller["url"], "entry": seller["entry"], **seller_hours(sit)},
+        "order_page": {"queue": channel("order_page")["queue_notice"]},
+        "ticket": {"path": ticket_path(), "choose": ticket["choose"]},
+        "chase": {"hours": ticket["chase_after_hours"]},
+        "consumer_protection": {
+            "hours": center["escalate_after_hours"],
+            "center": center["name"],
+            "intervene": center["intervene_within_hours"],
+        },
+        "email": {
+            "address": channel("email")["address"],
+            "keyword": scenario("account_security")["subject_keyword"],
+        },
+    }[step]
+    return str(entry(sit, "ladder", step)).format(**values)
+
+
+def next_ladder_step(sit: Situation) -> Optional[str]:
+    """The next step of this role's ladder that the conversation has not given yet.
+
+    The ladder goes on from the highest step already given (after a problem's 工单 and 消费者保护中心
+    comes the e-mail with evidence, not 阿里小蜜 again), then wraps round to the unused earlier ones.
+    """
+    ladder = LADDERS[sit.role]
+    reached = max((index for index, step in enumerate(ladder) if step in sit.given), default=-1)
+    for step in (*ladder[reached + 1 :], *ladder[: reached + 1]):
+        if step not in sit.given:
+            return step
+    return None
+
+
+def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack") -> Answer:
+    """not_helpful: acknowledge, then the next unused step; when used up, say so and offer the form."""
+    step = next_ladder_step(sit)
+    if step is None:
+        offer = form_offer(sit)
+        return Answer([Reply(line(sit, "ladder_done"), offer.buttons)], "not_helpful", awaiting="form")
+    text = f"{line(sit, lead_key)}\n{ladder_step_text(sit, step)}"
+    buttons = (button(sit, "not_helpful"), button(sit, "start_support_request"))
+    return Answer(
+        with_switch(sit, [Reply(text, buttons)]),
+        "not_helpful",
+        (step,),
+        ladder_step=LADDERS[sit.role].index(step) + 1,
+    )
+
+
+def upset_answer(sit: Situation) -> Answer:
+    """Anger without a clear problem: acknowledge, ask what happened, offer the main topics."""
+    return Answer([Reply(line(sit, "upset"), topic_buttons(sit))])
+
+
+def unresolved_close(sit: Situation) -> Answer:
+    """"那算了" / a no right after an unsolved problem: one short next step, not a goodbye."""
+    step = next_ladder_step(sit)
+    if step is None:
+        return Answer([Reply(line(sit, "ladder_done"), form_offer(sit).buttons)], sit.last_topic, awaiting="form")
+    text = line(sit, "unresolved_close", step=ladder_step_text(sit, step))
+    return Answer(
+        [Reply(text, form_offer(sit).buttons)],
+        sit.last_topic,
+        (step,),
+        awaiting="form",
+        ladder_step=LADDERS[sit.role].index(step) + 1,
+    )
+
+
+# --- problems and special scenarios (section 04, 05) ----------------------------------------------
+
+
+def buyer_problem_answer(sit: Situation, problem: str) -> Answer:
+    """A buyer's problem: the 工单 path, evidence, the follow-up timeline, the form offer."""
+    wording = reply("problems", sit.lang)[problem]
+    ticket = scenario("ticket")
+    center = scenario("consumer_protection")
+    times = {
+        "chase": ticket["chase_after_hours"],
+        "escalate": center["escalate_after_hours"],
+        "center": center["name"],
+        "intervene": center["intervene_within_hours"],
+    }
     if "ticket_line" in wording:
-        ticket_text = str(wording["ticket_line"]).format(
-            lead=wording["lead"], after_submit=ticket["after_submit"], path=ticket_path()
-        )
+        ticket_text = str(wording["ticket_line"]).format(lead=wording["lead"], path=ticket_path(), **times)
     else:
-        ticket_text = _r("problem_ticket", lead=wording["lead"], path=ticket_path(), case=wording["case"])
-    first = f"{ticket_text}\n{_r('problem_evidence', items='、'.join(wording['evidence']))}"
-    timeline = _r(
+        ticket_text = line(sit, "problem_ticket", lead=wording["lead"], path=ticket_path(), case=wording["case"])
+    if "extra" in wording:
+        ticket_text = f"{ticket_text}\n{str(wording['extra']).format(**times)}"
+    items = str(reply("list_sep", sit.lang)).join(wording["evidence"])
+    first = f"{line(sit, 'problem_empathy')}{ticket_text}\n{line(sit, 'problem_evidence', items=items)}"
+    timeline = line(
+        sit,
         "problem_timeline",
         chase=ticket["chase_after_hours"],
         escalate=center["escalate_after_hours"],
         center=center["name"],
         intervene=center["intervene_within_hours"],
     )
-    return [Reply(first), Reply(timeline), offer_form()]
+    replies = with_switch(sit, [Reply(first), Reply(timeline)]) + [form_offer(sit)]
+    return Answer(replies, problem, ("ticket", "chase", "consumer_protection"), awaiting="form")
 
 
-def account_security_answer(sit: Situation) -> List[Reply]:
+def seller_problem_answer(sit: Situation, problem: str) -> Answer:
+    """A seller's dispute, refund, complaint or appeal: the seller desk, seller-side wording."""
+    what = reply("seller_problems", sit.lang)[problem]
+    text = line(sit, "seller_problem", what=what, prepare=tip("prepare_information")["seller"])
+    desk = seller_desk(sit)
+    email = Reply(email_line(sit))
+    return Answer([Reply(text), desk, replace(email, buttons=form_offer(sit).buttons)], problem, ("seller_desk", "email"), awaiting="form")
+
+
+def problem_answer(sit: Situation, problem: str) -> Answer:
+    if sit.role == "seller":
+        return seller_problem_answer(sit, problem)
+    return buyer_problem_answer(sit, problem)
+
+
+def account_security_answer(sit: Situation) -> Answer:
     """account_security: every channel at once, 紧急 in the subject, privacy."""
-    text = _r(
+    text = line(
+        sit,
         "account_security",
         email=channel("email")["address"],
         keyword=scenario("account_security")["subject_keyword"],
@@ -369,31 +622,70 @@ def account_security_answer(sit: Situation) -> List[Reply]:
     )
     replies = [Reply(text)]
     if sit.role == "seller":
-        replies.append(Reply(seller_channel_text(sit.now)))
-    replies.append(offer_form())
-    return replies
+        replies.append(seller_desk(sit))
+    replies.append(form_offer(sit))
+    return Answer(replies, "account_security", ("alixiaomi", "email"), awaiting="form")
 
 
-def eu_answer(sit: Situation) -> List[Reply]:
-    """eu_responsible_person: what it is, where to ask, what to prepare (seller channel)."""
+def eu_answer(sit: Situation) -> Answer:
+    """eu_responsible_person: what it is, where to ask, what to prepare (seller desk)."""
     eu = scenario("eu_responsible_person")
-    text = _r("eu_responsible_person", what=eu["what"], how=eu["how"], prepare=eu["prepare"])
-    return [Reply(text), Reply(seller_channel_text(sit.now), (button("email_support"),))]
+    text = line(sit, "eu_responsible_person", what=eu["what"], how=eu["how"], prepare=eu["prepare"])
+    desk = seller_desk(sit)
+    return Answer([Reply(text), replace(desk, buttons=(button(sit, "email_support"),))], "eu_responsible_person", ("seller_desk",))
 
 
-def scam_answer(sit: Situation) -> List[Reply]:
+def scam_answer(sit: Situation) -> Answer:
     """scam_check: official agents have no fixed names, no 内部通道, privacy, verify officially."""
-    text = _r(
+    text = line(
+        sit,
         "scam_check",
         official=caution("official_agents")["rule"],
         scam=caution("internal_channel_scam")["rule"],
         privacy=caution("privacy")["rule"],
         email=channel("email")["address"],
     )
-    return [Reply(text, (button("ask_contact_channels"),))]
+    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], "scam_check")
 
 
-TOPIC_ANSWERS = {
+def scam_paid_answer(sit: Situation) -> Answer:
+    """Money already sent after a scam: stop paying, bank, police (110 / 96110), every channel, 紧急."""
+    text = line(
+        sit,
+        "scam_paid",
+        keyword=scenario("account_security")["subject_keyword"],
+        email=channel("email")["address"],
+    )
+    return Answer([Reply(text)], "scam_paid", ("alixiaomi", "email"))
+
+
+# --- direct answers -------------------------------------------------------------------------------
+
+
+def other_platform_answer(sit: Situation, platform: str) -> Answer:
+    """淘宝, 京东 …: this assistant covers AliExpress only."""
+    return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))])
+
+
+def cannot_do_answer(sit: Situation, asked: str) -> Answer:
+    """Transfer, look up an order, chase a ticket: not the assistant, but where the user can.
+
+    What was asked comes first, so that asking for another one is a new answer.
+    """
+    values = {
+        "keyword": channel("transfer_keyword")["keyword"],
+        "orders": str(reply("ticket_path_sep")).join(channel("alixiaomi_app").path[:2]),
+        "path": ticket_path(),
+        "hours": scenario("ticket")["chase_after_hours"],
+    }
+    ways = reply("cannot_do_where", sit.lang)
+    order = [asked, *(kind for kind in ways if kind != asked)]
+    lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
+    given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
+    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], sit.last_topic, given)
+
+
+TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
     "ask_contact_channels": channels_answer,
     "request_human": request_human_answer,
     "seller_support": seller_support_answer,
@@ -408,209 +700,40 @@ TOPIC_ANSWERS = {
     "account_security": account_security_answer,
     "eu_responsible_person": eu_answer,
     "scam_check": scam_answer,
+    "scam_paid": scam_paid_answer,
+    "not_helpful": ladder_answer,
+    **{problem: (lambda sit, problem=problem: problem_answer(sit, problem)) for problem in PROBLEM_INTENTS},
 }
 
 
-def answer_topic(topic: str, sit: Situation, pending: Optional[str]) -> Answer:
-    """The answer to `topic`: asks the role first when it matters and is still unknown."""
-    if topic in ROLE_DEPENDENT_TOPICS and sit.role is None and not sit.role_asked:
-        return ask_role(topic)
-    if topic in PROBLEM_INTENTS:
-        replies = problem_answer(sit, topic)
-    else:
-        replies = TOPIC_ANSWERS[topic](sit)
-    # A pending topic stays pending through other questions until it is answered itself.
-    events: List[EventType] = [SlotSet(PENDING_TOPIC_SLOT, None)] if pending == topic else []
-    return Answer(replies, events)
+def answer_topic(topic: str, sit: Situation) -> Answer:
+    """The answer to `topic` for this situation (the role implied by the topic when unknown)."""
+    implied = IMPLIED_ROLES.get(topic)
+    if implied and sit.role_assumed:
+        sit = replace(sit, role=implied, role_assumed=False)
+    if topic == "seller_support" and sit.role == "buyer" and not sit.role_assumed:
+        return channels_answer(sit)  # a buyer asking for "the desk": the buyer's ways
+    if topic == "contact_seller" and sit.role == "seller":
+        return seller_problem_answer(sit, "file_complaint")  # a seller's trouble with a buyer
+    return TOPIC_ANSWERS[topic](sit)
+
+
+def fit_screen(item: Reply) -> List[Reply]:
+    """A bubble longer than a phone screen, split at line ends; the buttons go with the last part."""
+    parts: List[str] = []
+    for text_line in item.text.split("\n"):
+        if parts and len(parts[-1]) + 1 + len(text_line) <= MAX_BUBBLE:
+            parts[-1] = f"{parts[-1]}\n{text_line}"
+        else:
+            parts.append(text_line)
+    if len(parts) == 1:
+        return [item]
+    return [Reply(text) for text in parts[:-1]] + [Reply(parts[-1], item.buttons)]
 
 
 def say(dispatcher: CollectingDispatcher, replies: Sequence[Reply]) -> None:
-    """Send the bubbles, never letting a placeholder contact of the guide through."""
+    """The single exit: bubbles that fit a phone screen, never showing a placeholder contact."""
     for item in replies:
-        buttons = [{"title": title, "payload": payload} for title, payload in item.buttons]
-        dispatcher.utter_message(text=mask_placeholders(item.text), buttons=buttons)
-
-
-# --- actions ------------------------------------------------------------------------------------
-
-
-class GuidanceAction(Action, abc.ABC):
-    """An action that answers one topic for the current situation."""
-
-    topic: str = ""
-    # The role that asking about this topic reveals, used only while the role is unknown.
-    implied_role: Optional[str] = None
-
-    @abc.abstractmethod
-    def name(self) -> Text:
-        """The action's name in domain.yml."""
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        sit = Situation.from_tracker(tracker)
-        events: List[EventType] = []
-        if self.implied_role and sit.role is None:
-            sit = replace(sit, role=self.implied_role)
-            events.append(SlotSet("role", self.implied_role))
-        answer = answer_topic(self.topic, sit, tracker.get_slot(PENDING_TOPIC_SLOT))
-        say(dispatcher, answer.replies)
-        return events + answer.events
-
-
-class ActionContactChannels(GuidanceAction):
-    topic = "ask_contact_channels"
-
-    def name(self) -> Text:
-        return "action_contact_channels"
-
-
-class ActionRequestHuman(GuidanceAction):
-    topic = "request_human"
-
-    def name(self) -> Text:
-        return "action_request_human"
-
-
-class ActionSellerSupport(GuidanceAction):
-    topic = "seller_support"
-
-    def name(self) -> Text:
-        return "action_seller_support"
-
-    implied_role = "seller"
-
-
-class ActionEmailSupport(GuidanceAction):
-    topic = "email_support"
-
-    def name(self) -> Text:
-        return "action_email_support"
-
-
-class ActionWorkingHours(GuidanceAction):
-    topic = "working_hours"
-
-    def name(self) -> Text:
-        return "action_working_hours"
-
-
-class ActionCommunicationTips(GuidanceAction):
-    topic = "communication_tips"
-
-    def name(self) -> Text:
-        return "action_communication_tips"
-
-
-class ActionBotNotTransferring(GuidanceAction):
-    topic = "bot_not_transferring"
-
-    def name(self) -> Text:
-        return "action_bot_not_transferring"
-
-
-class ActionSlowResponse(GuidanceAction):
-    topic = "slow_response"
-
-    def name(self) -> Text:
-        return "action_slow_response"
-
-
-class ActionUrgentRequest(GuidanceAction):
-    topic = "urgent_request"
-
-    def name(self) -> Text:
-        return "action_urgent_request"
-
-
-class ActionFindResponsiblePerson(GuidanceAction):
-    topic = "find_responsible_person"
-
-    def name(self) -> Text:
-        return "action_find_responsible_person"
-
-
-class ActionContactSeller(GuidanceAction):
-    topic = "contact_seller"
-
-    def name(self) -> Text:
-        return "action_contact_seller"
-
-    implied_role = "buyer"
-
-
-class ActionAccountSecurity(GuidanceAction):
-    topic = "account_security"
-
-    def name(self) -> Text:
-        return "action_account_security"
-
-
-class ActionEuResponsiblePerson(GuidanceAction):
-    topic = "eu_responsible_person"
-
-    def name(self) -> Text:
-        return "action_eu_responsible_person"
-
-
-class ActionScamCheck(GuidanceAction):
-    topic = "scam_check"
-
-    def name(self) -> Text:
-        return "action_scam_check"
-
-
-class ActionProblemGuidance(Action):
-    """refund / not_received / damaged_item / ticket_followup / file_complaint → 工单 guidance."""
-
-    def name(self) -> Text:
-        return "action_problem_guidance"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        sit = Situation.from_tracker(tracker)
-        problem = sit.intent if sit.intent in PROBLEM_INTENTS else "refund"
-        answer = answer_topic(problem, sit, tracker.get_slot(PENDING_TOPIC_SLOT))
-        say(dispatcher, answer.replies)
-        return answer.events
-
-
-FORM_DETAIL_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
-
-
-class ActionHandleInform(Action):
-    """`inform` outside the form: finish a pending topic, or acknowledge and offer the form."""
-
-    def name(self) -> Text:
-        return "action_handle_inform"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        sit = Situation.from_tracker(tracker)
-        pending = tracker.get_slot(PENDING_TOPIC_SLOT)
-        entities = {entity.get("entity") for entity in tracker.latest_message.get("entities", [])}
-        if pending in TOPIC_ANSWERS and sit.role is not None:
-            answer = answer_topic(pending, sit, pending)
-            say(dispatcher, answer.replies)
-            return answer.events
-        if entities & set(FORM_DETAIL_SLOTS):
-            say(
-                dispatcher,
-                [
-                    Reply(
-                        f"{_r('inform_details')}{_r('inform_offer_form')}",
-                        (button("start_support_request", str(reply("offer_form_accept"))), button("deny")),
-                    )
-                ],
-            )
-            return []
-        noted = []
-        if "role" in entities and sit.role:
-            noted.append(reply("role_noted")[sit.role])
-        if "device" in entities and sit.device:
-            noted.append(reply("device_noted")[sit.device])
-        text = "".join([*noted, _r("anything_else")])
-        say(dispatcher, [Reply(text, topic_buttons())])
-        return []
+        for part in fit_screen(replace(item, text=mask_placeholders(item.text))):
+            buttons = [{"title": title, "payload": payload} for title, payload in part.buttons]
+            dispatcher.utter_message(text=part.text, buttons=buttons)

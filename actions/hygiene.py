@@ -3,26 +3,18 @@
 * three unhandled turns in a row → offer the human channels (the guide: 3次无效交互后转人工);
 * the same message three times in a row → the guide's no-repeat / no-flooding advice;
 * an emoji-only message → ask to describe the problem in words.
-
-Each one also closes a running two-stage fallback, since it answers the turn itself.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.guidance import Reply, Situation, button, request_human_answer, say
-from actions.knowledge import caution, reply
-
-TWO_STAGE_FALLBACK = "action_two_stage_fallback"
-
-
-def close_fallback_loop(tracker: Tracker) -> List[EventType]:
-    """ActiveLoop(None) when the two-stage fallback is running (never touches a form)."""
-    return [ActiveLoop(None)] if tracker.active_loop_name == TWO_STAGE_FALLBACK else []
+from actions.conversation import read_turn
+from actions.guidance import Reply, button, channels_answer, line, say
+from actions.knowledge import caution
 
 
 class ActionOfferHuman(Action):
@@ -34,9 +26,9 @@ class ActionOfferHuman(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        sit = Situation.from_tracker(tracker)
-        say(dispatcher, request_human_answer(sit, intro_key="offer_human"))
-        return close_fallback_loop(tracker)
+        sit = read_turn(tracker)[0].sit
+        say(dispatcher, channels_answer(replace(sit, given=frozenset()), intro_key="offer_human").replies)
+        return []
 
 
 class ActionNoFlooding(Action):
@@ -48,9 +40,10 @@ class ActionNoFlooding(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        text = str(reply("no_flooding")).format(no_repeats=caution("no_repeats")["rule"])
-        say(dispatcher, [Reply(text, (button("start_support_request"),))])
-        return close_fallback_loop(tracker)
+        sit = read_turn(tracker)[0].sit
+        text = line(sit, "no_flooding", no_repeats=caution("no_repeats")["rule"])
+        say(dispatcher, [Reply(text, (button(sit, "start_support_request"),))])
+        return []
 
 
 class ActionAskInWords(Action):
@@ -62,5 +55,6 @@ class ActionAskInWords(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        say(dispatcher, [Reply(str(reply("ask_in_words")))])
-        return close_fallback_loop(tracker)
+        sit = read_turn(tracker)[0].sit
+        say(dispatcher, [Reply(line(sit, "ask_in_words"))])
+        return []

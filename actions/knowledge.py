@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 GUIDE_PATH = KNOWLEDGE_DIR / "guide.yml"
 REPLIES_PATH = KNOWLEDGE_DIR / "replies.yml"
-PLACEHOLDER_MASK = "（示例占位，非真实联系方式）"
+CUES_PATH = KNOWLEDGE_DIR / "cues.yml"
+LANGUAGES = ("zh", "en")
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,17 @@ def replies() -> Dict[str, Any]:
     return _load_yaml(REPLIES_PATH)
 
 
+@lru_cache(maxsize=1)
+def cues() -> Dict[str, Any]:
+    """The word lists that refine what a message means (cached)."""
+    return _load_yaml(CUES_PATH)
+
+
 def clear_cache() -> None:
     """Forget the cached files (tests that edit a copy of the data call this)."""
     guide.cache_clear()
     replies.cache_clear()
+    cues.cache_clear()
     _placeholder_pattern.cache_clear()
 
 
@@ -134,9 +142,20 @@ def caution(name: str) -> Mapping[str, Any]:
     return guide()["cautions"][name]
 
 
-def reply(key: str) -> Any:
-    """A wording entry of knowledge/replies.yml."""
-    return replies()[key]
+def reply(key: str, lang: str = "zh") -> Any:
+    """A wording entry of knowledge/replies.yml in `lang`; English falls back to Chinese.
+
+    Nested mappings fall back key by key, so an English entry may translate only some lines.
+    """
+    chinese = replies()[key]
+    if lang == "zh":
+        return chinese
+    translated = (replies().get(lang) or {}).get(key)
+    if translated is None:
+        return chinese
+    if isinstance(chinese, dict) and isinstance(translated, dict):
+        return {**chinese, **translated}
+    return translated
 
 
 def ticket_path() -> str:
@@ -167,4 +186,4 @@ def mask_placeholders(text: str) -> str:
     if not contains_placeholder(text):
         return text
     logger.error("A reply contained a placeholder contact from the guide; it was masked.")
-    return _placeholder_pattern().sub(PLACEHOLDER_MASK, text)
+    return _placeholder_pattern().sub(str(reply("placeholder_mask")), text)

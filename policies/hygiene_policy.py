@@ -4,14 +4,14 @@ After a user message (outside a form) it predicts, in this order:
 1. `action_no_flooding` when the same message arrived `max_repeats` times in a row;
 2. `action_offer_human` after `max_unhandled_turns` consecutive turns the assistant could not
    handle (NLU fallback, out-of-scope, or answered by the fallback action);
-3. `action_ask_in_words` for an emoji-only message (NLU: `nlu_fallback` + `emoji` entity);
-4. `action_handle_inform` when the assistant asked "buyer or seller?" and the reply names the
-   role, whatever short-answer intent the NLU gave it (我是买家 may come out as `affirm`).
-After one of its actions, the fallback action, or a two-stage fallback that gave up, it
-predicts `action_listen`. Otherwise it abstains (all zeros).
+3. `action_ask_in_words` for an emoji-only message (NLU: `nlu_fallback` + `emoji` entity).
+A turn counts as unhandled when its intent is unsure or out of scope, or the fallback action
+answered it, unless the answer recorded a topic (`action_answer` sets `last_topic` when a clear
+word or the context resolved an unsure message). After one of its actions or the fallback
+action it predicts `action_listen`. Otherwise it abstains (all zeros).
 
-Its predictions are marked as not depending on user featurization so that they also
-overrule a running two-stage fallback loop; the actions close that loop themselves.
+Its predictions are marked as not depending on user featurization, which the ensemble prefers
+to any rule, so that the guide's hygiene rules win over the intent's rule.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from rasa.shared.core.events import (
     ActionReverted,
     Restarted,
     SessionStarted,
+    SlotSet,
     UserUttered,
     UserUtteranceReverted,
 )
@@ -42,7 +43,6 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.core.policies.policy import Policy, PolicyPrediction
 
-TWO_STAGE_FALLBACK = "action_two_stage_fallback"
 # Rasa's own commands (/restart, /back, /session_start) are never judged.
 COMMAND_INTENTS = (USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START)
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -51,19 +51,20 @@ _WORD = re.compile(r"[^\W_]", re.UNICODE)
 
 @dataclass
 class UserTurn:
-    """One user message and the bot actions that answered it."""
+    """One user message, the bot actions that answered it and the slots they set."""
 
     text: str
     intent: Optional[str]
     entities: List[Dict[str, Any]]
     actions: List[str] = field(default_factory=list)
+    slots: List[str] = field(default_factory=list)
 
 
 def user_turns(tracker: DialogueStateTracker) -> List[UserTurn]:
     """The user turns of the current session, oldest first, after reverts and restarts.
 
-    Reads the raw events: `applied_events()` would fold the turns inside a running loop
-    (such as the two-stage fallback) away, and those are exactly the turns counted here.
+    Reads the raw events: `applied_events()` would fold the turns inside a running loop away,
+    and those are exactly the turns counted here.
     """
     turns: List[UserTurn] = []
     for event in tracker.events:
@@ -79,6 +80,8 @@ def user_turns(tracker: DialogueStateTracker) -> List[UserTurn]:
         elif isinstance(event, ActionExecuted) and turns and event.action_name:
             if event.action_name != ACTION_LISTEN_NAME:
                 turns[-1].actions.append(event.action_name)
+        elif isinstance(event, SlotSet) and turns and turns[-1].actions:
+            turns[-1].slots.append(event.key)
     return turns
 
 
@@ -100,13 +103,13 @@ def unhandled_streak(
     unhandled_intents: Sequence[str],
     fallback_actions: Sequence[str],
     reset_actions: Sequence[str],
-    answering_actions: Sequence[str] = (),
+    answered_slot: Optional[str] = None,
 ) -> int:
     """How many of the latest turns in a row the assistant could not handle.
 
     A turn is unhandled when its intent is (e.g. nlu_fallback) or a fallback action answered
-    it, unless an answering action did after all. The streak stops at a handled turn and at a
-    turn already answered with a reset action (the human channels were offered: start again).
+    it, unless its answer set `answered_slot` after all. The streak stops at a handled turn and
+    at a turn already answered with a reset action (the human channels were offered: start again).
     """
     streak = 0
     for turn in reversed(turns):
@@ -115,15 +118,10 @@ def unhandled_streak(
         unhandled = turn.intent in unhandled_intents or any(
             action in fallback_actions for action in turn.actions
         )
-        if not unhandled or any(action in answering_actions for action in turn.actions):
+        if not unhandled or answered_slot in turn.slots:
             break
         streak += 1
     return streak
-
-
-def names_entity(turn: UserTurn, entity_name: str) -> bool:
-    """The message carries an entity of this type."""
-    return any(entity.get("entity") == entity_name for entity in turn.entities)
 
 
 def is_emoji_only(turn: UserTurn, fallback_intent: str, emoji_entity: str) -> bool:
@@ -158,11 +156,8 @@ class ConversationHygienePolicy(Policy):
             "no_flooding_action": "action_no_flooding",
             "offer_human_action": "action_offer_human",
             "ask_in_words_action": "action_ask_in_words",
-            # The "buyer or seller?" question: pending while this slot is set.
-            "pending_slot": "pending_topic",
-            "role_entity": "role",
-            "role_answer_intents": ["inform", "affirm", "deny", "nlu_fallback", "out_of_scope"],
-            "role_answer_action": "action_handle_inform",
+            # Set by an answer that resolved the turn (a topic was answered).
+            "answered_slot": "last_topic",
         }
 
     def __init__(
@@ -178,7 +173,6 @@ class ConversationHygienePolicy(Policy):
             config["no_flooding_action"],
             config["offer_human_action"],
             config["ask_in_words_action"],
-            config["role_answer_action"],
         ]
 
     def train(
@@ -193,11 +187,9 @@ class ConversationHygienePolicy(Policy):
         latest_action = tracker.latest_action_name
         if latest_action in self._own_actions or latest_action in config["fallback_actions"]:
             return ACTION_LISTEN_NAME
-        if latest_action == TWO_STAGE_FALLBACK and tracker.active_loop_name is None:
-            return ACTION_LISTEN_NAME  # the two-stage fallback gave up; its fallback reply is out
         if latest_action != ACTION_LISTEN_NAME:
             return None
-        if tracker.active_loop_name not in (None, TWO_STAGE_FALLBACK):
+        if tracker.active_loop_name is not None:
             return None  # a form handles its own answers
         turns = user_turns(tracker)
         if not turns or turns[-1].intent in COMMAND_INTENTS:
@@ -205,18 +197,12 @@ class ConversationHygienePolicy(Policy):
         if is_repeated(turns, config["max_repeats"], config["repeat_exempt_intents"]):
             return config["no_flooding_action"]
         latest = turns[-1]
-        if (
-            tracker.get_slot(config["pending_slot"])
-            and latest.intent in config["role_answer_intents"]
-            and names_entity(latest, config["role_entity"])
-        ):
-            return config["role_answer_action"]
         streak = unhandled_streak(
             turns,
             config["unhandled_intents"],
             config["fallback_actions"],
             [config["offer_human_action"]],
-            [config["role_answer_action"]],
+            config["answered_slot"],
         )
         if streak >= config["max_unhandled_turns"]:
             return config["offer_human_action"]

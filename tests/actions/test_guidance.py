@@ -1,414 +1,430 @@
-"""Guidance actions: channels and tips tailored to buyer/seller, app/web and the time in China."""
+"""action_answer: one table of topics, answered in the context of the conversation.
+
+Assertions are facts of the guide and behaviour (slots set, buttons offered, what is never said),
+not whole sentences, so that rewording knowledge/replies.yml stays a data edit.
+"""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Callable, Dict, List
+import re
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from actions import guidance
-from tests.actions.conftest import BEFORE_OPENING, IN_HOURS, OUT_OF_HOURS, make_tracker, slot
+from actions.conversation import ActionAnswer
+from actions.guidance import LADDERS, MAX_BUBBLE
+from tests.actions.conftest import BEFORE_OPENING, IN_HOURS, OUT_OF_HOURS, make_tracker
 
 SELLER_URL = "https://sell.aliexpress.com/zh/__pc/newsellerlanding.htm"
-SELLER_CHANNEL = (
-    f"卖家专属客服：{SELLER_URL}\n"
-    "进入后点右下角的「向我提问」发起咨询。服务时间：每周一至周日 9:00–18:00（北京时间）。"
-)
-OPEN_NOW = "现在是北京时间10:00，正在服务时间内。"
-CLOSED_NOW = (
-    "现在是北京时间22:30，卖家客服已下班，明天 9:00 开始服务。这期间可以：\n"
-    "· 发邮件到 service@aliexpress.com（可带附件）\n"
-    "· 提交工单：我的 → 售后服务 → 申请售后"
-)
-APP_PATH = "阿里小蜜（App）：打开速卖通App，点右下角【我的】→【我的订单】找到对应订单→点【联系客服】。"
-WEB_PATH = "阿里小蜜（网页）：登录速卖通官网，点右上角【Help】→【Customer Service】进入在线聊天。"
-TRANSFER = "对话中输入「人工客服」即可转人工。"
-ORDER_PAGE = "订单页：打开订单详情页，点「联系卖家」。提示「等待人工客服接入」就说明已进入排队，这是最有效的入口之一。"
-EMAIL = "复杂问题或要发附件：发邮件到 service@aliexpress.com。"
-TOPIC_BUTTONS = [
-    ("联系人工客服", "/ask_contact_channels"),
-    ("查关联负责人", "/find_responsible_person"),
-    ("退款/售后", "/refund"),
-    ("帮我整理问题", "/start_support_request"),
-]
-FORM_OFFER = (
-    "要我帮您按【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】整理好发给客服的问题吗？",
-    [("好的，帮我整理", "/start_support_request"), ("不用了", "/deny")],
-)
-FOLLOW_UP = [("怎么描述问题更快", "/communication_tips"), ("帮我整理问题", "/start_support_request")]
+TICKET_PATH = "我的 → 售后服务 → 申请售后"
+APP_PATH = "【我的】→【我的订单】"
+WEB_PATH = "【Help】→【Customer Service】"
+EMAIL = "service@aliexpress.com"
+TO_SELLER = '/inform{"role":"seller"}'
+TO_BUYER = '/inform{"role":"buyer"}'
+FORM = "/start_support_request"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 Run = Callable[..., Any]
+
+
+def ask(
+    run: Run,
+    fixture: str,
+    intent: str,
+    text: Optional[str] = None,
+    *,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    ranking: Optional[List[str]] = None,
+    **slots: Any,
+) -> Tuple[Dict[str, Any], List[Tuple[str, List[Tuple[str, str]]]], List[Dict[str, Any]]]:
+    """Run action_answer; returns (slots it set, bubbles, other events)."""
+    tracker = make_tracker(fixture, intent, text=text, entities=entities, slots=slots)
+    if ranking:
+        tracker.latest_message["intent_ranking"] = [{"name": name, "confidence": 0.3} for name in ranking]
+    events, bubbles = run(ActionAnswer(), tracker)
+    slot_values = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    others = [event for event in events if event["event"] != "slot"]
+    for text_, _ in bubbles:
+        assert len(text_) <= MAX_BUBBLE, text_
+    return slot_values, bubbles, others
 
 
 def text_of(bubbles: List[Any]) -> str:
     return "\n".join(text for text, _ in bubbles)
 
 
-# --- ask_contact_channels ---------------------------------------------------------------------
+def payloads(bubbles: List[Any]) -> List[str]:
+    return [payload for _, buttons in bubbles for _, payload in buttons]
 
 
-def test_channels_for_a_buyer_on_the_app(run: Run) -> None:
-    events, bubbles = run(guidance.ActionContactChannels(), make_tracker("buyer_app", "ask_contact_channels"))
-    assert events == []
-    assert bubbles == [
-        ("\n".join(["联系人工客服，推荐这几个入口：", APP_PATH, TRANSFER, ORDER_PAGE, EMAIL]), FOLLOW_UP)
-    ]
+# --- no gating: the likeliest role at once, a one-tap switch -------------------------------------
 
 
-def test_channels_for_a_buyer_on_the_web_show_the_web_path_only(run: Run) -> None:
-    tracker = make_tracker("buyer_app", "ask_contact_channels", slots={"device": "web"})
-    _, bubbles = run(guidance.ActionContactChannels(), tracker)
-    assert WEB_PATH in text_of(bubbles)
-    assert APP_PATH not in text_of(bubbles)
-    assert SELLER_URL not in text_of(bubbles)
+def test_an_unknown_user_gets_the_buyer_channels_at_once_with_a_switch(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "人工客服怎么找啊")
+    text = text_of(bubbles)
+    assert APP_PATH in text and WEB_PATH in text and "「人工客服」" in text and "联系卖家" in text and EMAIL in text
+    assert SELLER_URL not in text
+    assert TO_SELLER in payloads(bubbles)
+    assert slots["role_assumed"] is True and "role" not in slots
+    assert slots["last_topic"] == "ask_contact_channels"
+    assert set(slots["channels_given"]) == {"alixiaomi", "order_page", "email"}
 
 
-@pytest.mark.parametrize("when, status", [(IN_HOURS, OPEN_NOW), (OUT_OF_HOURS, CLOSED_NOW)])
-def test_channels_for_a_seller_in_and_out_of_hours(run: Run, freeze: Callable[[str], None], when: str, status: str) -> None:
+def test_a_known_buyer_on_the_app_gets_the_app_path_only_and_no_switch(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "ask_contact_channels")
+    assert APP_PATH in text_of(bubbles) and WEB_PATH not in text_of(bubbles)
+    assert TO_SELLER not in payloads(bubbles)
+
+
+def test_a_role_stated_in_the_message_wins_over_the_slot(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "seller_web", "request_human", "我是买家，app里怎么找人工客服")
+    assert slots["role"] == "buyer"
+    assert SELLER_URL not in text_of(bubbles) and "联系卖家" in text_of(bubbles)
+    slots, bubbles, _ = ask(run, "unknown_role", "request_human", "我是卖家，怎么找人工客服")
+    assert slots["role"] == "seller" and SELLER_URL in text_of(bubbles)
+
+
+@pytest.mark.parametrize("when, status", [(IN_HOURS, "正在服务时间内"), (OUT_OF_HOURS, "明天 9:00 开始服务")])
+def test_seller_desk_with_its_status_in_china_time(run: Run, freeze: Callable[[str], None], when: str, status: str) -> None:
     freeze(when)
-    events, bubbles = run(guidance.ActionContactChannels(), make_tracker("seller_web", "ask_contact_channels"))
-    assert events == []
-    assert bubbles == [
-        (f"{SELLER_CHANNEL}\n{status}", []),
-        ("也可以用阿里小蜜在线聊天，或发邮件到 service@aliexpress.com。", FOLLOW_UP),
-    ]
+    _, bubbles, _ = ask(run, "seller_web", "ask_contact_channels")
+    text = text_of(bubbles)
+    assert SELLER_URL in text and "向我提问" in text and "9:00–18:00" in text and status in text
+    assert TICKET_PATH not in text  # the buyer's 工单 steps are not for sellers
 
 
-def test_before_opening_the_seller_channel_opens_today(run: Run, freeze: Callable[[str], None]) -> None:
+def test_before_opening_the_seller_desk_opens_today(run: Run, freeze: Callable[[str], None]) -> None:
     freeze(BEFORE_OPENING)
-    _, bubbles = run(guidance.ActionContactChannels(), make_tracker("seller_web", "ask_contact_channels"))
-    assert "现在是北京时间7:30，卖家客服已下班，今天 9:00 开始服务。" in text_of(bubbles)
+    _, bubbles, _ = ask(run, "seller_web", "seller_support")
+    assert "北京时间7:30" in text_of(bubbles) and "今天 9:00" in text_of(bubbles)
 
 
-def test_unknown_role_is_asked_once_with_buttons(run: Run) -> None:
-    events, bubbles = run(guidance.ActionContactChannels(), make_tracker("unknown_role", "ask_contact_channels"))
-    assert events == [slot("pending_topic", "ask_contact_channels"), slot("role_asked", True)]
-    assert bubbles == [
-        (
-            "为了给您最合适的入口：您是买家还是卖家？",
-            [("我是买家", '/inform{"role":"buyer"}'), ("我是卖家", '/inform{"role":"seller"}')],
-        )
-    ]
+def test_asking_for_the_seller_desk_marks_an_unknown_user_as_seller(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "seller_support", "卖家后台哪个入口快")
+    assert slots["role"] == "seller" and SELLER_URL in text_of(bubbles)
 
 
-def test_after_asking_once_an_unknown_role_gets_both_answers(run: Run, freeze: Callable[[str], None]) -> None:
+def test_a_role_correction_answers_the_last_topic_again_for_the_new_role(run: Run) -> None:
+    seller = [{"entity": "role", "value": "seller"}]
+    slots, bubbles, _ = ask(run, "after_channels", "inform", "不对不对，我是卖家，我点错了", entities=seller)
+    assert slots["role"] == "seller"
+    assert SELLER_URL in text_of(bubbles) and "向我提问" in text_of(bubbles)
+    # The same correction classified as something else is still a correction.
+    slots, bubbles, _ = ask(run, "after_channels", "deny", "不对不对，我是卖家，我点错了")
+    assert slots["role"] == "seller" and SELLER_URL in text_of(bubbles)
+
+
+def test_the_switch_button_corrects_the_role(run: Run) -> None:
+    seller = [{"entity": "role", "value": "seller"}]
+    slots, bubbles, _ = ask(run, "after_channels", "inform", TO_SELLER, entities=seller)
+    assert slots["role"] == "seller" and SELLER_URL in text_of(bubbles)
+
+
+# --- follow-ups in context -------------------------------------------------------------------------
+
+
+def test_at_night_the_hours_say_the_time_now_and_what_to_do(run: Run, freeze: Callable[[str], None]) -> None:
     freeze(OUT_OF_HOURS)
-    tracker = make_tracker("unknown_role", "ask_contact_channels", slots={"role_asked": True})
-    events, bubbles = run(guidance.ActionContactChannels(), tracker)
-    assert events == []
-    assert ORDER_PAGE in text_of(bubbles)
-    assert f"{SELLER_CHANNEL}\n{CLOSED_NOW}" in text_of(bubbles)
-
-
-# --- request_human ------------------------------------------------------------------------------
-
-
-def test_request_human_for_a_buyer(run: Run, freeze: Callable[[str], None]) -> None:
-    freeze(OUT_OF_HOURS)
-    events, bubbles = run(guidance.ActionRequestHuman(), make_tracker("buyer_app", "request_human"))
-    assert events == []
-    assert bubbles == [
-        (
-            "\n".join(["我是智能助手，不能替您直接转接。最快找到人工的方法：", APP_PATH, TRANSFER, ORDER_PAGE]),
-            [("怎么描述问题更快", "/communication_tips")],
-        )
-    ]
-
-
-@pytest.mark.parametrize("when, status", [(IN_HOURS, OPEN_NOW), (OUT_OF_HOURS, CLOSED_NOW)])
-def test_request_human_for_a_seller(run: Run, freeze: Callable[[str], None], when: str, status: str) -> None:
-    freeze(when)
-    _, bubbles = run(guidance.ActionRequestHuman(), make_tracker("seller_web", "request_human"))
-    assert bubbles == [
-        ("我是智能助手，不能替您直接转接。最快找到人工的方法：", []),
-        (f"{SELLER_CHANNEL}\n{status}", [("改发邮件", "/email_support")]),
-    ]
-
-
-def test_request_human_asks_the_role_when_unknown(run: Run) -> None:
-    events, _ = run(guidance.ActionRequestHuman(), make_tracker("unknown_role", "request_human"))
-    assert events == [slot("pending_topic", "request_human"), slot("role_asked", True)]
-
-
-# --- seller_support, email, working hours --------------------------------------------------------
-
-
-@pytest.mark.parametrize("when, status", [(IN_HOURS, OPEN_NOW), (OUT_OF_HOURS, CLOSED_NOW)])
-def test_seller_support(run: Run, freeze: Callable[[str], None], when: str, status: str) -> None:
-    freeze(when)
-    events, bubbles = run(guidance.ActionSellerSupport(), make_tracker("seller_web", "seller_support"))
-    assert events == []
-    assert bubbles == [(f"{SELLER_CHANNEL}\n{status}", [("改发邮件", "/email_support")])]
-
-
-def test_asking_for_seller_support_marks_an_unknown_user_as_seller(run: Run) -> None:
-    events, _ = run(guidance.ActionSellerSupport(), make_tracker("unknown_role", "seller_support"))
-    assert events == [slot("role", "seller")]
-
-
-def test_asking_for_seller_support_keeps_an_explicit_buyer(run: Run) -> None:
-    events, bubbles = run(guidance.ActionSellerSupport(), make_tracker("buyer_app", "seller_support"))
-    assert events == []
-    assert SELLER_URL in text_of(bubbles)
-
-
-def test_email_support(run: Run) -> None:
-    events, bubbles = run(guidance.ActionEmailSupport(), make_tracker("buyer_app", "email_support"))
-    assert events == []
-    assert bubbles == [
-        (
-            "官方客服邮箱：service@aliexpress.com\n"
-            "适合问题复杂或需要发送附件时，可附截图等证据；回复不如在线聊天及时，但有正式记录。\n"
-            "邮件里按「【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】」写清楚，处理更快。",
-            [("帮我整理问题", "/start_support_request")],
-        )
-    ]
-
-
-@pytest.mark.parametrize("when, status", [(IN_HOURS, OPEN_NOW), (OUT_OF_HOURS, CLOSED_NOW)])
-def test_working_hours(run: Run, freeze: Callable[[str], None], when: str, status: str) -> None:
-    freeze(when)
-    _, bubbles = run(guidance.ActionWorkingHours(), make_tracker("buyer_app", "working_hours"))
-    assert bubbles == [
-        (
-            "卖家专属客服服务时间：每周一至周日 9:00–18:00（北京时间）。\n"
-            f"{status}\n"
-            "阿里小蜜和邮件的人工回复可能要几个小时甚至一天，请耐心等待并定期刷新。",
-            [],
-        )
-    ]
-
-
-# --- tips and escalation -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "fixture, prepare",
-    [
-        ("buyer_app", "提前准备：提前准备订单号、问题描述、截图等证据材料。"),
-        ("seller_web", "提前准备：卖家请提前准备好相关账号或订单信息。"),
-    ],
-)
-def test_communication_tips_per_role(run: Run, fixture: str, prepare: str) -> None:
-    _, bubbles = run(guidance.ActionCommunicationTips(), make_tracker(fixture, "communication_tips"))
-    assert bubbles == [
-        (
-            "按这个格式提问，客服识别最快：\n【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】\n"
-            "例：订单#ABC123，售后问题，要求退款，希望24小时内回复。",
-            [],
-        ),
-        (f"{prepare}\n尽量避开购物高峰时段联系，可减少排队等待。", [("帮我整理问题", "/start_support_request")]),
-    ]
-
-
-def test_bot_not_transferring(run: Run) -> None:
-    _, bubbles = run(guidance.ActionBotNotTransferring(), make_tracker("buyer_app", "bot_not_transferring"))
+    _, bubbles, _ = ask(run, "after_channels", "working_hours", "晚上也能找吗")
     text = text_of(bubbles)
-    assert "「我要申请退款」「订单未收到货」" in text
-    assert "3次无效交互后自动转人工" in text
-    assert "订单详情页重新点「联系客服」" in text
-    assert bubbles[-1][1] == [("联系人工客服", "/ask_contact_channels")]
+    assert "22:30" in text and "18:00" in text and "明天 9:00" in text and EMAIL in text
+    assert "几个小时甚至一天" in text
 
 
-def test_slow_response_for_a_buyer(run: Run, freeze: Callable[[str], None]) -> None:
-    freeze(OUT_OF_HOURS)
-    _, bubbles = run(guidance.ActionSlowResponse(), make_tracker("buyer_app", "slow_response"))
-    assert len(bubbles) == 2
+def test_a_weekend_follow_up_the_nlu_missed_is_answered_about_the_hours(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "after_channels", "nlu_fallback", "那周末呢", last_topic="working_hours")
+    assert "周六、周日" in text_of(bubbles) and "9:00" in text_of(bubbles)
+    assert slots["last_topic"] == "working_hours"
+
+
+@pytest.mark.parametrize("intent", ["slow_response", "nlu_fallback"])
+def test_how_long_after_a_problem_gives_the_guides_times(run: Run, intent: str) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", intent, "要多久？", last_topic="refund")
     text = text_of(bubbles)
-    for fact in ["等待人工客服接入", "几个小时甚至一天", "2024年新规", "降低优先级", "24小时没更新", "催办"]:
+    for fact in ("几个小时甚至一天", "24小时", "催办", "48小时", "消费者保护中心", "72小时"):
         assert fact in text
-    assert CLOSED_NOW not in text
-    assert bubbles[-1][1] == [("催办工单", "/ticket_followup"), ("改发邮件", "/email_support")]
 
 
-def test_slow_response_for_a_seller_out_of_hours_says_the_channel_is_closed(run: Run, freeze: Callable[[str], None]) -> None:
-    freeze(OUT_OF_HOURS)
-    _, bubbles = run(guidance.ActionSlowResponse(), make_tracker("seller_web", "slow_response"))
-    assert (CLOSED_NOW, []) in bubbles
-    freeze(IN_HOURS)
-    _, bubbles = run(guidance.ActionSlowResponse(), make_tracker("seller_web", "slow_response"))
-    assert "卖家客服已下班" not in text_of(bubbles)
-
-
-def test_urgent_request(run: Run) -> None:
-    _, bubbles = run(guidance.ActionUrgentRequest(), make_tracker("buyer_app", "urgent_request"))
-    assert bubbles == [
-        (
-            "部分高价值订单（如电子产品、大额交易）可主动标注「紧急」，系统优先派给资深客服。\n"
-            "仅限部分类目，且须符合平台规则，不可滥用。",
-            [],
-        ),
-        ("涉及账户安全或欺诈：立即通过所有渠道联系客服，邮件主题写明「紧急」。", [("账户安全问题", "/account_security")]),
-    ]
-
-
-# --- 关联负责人 and sellers ---------------------------------------------------------------------
-
-
-def test_responsible_person_for_a_seller_starts_with_the_seller_center(run: Run) -> None:
-    _, bubbles = run(guidance.ActionFindResponsiblePerson(), make_tracker("seller_web", "find_responsible_person"))
-    lines = bubbles[0][0].split("\n")
-    assert lines[1].startswith("① 卖家中心查询：")
-    assert [line[2:6] for line in lines[1:]] == ["卖家中心", "店铺首页", "客户服务", "平台公告"]
-    assert bubbles[1] == ("注意：网上流传的示例电话、邮箱、QQ、微信只是占位示例，请以店铺页面或官方渠道显示的为准。", [])
-
-
-def test_responsible_person_for_a_buyer_leaves_out_the_seller_center(run: Run) -> None:
-    _, bubbles = run(guidance.ActionFindResponsiblePerson(), make_tracker("buyer_app", "find_responsible_person"))
-    lines = bubbles[0][0].split("\n")
-    assert [line[2:6] for line in lines[1:]] == ["店铺首页", "客户服务", "平台公告"]
-
-
-def test_responsible_person_for_an_unknown_role_lists_all_four_in_order(run: Run) -> None:
-    events, bubbles = run(guidance.ActionFindResponsiblePerson(), make_tracker("unknown_role", "find_responsible_person"))
-    assert events == []
-    lines = bubbles[0][0].split("\n")
-    assert [line[2:6] for line in lines[1:]] == ["店铺首页", "卖家中心", "客户服务", "平台公告"]
-
-
-def test_contact_seller_marks_an_unknown_user_as_buyer(run: Run) -> None:
-    events, bubbles = run(guidance.ActionContactSeller(), make_tracker("unknown_role", "contact_seller"))
-    assert events == [slot("role", "buyer")]
-    text = text_of(bubbles)
-    assert "订单详情页点「联系卖家」" in text and "等待人工客服接入" in text
-    assert "我的 → 售后服务 → 申请售后" in text
-
-
-@pytest.mark.parametrize("when, status", [(IN_HOURS, OPEN_NOW), (OUT_OF_HOURS, CLOSED_NOW)])
-def test_eu_responsible_person(run: Run, freeze: Callable[[str], None], when: str, status: str) -> None:
-    freeze(when)
-    _, bubbles = run(guidance.ActionEuResponsiblePerson(), make_tracker("seller_web", "eu_responsible_person"))
-    assert "制造商、进口商或授权代表" in bubbles[0][0]
-    assert "店铺信息和产品类目" in bubbles[0][0]
-    assert bubbles[1] == (f"{SELLER_CHANNEL}\n{status}", [("改发邮件", "/email_support")])
-
-
-# --- problems: 工单, evidence, timeline, then the form offer --------------------------------------
-
-TIMELINE = (
-    "处理时限：\n· 超过24小时未更新：在工单页面点「催办」\n"
-    "· 超过48小时仍未处理且影响权益：到「消费者保护中心」投诉，平台72小时内介入"
-)
+def test_how_long_an_email_takes(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "email_support", "邮件一般多久回", last_topic="email_support")
+    assert "几个小时甚至一天" in text_of(bubbles)
 
 
 @pytest.mark.parametrize(
-    "intent, first",
-    [
-        (
-            "refund",
-            "退款建议提交售后工单：\n我的 → 售后服务 → 申请售后，选择对应情形，写清描述并上传凭证。\n"
-            "请准备：订单号、截图、物流单号、商品照片。证据不足时客服无法判断责任，常会拒绝处理。",
-        ),
-        (
-            "not_received",
-            "没收到货，建议提交售后工单：\n我的 → 售后服务 → 申请售后，选择「未收到货」，写清描述并上传凭证。\n"
-            "请准备：订单号、物流单号、物流页面截图。证据不足时客服无法判断责任，常会拒绝处理。",
-        ),
-        (
-            "damaged_item",
-            "商品破损或有问题，建议提交售后工单：\n我的 → 售后服务 → 申请售后，选择「商品破损」等情形，写清描述并上传凭证。\n"
-            "请准备：订单号、商品照片、截图。证据不足时客服无法判断责任，常会拒绝处理。",
-        ),
-        (
-            "ticket_followup",
-            "跟进已提交的工单：\n系统自动生成工单编号，等待客服审核。进度在工单页面（我的 → 售后服务 → 申请售后）查看。\n"
-            "请准备：工单编号、订单号、已上传的凭证。证据不足时客服无法判断责任，常会拒绝处理。",
-        ),
-        (
-            "file_complaint",
-            "正式投诉前，请先确认已提交工单：\n我的 → 售后服务 → 申请售后，选择对应情形，写清描述并上传凭证。\n"
-            "请准备：订单号、截图、物流单号、商品照片。证据不足时客服无法判断责任，常会拒绝处理。",
-        ),
-    ],
+    "topic, fact",
+    [("email_support", EMAIL), ("refund", TICKET_PATH), ("file_complaint", "消费者保护中心"), ("ask_contact_channels", APP_PATH)],
 )
-@pytest.mark.parametrize("fixture", ["buyer_app", "unknown_role"])
-def test_problem_gets_ticket_path_evidence_timeline_and_form_offer(run: Run, intent: str, first: str, fixture: str) -> None:
-    events, bubbles = run(guidance.ActionProblemGuidance(), make_tracker(fixture, intent))
-    assert events == []
-    assert bubbles == [(first, []), (TIMELINE, []), FORM_OFFER]
+def test_where_is_answered_about_the_last_topic(run: Run, topic: str, fact: str) -> None:
+    slots, bubbles, _ = ask(run, "buyer_app", "nlu_fallback", "在哪", last_topic=topic)
+    assert fact in text_of(bubbles)
+    assert slots["last_topic"] == topic
 
 
-def test_account_security_uses_every_channel_and_offers_the_form(run: Run, freeze: Callable[[str], None]) -> None:
-    freeze(OUT_OF_HOURS)
-    _, buyer = run(guidance.ActionAccountSecurity(), make_tracker("buyer_app", "account_security"))
-    assert buyer[0][0] == (
-        "账户安全或疑似欺诈，请立刻处理：\n① 同时用所有渠道联系客服：阿里小蜜在线聊天 + 邮件 service@aliexpress.com\n"
-        "② 邮件主题写明「紧急」\n③ 不要随意泄露个人信息，只在官方平台内沟通。"
+def test_asking_for_channels_again_gives_only_what_is_new(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "after_channels", "ask_contact_channels", "还有别的入口吗")
+    assert TICKET_PATH in text_of(bubbles)
+    assert APP_PATH not in text_of(bubbles)
+    assert "ticket" in slots["channels_given"]
+
+
+def test_the_previous_bubble_is_never_sent_again_word_for_word(run: Run) -> None:
+    first_slots, first, _ = ask(run, "buyer_app", "request_human")
+    tracker = make_tracker("buyer_app", "request_human")
+    tracker.events.extend(
+        [{"event": "bot", "text": text} for text, _ in first]
+        + [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "/request_human", "parse_data": {}}]
     )
-    assert buyer[-1] == FORM_OFFER
-    _, seller = run(guidance.ActionAccountSecurity(), make_tracker("seller_web", "account_security"))
-    assert (f"{SELLER_CHANNEL}\n{CLOSED_NOW}", []) in seller
+    _, again = run(ActionAnswer(), tracker)
+    assert again and not {text for text, _ in again} & {text for text, _ in first}
 
 
-def test_scam_check(run: Run) -> None:
-    _, bubbles = run(guidance.ActionScamCheck(), make_tracker("buyer_app", "scam_check"))
-    text = text_of(bubbles)
-    assert "不会用固定的真人姓名（如「小何」）" in text
-    assert "「内部通道」" in text
-    assert "只在官方平台内沟通" in text
-    assert bubbles[-1][1] == [("联系人工客服", "/ask_contact_channels")]
+# --- dissatisfaction: the escalation ladder ---------------------------------------------------------
 
 
-# --- inform outside the form and metadata -----------------------------------------------------
+@pytest.mark.parametrize("fixture, role", [("buyer_app", "buyer"), ("seller_web", "seller")])
+def test_not_helpful_walks_the_ladder_without_repeating_then_offers_the_form(run: Run, fixture: str, role: str) -> None:
+    given: List[str] = []
+    seen: List[str] = []
+    for _ in LADDERS[role]:
+        slots, bubbles, _ = ask(run, fixture, "not_helpful", "还是不行", channels_given=list(given), last_topic="not_helpful")
+        assert text_of(bubbles) not in seen
+        seen.append(text_of(bubbles))
+        new = [item for item in slots["channels_given"] if item not in given]
+        assert len(new) == 1 and new[0] in LADDERS[role]
+        given = slots["channels_given"]
+    assert given == list(LADDERS[role])
+    slots, bubbles, _ = ask(run, fixture, "not_helpful", "还是不行", channels_given=given, last_topic="not_helpful")
+    assert FORM in payloads(bubbles) and slots["awaiting"] == "form"
 
 
-def test_answering_the_role_question_finishes_the_pending_topic(run: Run, freeze: Callable[[str], None]) -> None:
-    freeze(OUT_OF_HOURS)
-    events, bubbles = run(guidance.ActionHandleInform(), make_tracker("role_question_answered"))
-    assert events == [slot("pending_topic", None)]
-    assert bubbles[0] == (f"{SELLER_CHANNEL}\n{CLOSED_NOW}", [])
+def test_the_buyer_ladder_follows_the_guide(run: Run) -> None:
+    facts = {
+        "alixiaomi": "「人工客服」",
+        "order_page": "联系客服",
+        "ticket": TICKET_PATH,
+        "chase": "催办",
+        "consumer_protection": "消费者保护中心",
+        "email": EMAIL,
+    }
+    given: List[str] = []
+    for step in LADDERS["buyer"]:
+        _, bubbles, _ = ask(run, "buyer_app", "not_helpful", "没用", channels_given=list(given), last_topic="refund")
+        assert facts[step] in text_of(bubbles), step
+        given.append(step)
 
 
-def test_another_question_keeps_the_role_question_pending(run: Run) -> None:
-    tracker = make_tracker(
-        "unknown_role", "working_hours", slots={"pending_topic": "request_human", "role_asked": True}
-    )
-    events, _ = run(guidance.ActionWorkingHours(), tracker)
-    assert events == []
-    answered = make_tracker(
-        "buyer_app", "inform", entities=[{"entity": "role", "value": "buyer"}], slots={"pending_topic": "request_human"}
-    )
-    events, bubbles = run(guidance.ActionHandleInform(), answered)
-    assert events == [slot("pending_topic", None)]
-    assert bubbles[0][0].startswith("我是智能助手，不能替您直接转接。")
+def test_a_ladder_step_already_given_by_an_answer_is_skipped(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "after_channels", "not_helpful", "没用，这些我早就试过了")
+    assert TICKET_PATH in text_of(bubbles) and APP_PATH not in text_of(bubbles)
+    assert slots["ladder_step"] == LADDERS["buyer"].index("ticket") + 1
 
 
-def test_an_order_number_outside_the_form_is_acknowledged_and_the_form_offered(run: Run) -> None:
-    tracker = make_tracker(
-        "buyer_app", "inform", text="订单号8123456789012345", entities=[{"entity": "order_id", "value": "8123456789012345"}]
-    )
-    events, bubbles = run(guidance.ActionHandleInform(), tracker)
-    assert events == []
-    assert bubbles == [
-        (
-            "收到，您的信息我记下了。需要我帮您整理成一条完整的问题发给客服吗？",
-            [("好的，帮我整理", "/start_support_request"), ("不用了", "/deny")],
-        )
-    ]
+@pytest.mark.parametrize("intent", ["deny", "goodbye", "nlu_fallback"])
+def test_giving_up_after_an_unsolved_problem_is_not_a_goodbye(run: Run, intent: str) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", intent, "那算了", last_topic="not_helpful", channels_given=["alixiaomi"])
+    assert "再见" not in text_of(bubbles)
+    assert "联系客服" in text_of(bubbles)  # the next step: the order page
 
 
-def test_a_role_said_without_a_pending_topic_is_noted(run: Run) -> None:
-    tracker = make_tracker(
-        "seller_web", "inform", text="我是卖家", entities=[{"entity": "role", "value": "seller"}]
-    )
-    events, bubbles = run(guidance.ActionHandleInform(), tracker)
-    assert events == []
-    assert bubbles == [("好的，已记下您是卖家。请问还需要什么帮助？", TOPIC_BUTTONS)]
+def test_anger_before_any_answer_is_acknowledged_and_asked_about(run: Run) -> None:
+    for intent in ("not_helpful", "out_of_scope", "nlu_fallback"):
+        _, bubbles, _ = ask(run, "unknown_role", intent, "什么破平台，买点东西怎么这么费劲")
+        assert "抱歉" in text_of(bubbles) and "？" in text_of(bubbles)
+        assert "/ask_contact_channels" in payloads(bubbles)
 
 
-def test_a_bare_inform_offers_the_topics(run: Run) -> None:
-    events, bubbles = run(guidance.ActionHandleInform(), make_tracker("unknown_role", "inform", text="24小时内"))
-    assert (events, bubbles) == ([], [("请问还需要什么帮助？", TOPIC_BUTTONS)])
+def test_what_next_after_a_problem_is_the_next_step(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "buyer_app", "nlu_fallback", "照片都拍好了，接下来呢", last_topic="damaged_item", channels_given=["ticket", "chase", "consumer_protection"])
+    assert TICKET_PATH in text_of(bubbles) and "上传凭证" in text_of(bubbles)  # where to submit it
+    slots, bubbles, _ = ask(run, "buyer_app", "not_helpful", "还是不行", last_topic="damaged_item", channels_given=["ticket", "chase", "consumer_protection"])
+    assert EMAIL in text_of(bubbles) and slots["last_topic"] == "not_helpful"  # after the 工单 steps: e-mail with evidence
+
+
+def test_a_goodbye_after_small_talk_is_a_goodbye(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "goodbye", "拜拜")
+    assert "再见" in text_of(bubbles)
+
+
+# --- problems: buyers get the 工单, sellers the seller desk ------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "opening, label",
+    "intent, evidence",
     [
-        ("2026-11-26T09:00:00+08:00", "今天 9:00"),
-        ("2026-11-27T09:00:00+08:00", "明天 9:00"),
-        ("2026-11-30T10:00:00+08:00", "11月30日 10:00"),
+        ("refund", ["订单号", "截图", "物流单号", "商品照片"]),
+        ("not_received", ["未收到货", "物流单号", "物流页面截图"]),
+        ("damaged_item", ["商品破损", "商品照片"]),
+        ("ticket_followup", ["工单编号", "工单页面"]),
+        ("file_complaint", ["正式投诉", "订单号"]),
     ],
 )
-def test_opening_labels(opening: str, label: str) -> None:
-    now = datetime.fromisoformat("2026-11-26T07:30:00+08:00")
-    assert guidance.opening_label(datetime.fromisoformat(opening), now) == label
+def test_a_buyers_problem_gets_the_ticket_evidence_timeline_and_form(run: Run, intent: str, evidence: List[str]) -> None:
+    slots, bubbles, _ = ask(run, "buyer_app", intent)
+    text = text_of(bubbles)
+    assert TICKET_PATH in text
+    for fact in [*evidence, "24小时", "催办", "48小时", "消费者保护中心", "72小时"]:
+        assert fact in text
+    assert FORM in payloads(bubbles) and slots["awaiting"] == "form"
+    assert "卖家中心" not in text and SELLER_URL not in text
+
+
+@pytest.mark.parametrize("text", ["买家恶意退款怎么申诉", "我是卖家，买家说没收到货要退款"])
+def test_a_sellers_dispute_gets_the_seller_desk_not_the_buyer_steps(run: Run, text: str) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "refund", text)
+    shown = text_of(bubbles)
+    assert SELLER_URL in shown and "向我提问" in shown
+    assert TICKET_PATH not in shown and "未收到货" not in shown
+    assert slots["role"] == "seller"
+
+
+def test_responsible_person_per_role(run: Run) -> None:
+    _, seller, _ = ask(run, "seller_web", "find_responsible_person")
+    assert seller[0][0].split("\n")[1].startswith("① 卖家中心")
+    for fixture in ("buyer_app", "unknown_role"):
+        _, buyer, _ = ask(run, fixture, "find_responsible_person")
+        assert "卖家中心" not in text_of(buyer) and "联系我们" in text_of(buyer)
+        assert "占位" in text_of(buyer)
+
+
+def test_account_security_uses_every_channel_with_the_urgent_subject(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "account_security")
+    assert EMAIL in text_of(bubbles) and "「紧急」" in text_of(bubbles) and FORM in payloads(bubbles)
+
+
+# --- direct answers --------------------------------------------------------------------------------
+
+
+def test_no_official_phone_number_is_published(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "速卖通客服有电话吗")
+    assert "没有公布官方客服电话" in text_of(bubbles)
+    assert APP_PATH in text_of(bubbles)
+
+
+def test_other_platforms_are_declined_politely(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "request_human", "淘宝的人工客服怎么找")
+    assert "淘宝" in text_of(bubbles) and "速卖通" in text_of(bubbles)
+    assert "9:00" not in text_of(bubbles) and SELLER_URL not in text_of(bubbles)
+    assert "last_topic" not in slots
+
+
+def test_the_assistant_says_what_it_cannot_do_and_where_the_user_can(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "request_human", "你能帮我转人工吗")
+    text = text_of(bubbles)
+    assert "没法" in text and "「人工客服」" in text and "催办" in text and "我的 → 我的订单" in text
+
+
+def test_a_leaked_contact_table_is_not_real(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "find_responsible_person", "网上流传的联系方式表是真的吗")
+    assert "不是真实联系方式" in text_of(bubbles)
+
+
+def test_the_urgent_subject_line(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "email_support", "紧急邮件主题怎么写")
+    assert "主题" in text_of(bubbles) and "「紧急」" in text_of(bubbles)
+
+
+def test_money_sent_after_a_scam_warning(run: Run) -> None:
+    for intent in ("nlu_fallback", "scam_check", "refund"):
+        slots, bubbles, _ = ask(run, "buyer_app", intent, "我已经转了200怎么办", last_topic="scam_check")
+        text = text_of(bubbles)
+        for fact in ("110", "96110", "银行", "紧急", EMAIL, "停止"):
+            assert fact in text, (intent, fact)
+        assert slots["last_topic"] == "scam_paid"
+
+
+# --- English ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "intent, text, facts",
+    [
+        ("request_human", "How can I talk to a human agent?", ["人工客服", "Help"]),
+        ("ask_contact_channels", "how do I contact customer service on the website", ["Customer Service"]),
+        ("email_support", "what is the support email", [EMAIL]),
+        ("seller_support", "I'm a seller, where is the seller desk", [SELLER_URL]),
+        ("refund", "I want a refund", ["ticket", "72"]),
+        ("not_received", "my package never arrived", ["not received"]),
+        ("damaged_item", "the item arrived broken", ["damaged"]),
+        ("ticket_followup", "nobody handles my ticket", ["ticket"]),
+        ("scam_check", "someone offers an internal channel, is it a scam", ["internal channel"]),
+    ],
+)
+def test_english_messages_get_english_answers(run: Run, intent: str, text: str, facts: List[str]) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", intent, text)
+    shown = text_of(bubbles)
+    assert slots["language"] == "en"
+    for fact in facts:
+        assert fact in shown
+    # Chinese only inside UI labels quoted in brackets or quotes.
+    assert not CJK.search(re.sub(r"[（(「\"“][^)）」\"”]*[)）」\"”]", "", shown)), shown
+
+
+def test_the_language_is_kept_for_the_conversation(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "refund", "/refund", language="en")
+    assert "ticket" in text_of(bubbles)
+    slots, bubbles, _ = ask(run, "unknown_role", "refund", "我要退款", language="en")
+    assert slots["language"] == "zh" and "工单" in text_of(bubbles)
+
+
+def test_pinyin_is_not_english(run: Run) -> None:
+    slots, _, _ = ask(run, "unknown_role", "request_human", "rengong kefu zai nali")
+    assert slots.get("language", "zh") == "zh"
+
+
+# --- unsure understanding ----------------------------------------------------------------------------
+
+
+def test_unsure_offers_the_likeliest_topics_and_none_of_these(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unsure", "nlu_fallback", "钱的事情怎么弄", ranking=["nlu_fallback", "greet", "refund", "not_received", "working_hours", "email_support"])
+    offered = payloads(bubbles)
+    assert offered == ["/refund", "/not_received", "/working_hours", "/out_of_scope"]
+    assert slots["awaiting"] == "clarify" and "last_topic" not in slots
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [("我的物流好几天不动了气死了", "未收到货"), ("东西到了就坏了怎么搞", "商品破损"), ("钱一直没到账，退款呢", "退款")],
+)
+def test_a_clear_problem_word_takes_that_problems_path(run: Run, text: str, fact: str) -> None:
+    slots, bubbles, _ = ask(run, "unsure", "nlu_fallback", text, ranking=["nlu_fallback", "greet"])
+    assert fact in text_of(bubbles) and TICKET_PATH in text_of(bubbles)
+    assert slots["last_topic"] in ("not_received", "damaged_item", "refund")
+
+
+def test_none_of_these_asks_to_rephrase_then_offers_the_human_channels(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unsure", "out_of_scope", "/out_of_scope", awaiting="clarify")
+    assert "换个说法" in text_of(bubbles) and slots["awaiting"] == "rephrase"
+    # Not understood a third time, even when the NLU took the mumble for a yes: the human channels.
+    for intent in ("nlu_fallback", "affirm"):
+        slots, bubbles, _ = ask(run, "unsure", intent, "咕噜咕噜", awaiting="rephrase")
+        assert "「人工客服」" in text_of(bubbles) and "联系卖家" in text_of(bubbles)
+        assert slots["awaiting"] is None
+
+
+# --- small talk, thanks, the form offer ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("intent", ["thank", "affirm"])
+def test_thanks_get_a_short_warm_closing_without_a_menu(run: Run, intent: str) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", intent, "好的明白了，谢谢", last_topic="ask_contact_channels")
+    assert len(bubbles) == 1 and len(bubbles[0][0]) <= 60 and not bubbles[0][1]
+
+
+def test_a_typed_yes_to_the_form_offer_starts_the_form(run: Run) -> None:
+    slots, bubbles, others = ask(run, "buyer_app", "affirm", "好的", awaiting="form")
+    assert others == [{"event": "followup", "timestamp": None, "name": "support_request_form"}]
+    assert slots["awaiting"] is None and not bubbles
+    _, _, others = ask(run, "buyer_app", "affirm", "好的", last_topic="ask_contact_channels")
+    assert others == []
+
+
+def test_an_order_number_outside_the_form_offers_the_form(run: Run) -> None:
+    order = [{"entity": "order_id", "value": "8123456789012345"}]
+    slots, bubbles, _ = ask(run, "buyer_app", "inform", "订单号8123456789012345", entities=order)
+    assert FORM in payloads(bubbles) and slots["awaiting"] == "form"
+
+
+def test_greeting_offers_the_topics(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "greet", "你好")
+    assert "/ask_contact_channels" in payloads(bubbles)

@@ -16,7 +16,7 @@ from policies.hygiene_policy import ConversationHygienePolicy
 from tests.support.servers import ROOT
 
 LISTEN = "action_listen"
-TWO_STAGE = "action_two_stage_fallback"
+ANSWER = "action_answer"
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +43,6 @@ def tracker(domain: Domain, *events: Event) -> DialogueStateTracker:
     return DialogueStateTracker.from_events("test", [ActionExecuted(LISTEN), *events], domain.slots)
 
 
-def role_question(domain: Domain, answer: UserUttered) -> DialogueStateTracker:
-    """The assistant asked "buyer or seller?" (pending_topic set) and the user answered."""
-    return tracker(
-        domain,
-        *turn("怎么联系客服", "ask_contact_channels", "action_contact_channels"),
-        SlotSet("pending_topic", "ask_contact_channels"),
-        SlotSet("role_asked", True),
-        answer,
-    )
-
-
 def predicted(policy: ConversationHygienePolicy, domain: Domain, t: DialogueStateTracker) -> Optional[str]:
     prediction = policy.predict_action_probabilities(t, domain)
     if prediction.max_confidence == 0:
@@ -63,31 +52,41 @@ def predicted(policy: ConversationHygienePolicy, domain: Domain, t: DialogueStat
     return domain.action_names_or_texts[prediction.max_confidence_index]
 
 
-def test_third_unhandled_turn_inside_the_two_stage_fallback_offers_humans(policy, domain) -> None:
+def test_third_unsure_turn_after_two_clarify_questions_offers_humans(policy, domain) -> None:
     t = tracker(
         domain,
-        user("阿巴阿巴", "nlu_fallback"),
-        ActionExecuted(TWO_STAGE),
-        ActiveLoop(TWO_STAGE),
-        ActionExecuted(LISTEN),
-        user("/out_of_scope", "out_of_scope"),
-        ActionExecuted(TWO_STAGE),
-        ActionExecuted(LISTEN),
+        *turn("阿巴阿巴", "nlu_fallback", ANSWER),
+        *turn("/out_of_scope", "out_of_scope", ANSWER),
         user("呜啦啦", "nlu_fallback"),
     )
     assert predicted(policy, domain, t) == "action_offer_human"
 
 
+def test_an_unsure_turn_answered_with_a_topic_counts_as_handled(policy, domain) -> None:
+    """action_answer resolved "物流不动了" from its words: it recorded the topic."""
+    t = tracker(
+        domain,
+        *turn("阿巴阿巴", "nlu_fallback", ANSWER),
+        user("我的物流不动了", "nlu_fallback"),
+        ActionExecuted(ANSWER),
+        SlotSet("last_topic", "not_received"),
+        ActionExecuted(LISTEN),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
+        user("呜啦啦", "nlu_fallback"),
+    )
+    assert predicted(policy, domain, t) is None
+
+
 def test_two_unhandled_turns_are_left_to_the_other_policies(policy, domain) -> None:
-    t = tracker(domain, *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"), user("天气怎么样", "out_of_scope"))
+    t = tracker(domain, *turn("讲个笑话", "out_of_scope", ANSWER), user("天气怎么样", "out_of_scope"))
     assert predicted(policy, domain, t) is None
 
 
 def test_three_out_of_scope_turns_offer_humans(policy, domain) -> None:
     t = tracker(
         domain,
-        *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"),
-        *turn("天气怎么样", "out_of_scope", "utter_out_of_scope"),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
+        *turn("天气怎么样", "out_of_scope", ANSWER),
         user("股票能涨吗", "out_of_scope"),
     )
     assert predicted(policy, domain, t) == "action_offer_human"
@@ -97,7 +96,7 @@ def test_a_core_fallback_counts_as_unhandled(policy, domain) -> None:
     t = tracker(
         domain,
         *turn("退一下那个", "refund", "action_default_fallback"),
-        *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
         user("啊啊", "nlu_fallback"),
     )
     assert predicted(policy, domain, t) == "action_offer_human"
@@ -106,9 +105,9 @@ def test_a_core_fallback_counts_as_unhandled(policy, domain) -> None:
 def test_a_handled_turn_resets_the_count(policy, domain) -> None:
     t = tracker(
         domain,
-        *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"),
-        *turn("你好", "greet", "utter_greet"),
-        *turn("天气怎么样", "out_of_scope", "utter_out_of_scope"),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
+        *turn("你好", "greet", ANSWER),
+        *turn("天气怎么样", "out_of_scope", ANSWER),
         user("股票能涨吗", "out_of_scope"),
     )
     assert predicted(policy, domain, t) is None
@@ -116,20 +115,20 @@ def test_a_handled_turn_resets_the_count(policy, domain) -> None:
 
 def test_counting_starts_again_after_the_offer(policy, domain) -> None:
     offered = [
-        *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"),
-        *turn("天气怎么样", "out_of_scope", "utter_out_of_scope"),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
+        *turn("天气怎么样", "out_of_scope", ANSWER),
         *turn("股票能涨吗", "out_of_scope", "action_offer_human"),
     ]
     assert predicted(policy, domain, tracker(domain, *offered, user("唱首歌", "out_of_scope"))) is None
-    again = [*offered, *turn("唱首歌", "out_of_scope", "utter_out_of_scope"), *turn("跳个舞", "out_of_scope", "utter_out_of_scope")]
+    again = [*offered, *turn("唱首歌", "out_of_scope", ANSWER), *turn("跳个舞", "out_of_scope", ANSWER)]
     assert predicted(policy, domain, tracker(domain, *again, user("画个画", "out_of_scope"))) == "action_offer_human"
 
 
 def test_the_same_message_three_times_gets_the_no_flooding_advice(policy, domain) -> None:
     t = tracker(
         domain,
-        *turn("在吗", "greet", "utter_greet"),
-        *turn("在吗？", "greet", "utter_greet"),
+        *turn("在吗", "greet", ANSWER),
+        *turn("在吗？", "greet", ANSWER),
         user("在 吗", "greet"),
     )
     assert predicted(policy, domain, t) == "action_no_flooding"
@@ -138,17 +137,17 @@ def test_the_same_message_three_times_gets_the_no_flooding_advice(policy, domain
 def test_repeats_beat_three_strikes(policy, domain) -> None:
     t = tracker(
         domain,
-        *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"),
-        *turn("讲个笑话", "out_of_scope", "utter_out_of_scope"),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
+        *turn("讲个笑话", "out_of_scope", ANSWER),
         user("讲个笑话", "out_of_scope"),
     )
     assert predicted(policy, domain, t) == "action_no_flooding"
 
 
 def test_twice_the_same_or_short_answers_are_not_flooding(policy, domain) -> None:
-    twice = tracker(domain, *turn("我要退款", "refund", "action_problem_guidance"), user("我要退款", "refund"))
+    twice = tracker(domain, *turn("我要退款", "refund", ANSWER), user("我要退款", "refund"))
     assert predicted(policy, domain, twice) is None
-    answers = tracker(domain, *turn("好", "affirm", "utter_anything_else"), *turn("好", "affirm", "utter_anything_else"), user("好", "affirm"))
+    answers = tracker(domain, *turn("好", "affirm", ANSWER), *turn("好", "affirm", ANSWER), user("好", "affirm"))
     assert predicted(policy, domain, answers) is None
 
 
@@ -176,49 +175,17 @@ def test_after_its_own_action_it_listens(policy, domain) -> None:
     assert predicted(policy, domain, t) == LISTEN
 
 
-def test_after_the_two_stage_fallback_gave_up_it_listens(policy, domain) -> None:
-    t = tracker(
-        domain,
-        user("阿巴阿巴", "nlu_fallback"),
-        ActionExecuted(TWO_STAGE),
-        ActiveLoop(TWO_STAGE),
-        ActionExecuted(LISTEN),
-        user("呜啦啦", "nlu_fallback"),
-        ActionExecuted(TWO_STAGE),
-        ActiveLoop(None),
-    )
-    assert predicted(policy, domain, t) == LISTEN
-    still_running = tracker(domain, user("阿巴阿巴", "nlu_fallback"), ActionExecuted(TWO_STAGE), ActiveLoop(TWO_STAGE))
-    assert predicted(policy, domain, still_running) is None
-
-
-def test_its_prediction_overrules_the_running_fallback_loop(policy, domain) -> None:
-    """The ensemble picks it over RulePolicy's loop prediction (also a no-user prediction)."""
+def test_its_prediction_overrules_the_intents_rule(policy, domain) -> None:
+    """The ensemble picks it over RulePolicy's rule for the intent (same confidence, lower priority)."""
     size = domain.num_actions
-    loop = [0.0] * size
-    loop[domain.index_for_action(TWO_STAGE)] = 1.0
+    rule = [0.0] * size
+    rule[domain.index_for_action(ANSWER)] = 1.0
     mine = [0.0] * size
     mine[domain.index_for_action("action_offer_human")] = 1.0
     best = DefaultPolicyPredictionEnsemble._pick_best_policy(
         [
-            PolicyPrediction(loop, "RulePolicy", 6, is_no_user_prediction=True),
+            PolicyPrediction(rule, "RulePolicy", 6),
             PolicyPrediction(mine, "ConversationHygienePolicy", policy.priority, is_no_user_prediction=True),
         ]
     )
     assert best.policy_name == "ConversationHygienePolicy"
-
-
-def test_a_role_answer_finishes_the_pending_topic_whatever_the_intent(policy, domain) -> None:
-    seller = [{"entity": "role", "value": "seller"}]
-    for intent in ("affirm", "nlu_fallback", "inform"):
-        answer = user("我是卖家", intent, seller)
-        assert predicted(policy, domain, role_question(domain, answer)) == "action_handle_inform"
-    question = user("卖家后台客服在哪", "seller_support", seller)
-    assert predicted(policy, domain, role_question(domain, question)) is None
-
-
-def test_a_role_without_the_question_is_left_to_the_rules(policy, domain) -> None:
-    t = tracker(domain, user("我是买家", "affirm", [{"entity": "role", "value": "buyer"}]))
-    assert predicted(policy, domain, t) is None
-    answered = tracker(domain, user("我是买家", "affirm"), ActionExecuted("action_handle_inform"))
-    assert predicted(policy, domain, answered) == LISTEN

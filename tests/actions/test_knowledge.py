@@ -90,7 +90,7 @@ def test_placeholders_are_listed_and_never_in_the_facts() -> None:
 )
 def test_mask_placeholders_hides_the_sample_contacts(text: str) -> None:
     masked = knowledge.mask_placeholders(text)
-    assert knowledge.PLACEHOLDER_MASK in masked
+    assert knowledge.reply("placeholder_mask") in masked
     for item in knowledge.placeholders():
         assert item not in masked
 

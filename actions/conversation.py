@@ -1,0 +1,427 @@
+"""`action_answer`: the one action that answers every user turn outside the form's own steps.
+
+Rules map each intent to it (data/rules/); it reads the conversation's context from slots,
+decides with `respond` (a pure function of the frozen turn) and records the new context:
+
+* `last_topic`: what the last answer was about, so that a follow-up (晚上呢 / 要多久 / 在哪 /
+  那邮箱呢) and a role correction are answered about it;
+* `channels_given`: the channels and escalation steps already named, so that "还是不行" gets
+  the next unused step and "还有别的吗" only what is new; `ladder_step` counts the steps given;
+* `role_assumed`: the answer was for a buyer by default (a switch button was offered);
+* `awaiting`: "form" after offering the support request form (a typed yes starts it),
+  "clarify" after asking which of a few topics was meant;
+* `language`: zh or en, from the message's words (or the widget's customData.language).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import clock
+from actions.guidance import (
+    DEVICES,
+    channels_answer,
+    IMPLIED_ROLES,
+    PROBLEM_INTENTS,
+    ROLES,
+    TOPIC_ANSWERS,
+    Answer,
+    Reply,
+    Situation,
+    answer_topic,
+    button,
+    cannot_do_answer,
+    form_offer,
+    how_long_answer,
+    ladder_answer,
+    leaked_table_answer,
+    line,
+    other_platform_answer,
+    phone_answer,
+    say,
+    topic_buttons,
+    unresolved_close,
+    upset_answer,
+    where_answer,
+    working_hours_answer,
+)
+from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
+from actions.understanding import (
+    asked_to_do,
+    facet,
+    has_cue,
+    language_of,
+    other_platform,
+    problem_named,
+    stated_role,
+)
+
+FORM = "support_request_form"
+FORM_DETAIL_ENTITIES = ("order_id", "issue_category", "request_goal", "expected_time")
+# After these the problem is not solved yet: 那算了 / 不用了 gets a next step, not a goodbye.
+UNRESOLVED_TOPICS = (*PROBLEM_INTENTS, "not_helpful", "slow_response", "bot_not_transferring", "scam_paid")
+# Said again after an answer about reaching a human, these mean "that did not work".
+COMPLAINTS = ("bot_not_transferring", "slow_response")
+HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
+# A message this short with a thanks in it is a closing, whatever else the NLU read in it.
+SHORT_MESSAGE = 16
+# "网页上怎么找" after an answer: the same topic again, for that device.
+DEVICE_FOLLOW_UPS = ("inform", "nlu_fallback", "ask_contact_channels", "request_human")
+# Named in a message, these are answered for themselves, never as a follow-up of the last topic.
+OWN_ANSWER_TOPICS = (*PROBLEM_INTENTS, "account_security", "scam_check")
+# A yes with nothing asked and longer than this is a mumble, not a yes.
+LONGEST_YES = 4
+# After these an unclear message is about the same emergency (restated, never guessed away).
+STAY_ON_TOPIC = ("scam_paid", "account_security")
+# Intents whose answer does not depend on the previous topic.
+SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope")
+# Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
+NOT_OFFERED = ("nlu_fallback", "inform", "start_support_request", *SMALL_TALK)
+CLARIFY_CHOICES = 3
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The latest user message and the context the conversation holds."""
+
+    sit: Situation
+    intent: Optional[str]
+    entities: FrozenSet[str] = frozenset()
+    ranking: Tuple[str, ...] = ()
+    awaiting: Optional[str] = None
+    in_form: bool = False
+    role_stated: bool = False
+    previous_texts: FrozenSet[str] = field(default_factory=frozenset)
+
+
+def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
+    """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
+    sit, intent, text = turn.sit, turn.intent, turn.sit.text
+    # Said in the message, these have one answer whatever the intent.
+    if has_cue(text, "scam_paid") and (
+        sit.last_topic in ("scam_check", "account_security", "scam_paid") or problem_named(text) == "scam_check"
+    ):
+        return answer_topic("scam_paid", sit), []
+    platform = other_platform(text)
+    if platform and intent not in ("thank", "goodbye"):
+        return other_platform_answer(sit, platform), []
+    if has_cue(text, "leaked_table") or contains_placeholder(text):
+        return leaked_table_answer(sit), []
+    asked = asked_to_do(text)
+    if asked:
+        return cannot_do_answer(sit, asked), []
+    if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
+        return role_switched(sit), []
+    if has_cue(text, "form_request") and not turn.in_form:
+        return Answer([]), [FollowupAction(FORM)]
+    if sit.last_topic in STAY_ON_TOPIC and intent in ("communication_tips", "nlu_fallback", "out_of_scope", "inform"):
+        return answer_topic(str(sit.last_topic), sit), []
+    named = problem_named(text)
+    if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
+        return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
+    if named == "scam_check" and intent != "scam_check":
+        return answer_topic("scam_check", sit), []
+    if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and intent not in PROBLEM_INTENTS:
+        return Answer([Reply(line(sit, "closing"))]), []
+    if intent != "thank":
+        answered = follow_up(turn)
+        if answered is not None:
+            return answered, []
+    if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
+        return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
+    if intent == "inform":
+        return inform_answer(turn), []
+    if intent == "nlu_fallback":
+        return unsure_answer(turn), []
+    if intent in SMALL_TALK:
+        return small_talk_answer(turn)
+    return topic_answer(turn), []
+
+
+def role_switched(sit: Situation) -> Answer:
+    """The last topic answered again for the role the user just stated."""
+    answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
+    lead = str(reply("role_switched", sit.lang)[sit.role])
+    first = answer.replies[0]
+    answer.replies = [replace(first, text=f"{lead}\n{first.text}"), *answer.replies[1:]]
+    return answer
+
+
+def follow_up(turn: Turn) -> Optional[Answer]:
+    """A question about the previous topic: where, how long, when, a phone number."""
+    sit, text = turn.sit, turn.sit.text
+    named = problem_named(text)
+    if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
+        return None  # a new problem or an emergency: its own answer
+    if facet(text, "phone"):
+        return phone_answer(sit)
+    if facet(text, "how_long"):
+        return how_long_answer(sit)
+    if facet(text, "hours"):
+        return working_hours_answer(sit)
+    if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback"):
+        return answer_topic("communication_tips", sit)
+    if not sit.last_topic or (named is not None and named != sit.last_topic):
+        return None
+    if facet(text, "next") and sit.last_topic == "slow_response":
+        return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
+    if facet(text, "next") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and "ticket" in sit.given:
+        return where_answer(sit)  # "what now?" after the 工单 steps: where to submit it
+    if facet(text, "where"):
+        return where_answer(sit)
+    if facet(text, "next") and sit.last_topic in UNRESOLVED_TOPICS:
+        return ladder_answer(sit, lead_key="next_step")
+    return None
+
+
+def topic_answer(turn: Turn) -> Answer:
+    """A topic intent, answered in the context of the conversation."""
+    sit, intent = turn.sit, str(turn.intent)
+    named = problem_named(sit.text)
+    if intent == "working_hours" and not facet(sit.text, "hours") and named in TOPIC_ANSWERS:
+        return answer_topic(str(named), sit)  # the words name another topic than the NLU's
+    if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
+        return how_long_answer(sit)
+    if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
+        return ladder_answer(sit)
+    if intent == "not_helpful" and not sit.last_topic:
+        return upset_answer(sit)  # nothing was answered yet: find out what the problem is
+    if intent not in TOPIC_ANSWERS:
+        return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))])
+    return answer_topic(intent, sit)
+
+
+def inform_answer(turn: Turn) -> Answer:
+    """`inform` outside the form: a role or device noted, details offered the form."""
+    sit = turn.sit
+    if turn.entities & set(FORM_DETAIL_ENTITIES):
+        offer = form_offer(sit)
+        text = f"{line(sit, 'inform_details')}{line(sit, 'inform_offer_form')}"
+        return Answer([Reply(text, offer.buttons)], sit.last_topic, awaiting="form")
+    noted = []
+    if turn.role_stated:
+        noted.append(str(reply("role_noted", sit.lang)[sit.role]))
+    if "device" in turn.entities and sit.device:
+        noted.append(str(reply("device_noted", sit.lang)[sit.device]))
+    return Answer([Reply("".join([*noted, line(sit, "anything_else")]), topic_buttons(sit))], sit.last_topic)
+
+
+def unsure_answer(turn: Turn) -> Answer:
+    """The NLU is unsure: a clear word or a follow-up decides; else two or three topics to pick."""
+    sit = turn.sit
+    if has_cue(sit.text, "thanks"):
+        return Answer([Reply(line(sit, "closing"))])
+    problem = problem_named(sit.text)
+    if problem:
+        return answer_topic(problem, sit)
+    if turn.role_stated and sit.role == "seller":
+        return answer_topic("seller_support", sit)
+    if sit.last_topic in STAY_ON_TOPIC:
+        return answer_topic(str(sit.last_topic), sit)
+    if sit.last_topic in UNRESOLVED_TOPICS and not has_cue(sit.text, "thanks"):
+        return ladder_answer(sit)  # unclear words after an unsolved problem: most likely "still not solved"
+    if has_cue(sit.text, "giving_up") and sit.last_topic in UNRESOLVED_TOPICS:
+        return unresolved_close(sit)
+    if facet(sit.text, "next") and sit.last_topic:
+        return ladder_answer(sit, lead_key="next_step")
+    if has_cue(sit.text, "upset"):
+        return upset_answer(sit)
+    if turn.awaiting in ("clarify", "rephrase"):
+        return not_understood_again(turn)
+    labels = reply("intent_labels", sit.lang)
+    choices = [name for name in turn.ranking if name not in NOT_OFFERED and name in labels][:CLARIFY_CHOICES]
+    if not choices:
+        return Answer([Reply(line(sit, "fallback_rephrase"))], awaiting="clarify")
+    buttons = tuple((str(labels[name]), f"/{name}") for name in choices)
+    buttons += ((line(sit, "clarify_none"), "/out_of_scope"),)
+    return Answer([Reply(line(sit, "clarify"), buttons)], awaiting="clarify")
+
+
+def not_understood_again(turn: Turn) -> Answer:
+    """Unsure after a clarify question: ask to rephrase; once more: the human channels.
+
+    The hygiene policy counts unsure intents; this also covers mumbles the NLU took for a yes.
+    """
+    sit = turn.sit
+    if turn.awaiting == "rephrase":
+        return channels_answer(replace(sit, given=frozenset()), intro_key="offer_human")
+    return Answer([Reply(line(sit, "fallback_rephrase"))], awaiting="rephrase")
+
+
+def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
+    """Greetings, thanks, yes/no and goodbyes, in the context of what came before."""
+    sit, intent = turn.sit, turn.intent
+    thanked = intent == "thank" or has_cue(sit.text, "thanks")
+    if intent in ("deny", "goodbye") and not thanked and not turn.in_form:
+        if sit.last_topic in UNRESOLVED_TOPICS or has_cue(sit.text, "giving_up") and sit.last_topic:
+            return unresolved_close(sit), []
+    if thanked:
+        return Answer([Reply(line(sit, "closing"))]), []
+    if intent == "affirm":
+        if turn.awaiting == "form" and not turn.in_form:
+            return Answer([]), [FollowupAction(FORM)]
+        if turn.awaiting in ("clarify", "rephrase") and not turn.in_form:
+            return not_understood_again(turn), []  # a yes answers nothing that was asked
+        if not sit.last_topic and not turn.in_form and len(sit.text) > LONGEST_YES:
+            return unsure_answer(turn), []  # "嗯嗯那个啥" is no yes to anything
+        return Answer([Reply(line(sit, "ack"))], sit.last_topic), []
+    if intent == "deny":
+        return Answer([Reply(line(sit, "deny_ok"))], sit.last_topic), []
+    if intent == "goodbye":
+        return Answer([Reply(line(sit, "goodbye"))]), []
+    if intent == "greet":
+        return Answer([Reply(line(sit, "greet"), topic_buttons(sit))]), []
+    if intent == "bot_challenge" and sit.last_topic in HUMAN_TOPICS:
+        return ladder_answer(sit), []  # "still a robot answering me" after the ways to a human
+    if intent == "bot_challenge":
+        return Answer([Reply(line(sit, "iamabot"), (button(sit, "request_human"),))], sit.last_topic), []
+    if turn.awaiting in ("clarify", "rephrase"):
+        return not_understood_again(turn), []
+    if has_cue(sit.text, "upset"):
+        return upset_answer(sit), []
+    return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []
+
+
+def without_repeats(answer: Answer, turn: Turn) -> Answer:
+    """Never send the previous turn's bubble again word for word: say something new instead."""
+    fresh = [item for item in answer.replies if mask_placeholders(item.text) not in turn.previous_texts]
+    if len(fresh) == len(answer.replies) or not answer.replies:
+        return answer
+    if fresh:
+        answer.replies = fresh
+        return answer
+    if answer.topic is None:
+        return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
+    if answer.topic not in HUMAN_TOPICS:
+        # Information asked again (the template, the hours): the same facts, said as a reminder.
+        first, last = answer.replies[0], answer.replies[-1]
+        answer.replies = [Reply(f"{line(turn.sit, 'said_again')}\n{first.text}", last.buttons)]
+        return answer
+    sit = replace(turn.sit, given=turn.sit.given | set(answer.given))
+    again = ladder_answer(sit, lead_key="already_said")
+    again.topic = answer.topic or again.topic
+    return again
+
+
+# --- reading the tracker --------------------------------------------------------------------------
+
+
+def _entities(tracker: Tracker) -> List[Dict[str, Any]]:
+    return list(tracker.latest_message.get("entities") or [])
+
+
+def _previous_bot_texts(tracker: Tracker) -> FrozenSet[str]:
+    """The bubbles the bot sent in answer to the previous user message."""
+    texts: List[str] = []
+    users = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            users += 1
+            if users == 2:
+                break
+        elif kind == "bot" and users == 1 and event.get("text"):
+            texts.append(str(event["text"]))
+    return frozenset(texts)
+
+
+def _metadata(message: Dict[str, Any], key: str, allowed: Sequence[str]) -> Optional[str]:
+    """`customData.<key>` of this message's channel metadata while the slot is still empty.
+
+    action_session_start fills the slots from the metadata once per session; reading the
+    message too covers a message whose session started before the channel sent the metadata.
+    """
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    for source in (metadata.get("customData"), metadata):
+        if isinstance(source, dict) and source.get(key) in allowed:
+            return str(source[key])
+    return None
+
+
+def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
+    """The turn, and the slot values the message itself establishes (role, language)."""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    intent = (message.get("intent") or {}).get("name")
+    entities = _entities(tracker)
+    entity_roles = [e.get("value") for e in entities if e.get("entity") == "role" and e.get("value") in ROLES]
+    said_role = stated_role(text) or (entity_roles[-1] if entity_roles else None)
+    slot_role = tracker.get_slot("role") or _metadata(message, "role", ROLES)
+    role = said_role or (slot_role if slot_role in ROLES else None)
+    lang = language_of(text) or tracker.get_slot("language") or _metadata(message, "language", LANGUAGES)
+    lang = lang if lang in LANGUAGES else "zh"
+    device = tracker.get_slot("device") or _metadata(message, "device", DEVICES)
+    given = tracker.get_slot("channels_given") or []
+    sit = Situation(
+        role=role or "buyer",
+        role_assumed=role is None,
+        device=device if device in DEVICES else None,
+        lang=lang,
+        now=clock.now_in_china(),
+        text=text,
+        last_topic=tracker.get_slot("last_topic"),
+        given=frozenset(str(item) for item in given if isinstance(item, str)),
+    )
+    ranking = tuple(str(item.get("name")) for item in message.get("intent_ranking") or [] if item.get("name"))
+    turn = Turn(
+        sit=sit,
+        intent=intent,
+        entities=frozenset(str(e.get("entity")) for e in entities),
+        ranking=ranking,
+        awaiting=tracker.get_slot("awaiting"),
+        in_form=tracker.active_loop.get("name") == FORM if tracker.active_loop else False,
+        role_stated=said_role is not None,
+        previous_texts=_previous_bot_texts(tracker),
+    )
+    established = {"language": lang}
+    if role and role != tracker.get_slot("role"):
+        established["role"] = role
+    if sit.device and sit.device != tracker.get_slot("device"):
+        established["device"] = sit.device
+    return turn, established
+
+
+def context_events(tracker: Tracker, turn: Turn, answer: Answer, established: Dict[str, Any]) -> List[EventType]:
+    """SlotSet events for what this answer adds to the conversation's context."""
+    values: Dict[str, Any] = dict(established)
+    topic = answer.topic
+    implied = IMPLIED_ROLES.get(str(topic))
+    if implied and turn.sit.role_assumed and tracker.get_slot("role") is None:
+        values["role"] = implied
+    if topic:
+        values["last_topic"] = topic
+    if answer.given:
+        given = list(tracker.get_slot("channels_given") or [])
+        values["channels_given"] = given + [item for item in answer.given if item not in given]
+    if answer.ladder_step is not None:
+        values["ladder_step"] = float(answer.ladder_step)
+    values["role_assumed"] = bool(turn.sit.role_assumed and topic and not implied)
+    values["awaiting"] = answer.awaiting
+    # last_topic is set even when unchanged: the hygiene policy reads it as "this turn was answered".
+    return [
+        SlotSet(name, value)
+        for name, value in values.items()
+        if name == "last_topic" or tracker.get_slot(name) != value
+    ]
+
+
+class ActionAnswer(Action):
+    """Answers the latest user message from the table of topics, in context."""
+
+    def name(self) -> Text:
+        return "action_answer"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        turn, established = read_turn(tracker)
+        answer, extra = respond(turn)
+        answer = without_repeats(answer, turn)
+        say(dispatcher, answer.replies)
+        return [*context_events(tracker, turn, answer, established), *extra]

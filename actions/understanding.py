@@ -1,0 +1,112 @@
+"""What a message says beyond its intent, from the word lists in knowledge/cues.yml.
+
+The NLU gives the intent; these pure functions read the text for what the intent cannot carry:
+the role the user states, what a follow-up asks about (hours, how long, where), a clear problem
+inside an unsure message, direct questions with a fixed answer, and the message's language.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional
+
+import opencc
+
+from actions.knowledge import cues
+
+_SPACES = re.compile(r"\s+")
+# Traditional → simplified, as the NLU's normalizer does (the action server does not load Rasa).
+_T2S = opencc.OpenCC("t2s")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def normalized(text: str) -> str:
+    """Simplified, lower case, without spaces: cue words match however the user wrote them."""
+    return _SPACES.sub("", _T2S.convert(text or "").lower())
+
+
+def _has_any(text: str, words: Iterable[str]) -> bool:
+    flat = normalized(text)
+    return any(normalized(str(word)) in flat for word in words)
+
+
+def has_cue(text: str, name: str) -> bool:
+    """The message contains one of the words of the top-level list `name` of cues.yml."""
+    return _has_any(text, cues()[name])
+
+
+def facet(text: str, name: str) -> bool:
+    """The message asks about `name` (hours, night, weekend, how_long, where, email, phone …)."""
+    return _has_any(text, cues()["facets"][name])
+
+
+def stated_role(text: str) -> Optional[str]:
+    """buyer/seller when the words of the message say so, else None (both: the first one said)."""
+    flat = normalized(text)
+    negations = [normalized(str(word)) for word in cues()["role_negations"]]
+    found = {}
+    for role, words in cues()["role"].items():
+        positions = []
+        for word in words:
+            cue = normalized(str(word))
+            start = flat.find(cue)
+            while start >= 0:
+                if not any(flat[:start].endswith(negation) for negation in negations):
+                    positions.append(start)
+                    break
+                start = flat.find(cue, start + 1)
+        if positions:
+            found[role] = min(positions)
+    if not found:
+        return None
+    return min(found, key=found.get)
+
+
+def problem_named(text: str) -> Optional[str]:
+    """The problem or topic whose clear word the message contains (物流 → not_received …).
+
+    In a long message the problem said last is the one meant ("快递送来…拆开一看碎了" is a
+    broken item), so the latest match wins; on a tie the earlier list in cues.yml.
+    """
+    flat = normalized(text)
+    best: Optional[str] = None
+    best_at = -1
+    for problem, words in cues()["problems"].items():
+        at = max((flat.rfind(normalized(str(word))) for word in words), default=-1)
+        if at > best_at:
+            best, best_at = str(problem), at
+    return best
+
+
+def other_platform(text: str) -> Optional[str]:
+    """The other shopping platform the message names (淘宝, 京东 …), if any."""
+    flat = normalized(text)
+    for name in cues()["other_platforms"]:
+        if normalized(str(name)) in flat:
+            return str(name)
+    return None
+
+
+def asked_to_do(text: str) -> Optional[str]:
+    """transfer / lookup / chase when the message asks the assistant itself to do it."""
+    for kind, words in cues()["assistant_can_do"].items():
+        if _has_any(text, words):
+            return str(kind)
+    return None
+
+
+def language_of(text: str) -> Optional[str]:
+    """"en" for an English message, "zh" for one with Chinese characters, None when unclear.
+
+    Button payloads (/intent) and emoji say nothing about the language. Pinyin is Latin but has
+    none of the common English words of cues.yml, so it is not taken for English.
+    """
+    if not text or text.startswith("/"):
+        return None
+    if _CJK.search(text):
+        return "zh"
+    english = set(_LATIN_WORD.findall(text.lower())) & {str(word) for word in cues()["english_words"]}
+    # "ok" or "hi" alone is typed in any language; two English words, or one long one, are not.
+    if len(english) >= 2 or any(len(word) >= 4 for word in english):
+        return "en"
+    return None
