@@ -89,13 +89,14 @@ def test_no_action_ever_shows_a_placeholder_contact_or_an_overlong_bubble(
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Slot values the request form stores and matches on (a record's order_id 无 / 待补充, the skip
+# buttons' entity value): data of the request record, not wording.
+STORED_VALUES = {"无", "待补充", "跳过"}
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "actions").glob("*.py")) + sorted((ROOT / "policies").glob("*.py")))
+@pytest.mark.parametrize("path", sorted((ROOT / "actions").rglob("*.py")) + sorted((ROOT / "policies").glob("*.py")))
 def test_no_user_facing_chinese_in_python(path: Any) -> None:
     """Wording lives in knowledge/replies.yml: string literals (docstrings aside) hold no Chinese."""
-    if path.name in ("support_form.py", "request_store.py", "handoff.py", "session.py"):
-        pytest.skip("owned by the form and speed work")
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = {
         id(node.body[0].value)
@@ -110,4 +111,4 @@ def test_no_user_facing_chinese_in_python(path: Any) -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
     ]
-    assert not [text for text in literals if _CJK.search(text)]
+    assert not [text for text in literals if _CJK.search(text) and text not in STORED_VALUES]
