@@ -15,6 +15,7 @@ RUN pip install --upgrade pip==24.0 && pip install -r requirements.lock
 
 COPY config.yml domain.yml credentials.yml endpoints.yml endpoints.prod.yml ./
 COPY data ./data
+COPY parsing ./parsing
 COPY components ./components
 COPY policies ./policies
 COPY knowledge ./knowledge

@@ -29,12 +29,14 @@ import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import yaml
+
+import parsing
+import parsing.ids
 
 logger = logging.getLogger(__name__)
 
@@ -262,27 +264,12 @@ def clean_text(text: str) -> str:
 
 # --------------------------------------------------------------------------- masking
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＠", "0123456789@")
+# The one parser (parsing/) reads widths, ID cards and order numbers here as in the NLU and the form.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_ID_CARD = parsing.ids.ID_CARD_IN_TEXT
 _MOBILE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}(?!\d)")
 _LANDLINE = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}-\d{7,8}(?!\d)")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def is_id_card(number: str) -> bool:
-    """True for an 18-character mainland ID number with a valid birth date and check digit."""
-    if not re.fullmatch(r"\d{17}[0-9Xx]", number):
-        return False
-    try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    if not 1900 <= born.year <= date.today().year:
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == number[17].upper()
+is_id_card = parsing.is_id_card
 
 
 def _mask_id(match: "re.Match[str]") -> str:
@@ -305,13 +292,30 @@ def _mask_email(match: "re.Match[str]") -> str:
     return f"{local[0]}***@{domain}"
 
 
+_MASKERS = ((_EMAIL, _mask_email), (_ID_CARD, _mask_id), (_MOBILE, _mask_mobile), (_LANDLINE, _mask_landline))
+
+
 def mask_pii(text: str) -> str:
-    """Mask e-mail addresses, ID-card numbers and phone numbers; leave order numbers alone."""
-    text = text.translate(_FULLWIDTH_DIGITS)
-    text = _EMAIL.sub(_mask_email, text)
-    text = _ID_CARD.sub(_mask_id, text)
-    text = _MOBILE.sub(_mask_mobile, text)
-    return _LANDLINE.sub(_mask_landline, text)
+    """Mask e-mail addresses, ID-card numbers and phone numbers; everything else stays as typed.
+
+    The patterns run on the width-folded text (a full-width phone number is still one), which has
+    the same offsets, and only the masked spans are replaced in the original. Order numbers the
+    parser finds are never masked.
+    """
+    folded = parsing.half_width(text)
+    taken = [(start, end) for start, end, _ in parsing.find_order_ids(folded)]
+    replacements = []
+    for pattern, mask in _MASKERS:
+        for match in pattern.finditer(folded):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            replacement = mask(match)
+            if replacement != match.group(0):
+                taken.append((match.start(), match.end()))
+                replacements.append((match.start(), match.end(), replacement))
+    for start, end, replacement in sorted(replacements, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
 
 
 # --------------------------------------------------------------------------- rate limit

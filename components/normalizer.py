@@ -34,6 +34,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from parsing import half_width_char as to_half_width
+
 EMOJI_ENTITY = "emoji"
 EMOJI_ATTRIBUTE = "normalizer_emoji"  # private copy of the emoji entities, see EmptyMessageFallback
 
@@ -91,16 +93,6 @@ def to_simplified(text: Text) -> Text:
         return converted
     chars = (_T2S.convert(char) for char in text)
     return "".join(new if len(new) == 1 else old for new, old in zip(chars, text))
-
-
-def to_half_width(char: Text) -> Text:
-    """Full-width ASCII (！ to ～) and the ideographic space → their half-width forms."""
-    code = ord(char)
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    if code == 0x3000:
-        return " "
-    return char
 
 
 def normalize(text: Text) -> Normalized:

@@ -1,10 +1,11 @@
 """Real conversations with the support request form over REST (Rasa server + action server).
 
-The main one answers the first question with order, category and goal at once, survives a
-question in the middle and an unrealistic time, is confirmed, and ends with the request in the
-SQLite database the action server was pointed at via REQUEST_STORE_URL. Set
-FORM_TRANSCRIPT=<path> to write it as Markdown (docs/sample_form_conversation.md comes from such
-a run). The second one starts the form pre-filled from the issue's example sentence.
+The main one is what a new user types: a description instead of a category, a spaced order
+number followed by 一直, a goal left to the assistant, a duration that describes the problem, a
+question in the middle, an unrealistic time, then corrections to the summary, and ends with the
+request in the SQLite database the action server was pointed at via REQUEST_STORE_URL, exactly as
+meant. Set FORM_TRANSCRIPT=<path> to write it as Markdown (docs/sample_form_conversation.md comes
+from such a run). Assertions use the wording keys of knowledge/replies.yml, not sentences.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
+from actions.request_form.settings import label, say
+from actions.request_form.summary import REQUEST_MESSAGE_TYPE
 from tests.support.servers import Stack, start_stack
 
 FROZEN = "2026-11-26T10:00:00+08:00"
@@ -24,13 +27,17 @@ SENDER = "form-e2e-buyer"
 
 @pytest.fixture(scope="module")
 def form_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The real servers with a frozen China clock and their own request database."""
-    running = start_stack(tmp_path_factory.mktemp("form-stack"), env={"ASSISTANT_FROZEN_TIME": FROZEN}, model=trained_model)
+    """The real servers with a frozen China clock, their own request database and a rate limit
+    that lets a scripted conversation through."""
+    env = {"ASSISTANT_FROZEN_TIME": FROZEN, "GUARD_RATE_CAPACITY": "200", "GUARD_RATE_PER_SECOND": "50"}
+    running = start_stack(tmp_path_factory.mktemp("form-stack"), env=env, model=trained_model)
     yield running
     running.stop()
 
 
 def _bubble(reply: Dict[str, Any]) -> str:
+    if reply.get("custom"):
+        return f"〔可复制〕{reply['custom'].get('text', '')}"
     text = reply.get("text", "")
     buttons = reply.get("buttons") or []
     if buttons:
@@ -38,64 +45,89 @@ def _bubble(reply: Dict[str, Any]) -> str:
     return text
 
 
-def test_form_conversation_ends_with_the_saved_request(form_stack: Stack):
-    transcript: List[Tuple[str, List[str]]] = []
+def _blocks(replies: List[Dict[str, Any]]) -> List[str]:
+    return [r["custom"]["text"] for r in replies if (r.get("custom") or {}).get("type") == REQUEST_MESSAGE_TYPE]
 
-    def say(text: str, button: str = "", **kwargs: Any) -> str:
+
+def _saved_rows(stack: Stack) -> List[Tuple[Any, ...]]:
+    database = stack.tracker_db.parent / "requests.db"
+    if not database.exists():
+        return []
+    with sqlite3.connect(database) as conn:
+        return conn.execute(
+            "SELECT reference, sender_id, order_id, issue_category, request_goal, expected_time, summary, role "
+            "FROM support_requests WHERE sender_id = ?", (SENDER,)
+        ).fetchall()
+
+
+def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_stack: Stack):
+    transcript: List[Tuple[str, List[str]]] = []
+    last: Dict[str, List[Dict[str, Any]]] = {}
+
+    def say_(text: str, button: str = "", **kwargs: Any) -> str:
         replies = form_stack.say(SENDER, text, **kwargs)
+        last["replies"] = replies
         transcript.append((f"（点按钮「{button}」）" if button else text, [_bubble(r) for r in replies]))
         return "\n".join(r.get("text", "") for r in replies)
 
-    start = say("帮我整理要发给客服的问题", metadata={"customData": {"role": "buyer"}})
-    assert "先选问题类别" in start, start
+    start = say_("帮我整理要发给客服的问题", metadata={"customData": {"role": "buyer"}})
+    assert say("ask_issue_category") in start, start
 
-    # Order, category and goal in one answer: all are kept, only the time is asked next.
-    first = say("我的订单8123456789012345一直没收到货，想退款")
-    assert "希望多久内得到回复" in first, first
-    assert "请发订单号" not in first and "希望客服怎么处理" not in first, first
+    # A description, not a category: the nearest option is taken and said in one line.
+    described = say_("收到的货是坏的")
+    assert say("inferred", value="商品质量问题", label=label("issue_category")) in described, described
+    assert say("ask_order_id", example="8123456789012345", letter_example="#ABC123") in described, described
+
+    # A spaced order number followed by 一直: read exactly, no digit gained.
+    order = say_("8123 4567 8901 2345 一直没人管")
+    assert say("ask_request_goal") in order, order
+
+    # A goal left to the assistant: the default, said, and the form goes on.
+    goal = say_("随便，你看着办")
+    assert say("goal_default", goal="请尽快处理") in goal and say("ask_expected_time") in goal, goal
+
+    # A duration that describes the problem is not the expected time: the question stays.
+    problem = say_("物流三周没更新")
+    assert problem.rstrip().endswith(say("ask_expected_time")), problem
+    assert not _blocks(last["replies"])  # no summary yet
 
     # A question in the middle is answered and the same slot is asked again.
-    digression = say("客服几点上班？")
-    assert "9:00" in digression, digression
-    assert digression.rstrip().endswith("希望多久内得到回复？也可以直接写，如「3天内」。"), digression
+    digression = say_("客服几点上班？")
+    assert "9:00" in digression and digression.rstrip().endswith(say("ask_expected_time")), digression
 
     # Within five minutes is unrealistic: the guide's expectation, then the same question.
-    hurry = say("5分钟内回复")
-    assert "回复可能要几个小时甚至一天" in hurry and "希望多久内得到回复" in hurry, hurry
+    hurry = say_("5分钟内回复")
+    assert "回复可能要几个小时甚至一天" in hurry and say("ask_expected_time") in hurry, hurry
 
-    summary = say("48小时内")
-    assert "订单#8123456789012345，物流问题，要求退款，希望48小时内回复。" in summary, summary
+    first_summary = "订单#8123456789012345，商品质量问题，请尽快处理，希望3天内回复。"
+    summary = say_("三天内")
+    assert say("confirm", summary=first_summary) in summary, summary
+    assert _blocks(last["replies"]) == [first_summary]
 
-    done = say("/affirm", button="确认提交")
-    match = re.search(r"编号 (SR\d{8}-[0-9A-F]{6})", done)
-    assert match, done
+    # Corrections to the summary change the slot they name, are said, and the summary comes again.
+    changed_goal = say_("不对，我改主意了，要退款不换货了")
+    assert say("changed", values=say("value", label=label("request_goal"), value="要求退款")) in changed_goal, changed_goal
+    second_summary = "订单#8123456789012345，商品质量问题，要求退款，希望3天内回复。"
+    assert say("confirm", summary=second_summary) in changed_goal, changed_goal
+    changed_time = say_("时间改为两天内")
+    final_summary = "订单#8123456789012345，商品质量问题，要求退款，希望48小时内回复。"
+    assert say("confirm", summary=final_summary) in changed_time, changed_time
+    assert _saved_rows(form_stack) == []  # nothing saved before 确认
+
+    done = say_("/affirm", button=say("confirm_button"))
+    match = re.search(r"SR\d{8}-[0-9A-F]{6}", done)
+    assert match and say("saved", reference=match.group(0), summary=final_summary) in done, done
+    assert _blocks(last["replies"]) == [final_summary]
     assert "现在北京时间10:00。发给阿里小蜜" in done
-    assert "请一并附上：物流单号、物流轨迹截图、订单详情页截图。" in done
     assert "催办" in done and "消费者保护中心" in done
 
-    database = form_stack.tracker_db.parent / "requests.db"
-    with sqlite3.connect(database) as conn:
-        rows = conn.execute(
-            "SELECT reference, sender_id, order_id, issue_category, request_goal, expected_time, summary, role, delivered "
-            "FROM support_requests"
-        ).fetchall()
-    assert rows == [
-        (
-            match.group(1),
-            SENDER,
-            "8123456789012345",
-            "物流问题",
-            "要求退款",
-            "PT48H",
-            "订单#8123456789012345，物流问题，要求退款，希望48小时内回复。",
-            "buyer",
-            0,
-        )
+    assert _saved_rows(form_stack) == [
+        (match.group(0), SENDER, "8123456789012345", "商品质量问题", "要求退款", "PT48H", final_summary, "buyer")
     ]
 
     # Nothing stale: a new form starts empty and asks the first question again.
-    again = say("帮我整理要发给客服的问题")
-    assert "先选问题类别" in again, again
+    again = say_("帮我整理要发给客服的问题")
+    assert say("ask_issue_category") in again, again
 
     target = os.environ.get("FORM_TRANSCRIPT")
     if target:
@@ -107,6 +139,24 @@ def test_form_conversation_ends_with_the_saved_request(form_stack: Stack):
                 lines.append("> **助手：** " + bubble.replace("\n", "  \n> "))
                 lines.append("")
         Path(target).write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_order_correction_mid_form_and_a_tracking_question_as_the_goal(form_stack: Stack):
+    sender = "form-e2e-correction"
+
+    def text_of(message: str) -> str:
+        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+
+    text_of("帮我整理要发给客服的问题")
+    text_of("/inform{\"issue_category\":\"物流问题\"}")
+    text_of("8123456789012345")
+    goal = text_of("帮我查一下物流到哪了")
+    assert say("ask_expected_time") in goal, goal
+    corrected = text_of("不对，订单号是8123456789012346")
+    assert say("changed", values=say("value", label=label("order_id"), value="8123456789012346")) in corrected, corrected
+    assert say("ask_expected_time") in corrected, corrected
+    summary = text_of("尽快")
+    assert "订单#8123456789012346，物流问题，查询物流，希望24小时内回复。" in summary, summary
 
 
 def test_form_started_pre_filled_asks_only_what_is_missing(form_stack: Stack):
@@ -121,7 +171,7 @@ def test_form_started_pre_filled_asks_only_what_is_missing(form_stack: Stack):
     if "/start_support_request" in offers:
         replies = form_stack.say(sender, "/start_support_request")
     text = "\n".join(r.get("text", "") for r in replies)
-    assert "希望多久内得到回复" in text, text
-    assert "先选问题类别" not in text and "请发订单号" not in text and "希望客服怎么处理" not in text, text
+    assert text.rstrip().endswith(say("ask_expected_time")), text
+    assert say("ask_issue_category") not in text and say("ask_request_goal") not in text, text
     summary = "\n".join(r.get("text", "") for r in form_stack.say(sender, "尽快"))
     assert "订单#8123456789012345，物流问题，要求退款，希望24小时内回复。" in summary, summary

@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import request_store
-from actions.support_form import ValidateSupportRequestForm
+from actions.request_form.validation import ValidateSupportRequestForm
 from tests.support.servers import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -45,6 +45,7 @@ def make_tracker(
     state = load_tracker_dict(fixture)
     parse_data = {"intent": {"name": intent, "confidence": 0.95}, "entities": entities or [], "text": text}
     state["slots"].update(slots or {})
+    state["events"] += [{"event": "slot", "name": k, "value": v} for k, v in (slots or {}).items()]
     state["slots"]["requested_slot"] = requested_slot
     state["slots"].update(candidates)
     state["latest_message"] = parse_data
@@ -61,6 +62,40 @@ def slot(name: str, value: Any) -> Dict[str, Any]:
 
 def entity(name: str, value: Any) -> Dict[str, Any]:
     return {"entity": name, "value": value}
+
+
+@pytest.fixture(scope="session")
+def understand():
+    """The entities the real NLU entity component (no trained model needed) finds in a text."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from components.entities import SpacyRuleEntityExtractor
+    from components.normalizer import ChineseTextNormalizer
+
+    extractor = SpacyRuleEntityExtractor.create({}, None, None, None)  # type: ignore[arg-type]
+    normalizer = ChineseTextNormalizer.create({}, None, None, None)  # type: ignore[arg-type]
+
+    def run(text: str) -> Tuple[str, List[Dict[str, Any]]]:
+        message = Message(data={"text": text})
+        normalizer.process([message])
+        extractor.process([message])
+        return message.get("text"), [e for e in message.get("entities") or [] if e["entity"] != "emoji"]
+
+    return run
+
+
+def said(understand, text: str, **kwargs: Any) -> Tracker:
+    """A tracker for ``text`` with the entities the NLU finds and the slots Rasa's mappings would
+    set: each entity's value (the last one of a kind) and the free text for the asked slot."""
+    text, entities = understand(text)
+    candidates: Dict[str, Any] = {}
+    requested = kwargs.get("requested_slot", "issue_category")
+    intent = kwargs.get("intent", "inform")
+    if requested and intent not in ("deny", "affirm"):
+        candidates[requested] = text
+    for found in entities:
+        candidates[found["entity"]] = found["value"]
+    return make_tracker(text, candidates, entities=entities, **kwargs)
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.request_store import get_store
-from actions.support_form import (
-    ActionAskExpectedTime,
-    ActionAskIssueCategory,
-    ActionAskOrderId,
-    ActionResetSupportRequest,
-    ActionSubmitSupportRequest,
-    ActionSummarizeSupportRequest,
-)
+from actions.request_form.questions import ActionAskExpectedTime, ActionAskIssueCategory, ActionAskOrderId
+from actions.request_form.submission import ActionResetSupportRequest, ActionSubmitSupportRequest
+from actions.request_form.summary import ActionSummarizeSupportRequest
+from actions.request_form.settings import say
+from actions.request_form.summary import REQUEST_MESSAGE_TYPE
 from tests.form.conftest import slot
 from tests.form.webhook import ScriptedWebhook
 
@@ -34,7 +31,8 @@ RESET = [
     slot("expected_time", None),
     slot("support_form_failures", None),
 ]
-TIMELINE = "之后：24小时没进展，在工单页点「催办」；48小时仍未处理且影响权益，可去「消费者保护中心」投诉，平台72小时内介入。"
+TIMELINE = say("timeline", chase_hours=24, escalate_hours=48, center="消费者保护中心", intervene_hours=72)
+SUMMARY = "订单#8123456789012345，物流问题，要求退款，希望48小时内回复。"
 
 
 def run(action, slots: Dict[str, Any], domain=None):
@@ -45,7 +43,12 @@ def run(action, slots: Dict[str, Any], domain=None):
 
 
 def texts(messages: List[Dict[str, Any]]) -> List[Optional[str]]:
-    return [m["text"] for m in messages]
+    """The text bubbles (the copyable request block is a separate json_message)."""
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def request_blocks(messages: List[Dict[str, Any]]) -> List[str]:
+    return [m["custom"]["text"] for m in messages if (m.get("custom") or {}).get("type") == REQUEST_MESSAGE_TYPE]
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +58,7 @@ def frozen_clock(monkeypatch):
 
 def test_questions_offer_buttons():
     _, messages = run(ActionAskIssueCategory(), {})
-    assert texts(messages) == ["先选问题类别："]
+    assert texts(messages) == [say("ask_issue_category")]
     assert [b["title"] for b in messages[0]["buttons"]][:2] == ["物流问题", "退款问题"]
     assert messages[0]["buttons"][0]["payload"] == '/inform{"issue_category":"物流问题"}'
     _, messages = run(ActionAskExpectedTime(), {})
@@ -64,41 +67,41 @@ def test_questions_offer_buttons():
 
 def test_order_question_offers_no_order_only_for_account_problems():
     _, messages = run(ActionAskOrderId(), {"issue_category": "物流问题"})
-    assert texts(messages) == ["请发订单号（如 8123456789012345 或 #ABC123）。"]
+    assert texts(messages) == [say("ask_order_id", example="8123456789012345", letter_example="#ABC123")]
     assert messages[0]["buttons"] == []
     _, messages = run(ActionAskOrderId(), {"issue_category": "账户安全"})
     assert messages[0]["buttons"] == [{"title": "没有订单号", "payload": '/inform{"order_id":"没有订单号"}'}]
 
 
-def test_summary_in_the_guide_format_with_confirm_buttons():
+def test_summary_in_the_guide_format_with_confirm_buttons_and_a_copyable_block():
     events, messages = run(ActionSummarizeSupportRequest(), FILLED)
     assert events == []
-    assert texts(messages) == ["整理好了，请确认：\n订单#8123456789012345，物流问题，要求退款，希望48小时内回复。"]
-    assert messages[0]["buttons"] == [
-        {"title": "确认提交", "payload": "/affirm"},
-        {"title": "不对，不提交", "payload": "/deny"},
-    ]
+    assert texts(messages) == [say("confirm", summary=SUMMARY)]
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+    assert request_blocks(messages) == [SUMMARY]
 
 
 def test_incomplete_summary_resets():
     events, messages = run(ActionSummarizeSupportRequest(), {**FILLED, "expected_time": None})
     assert events == RESET
-    assert texts(messages) == ["信息还不完整，这份请求没法整理。需要时说「帮我整理问题」重新开始。"]
+    assert texts(messages) == [say("incomplete")]
 
 
 def test_submit_saves_and_says_where_to_send_with_evidence_and_timeline(store_url):
     events, messages = run(ActionSubmitSupportRequest(), {**FILLED, "role": "buyer"})
     assert events == RESET
     saved_text = texts(messages)[0]
-    match = re.fullmatch(r"已保存，编号 (SR20261126-[0-9A-F]{6})。发给客服时复制这句：\n(.*)", saved_text)
-    assert match and match.group(2) == "订单#8123456789012345，物流问题，要求退款，希望48小时内回复。"
+    reference = re.search(r"SR20261126-[0-9A-F]{6}", saved_text).group(0)
+    assert saved_text == say("saved", reference=reference, summary=SUMMARY)
+    assert "本助手记录编号" in saved_text  # this assistant's record, not a platform ticket
+    assert request_blocks(messages) == [SUMMARY]
     assert texts(messages)[1:] == [
         "现在北京时间10:00。发给阿里小蜜：打开速卖通App，点右下角【我的】→【我的订单】找到对应订单→点【联系客服】。"
         "附件多的话可发邮件到 service@aliexpress.com。",
         "请一并附上：物流单号、物流轨迹截图、订单详情页截图。",
         TIMELINE,
     ]
-    stored = get_store().get(match.group(1))
+    stored = get_store().get(reference)
     assert (stored.sender_id, stored.order_id, stored.issue_category, stored.request_goal, stored.expected_time) == (
         "user-7", "8123456789012345", "物流问题", "要求退款", "PT48H"
     )
@@ -134,7 +137,7 @@ def test_submit_hands_off_to_the_webhook(store_url, monkeypatch):
     with ScriptedWebhook([200]) as hook:
         monkeypatch.setenv("HANDOFF_WEBHOOK_URL", hook.url)
         _, messages = run(ActionSubmitSupportRequest(), FILLED)
-    assert texts(messages)[-1] == "这份请求也已转给人工客服团队。"
+    assert texts(messages)[-1] == say("handed_off")
     reference = hook.received[0]["reference"]
     assert get_store().get(reference).delivered is True
 
@@ -146,7 +149,7 @@ def test_failed_handoff_keeps_the_request_for_a_retry(store_url, monkeypatch):
         monkeypatch.setenv("HANDOFF_WEBHOOK_URL", hook.url)
         _, messages = run(ActionSubmitSupportRequest(), FILLED)
     assert hook.calls == 2
-    assert "这份请求也已转给人工客服团队。" not in texts(messages)
+    assert say("handed_off") not in texts(messages)
     [pending] = get_store().list_undelivered()
     assert (pending.order_id, pending.last_error) == ("8123456789012345", "HTTP 500")
 
@@ -166,4 +169,4 @@ def test_submit_retries_earlier_undelivered_requests(store_url, monkeypatch):
 def test_reset_clears_everything():
     events, messages = run(ActionResetSupportRequest(), FILLED)
     assert events == RESET
-    assert texts(messages) == ["好的，已停止，这次填的内容已清空。需要时说「帮我整理问题」重新开始。"]
+    assert texts(messages) == [say("stopped")]

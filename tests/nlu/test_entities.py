@@ -6,15 +6,8 @@ from typing import Dict, List, Tuple
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from components.entities import (
-    SpacyRuleEntityExtractor,
-    find_durations,
-    find_order_ids,
-    is_id_card,
-    iso_duration,
-    load_patterns,
-    parse_number,
-)
+from components.entities import SpacyRuleEntityExtractor, find_durations, load_patterns
+from parsing import find_order_ids, is_id_card, iso_duration, read_number
 from components.normalizer import ChineseTextNormalizer
 
 
@@ -132,9 +125,9 @@ def test_durations_that_are_not_deadlines(extractor: SpacyRuleEntityExtractor, t
 
 
 def test_numbers_and_durations() -> None:
-    assert parse_number("三") == 3 and parse_number("两") == 2 and parse_number("十二") == 12
-    assert parse_number("二十四") == 24 and parse_number("半") == 0.5 and parse_number("几") is None
-    assert iso_duration(0.5) == "PT30M" and iso_duration(168) == "PT168H" and iso_duration(0) is None
+    assert read_number("三") == 3 and read_number("两") == 2 and read_number("十二") == 12
+    assert read_number("二十四") == 24 and read_number("半") == 0.5 and read_number("几") is None
+    assert iso_duration(30) == "PT30M" and iso_duration(168 * 60) == "PT168H" and iso_duration(0) is None
     assert find_durations("三天") == [(0, 2, "PT72H")]
     assert find_order_ids("#ABC123") == [(0, 7, "ABC123")]
 

@@ -1,0 +1,66 @@
+"""The form's question for each slot (``action_ask_<slot>``), with buttons where a choice follows."""
+from __future__ import annotations
+
+from typing import List, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.request_form.settings import buttons, describe_duration, entity_payload, facts, say
+
+
+class AskSlotAction(Action):
+    """Base of the questions; ``slot`` names the slot (abstract while empty)."""
+
+    slot: str = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        """The text and the (title, payload) buttons."""
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text, pairs = self.question(tracker)
+        dispatcher.utter_message(text=text, buttons=buttons(pairs))
+        return []
+
+
+class ActionAskIssueCategory(AskSlotAction):
+    slot = "issue_category"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        names = list(facts()["categories"])
+        return say("ask_issue_category"), [(n, entity_payload(self.slot, n)) for n in names]
+
+
+class ActionAskOrderId(AskSlotAction):
+    slot = "order_id"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        order = facts()["order_id"]
+        if tracker.get_slot("issue_category") in order["none_allowed_for"]:
+            button = (say("no_order_button"), entity_payload(self.slot, say("no_order_button")))
+            return say("ask_order_id_account", example=order["example"]), [button]
+        return say("ask_order_id", example=order["example"], letter_example=order["letter_example"]), []
+
+
+class ActionAskRequestGoal(AskSlotAction):
+    slot = "request_goal"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        return say("ask_request_goal"), [(n, entity_payload(self.slot, n)) for n in facts()["goals"]]
+
+
+class ActionAskExpectedTime(AskSlotAction):
+    slot = "expected_time"
+
+    def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
+        choices = facts()["expected_time"]["choices"]
+        pairs = [(say("time_button", duration=describe_duration(c)), entity_payload(self.slot, c)) for c in choices]
+        return say("ask_expected_time"), pairs

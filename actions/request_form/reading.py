@@ -1,0 +1,192 @@
+"""Reading what the user said for each slot: entities first, then the free text, never a guess.
+
+Only reads (no wording, no events). A value counts for a slot when it is meant for it: a value
+after a negation (要退款不换货了: not 换货) is refused, a word that is both a category and a goal
+(退款) is the goal once the category is known, and a value already given is changed only when the
+message says so (不对 / 改成 / 其实 …) or the slot is the one asked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from parsing.text import half_width
+from parsing.vocabulary import find_phrases, nearest, phrase_pattern, words
+from actions.request_form.settings import ANSWER_ENTITIES, FORM_SLOTS, SKIP, facts
+
+_PUNCT = re.compile(r"[\s，。,.!！?？、;；:：\"'“”‘’()（）【】\[\]<>《》~～-]+")
+# Slots whose vocabulary words may also be a word of the other (退款: a category and a goal).
+_RIVAL = {"issue_category": "request_goal", "request_goal": "issue_category"}
+
+
+def clean(text: Any) -> str:
+    """Half-width and trimmed."""
+    return half_width(str(text or "")).strip()
+
+
+def is_button(text: str) -> bool:
+    """A payload sent by a button (``/inform{...}``)."""
+    return text.startswith("/")
+
+
+def matches_phrase(text: Any, phrases: List[str]) -> bool:
+    """The text is one of the phrases (punctuation aside), or contains one of three characters or more."""
+    bare = _PUNCT.sub("", clean(text)).lower()
+    return any(bare == p.lower() or (len(p) >= 3 and p.lower() in bare) for p in phrases)
+
+
+def is_skip(text: Any) -> bool:
+    return matches_phrase(text, [SKIP] + list(facts()["skip_phrases"]))
+
+
+def says_correction(text: str) -> bool:
+    """The message changes an earlier answer (不对，… / 改成… / 我改主意了 …)."""
+    return bool(re.search(phrase_pattern(words("corrections")), clean(text).lower()))
+
+
+def _negated(text: str, start: Optional[int]) -> bool:
+    if start is None:
+        return False
+    before = clean(text[max(0, start - 4):start]).lower()
+    return bool(re.search(rf"(?:{phrase_pattern(words('negations'))})\s*$", before))
+
+
+def entities_of(parse_data: Dict[str, Any], slot: str) -> List[Dict[str, Any]]:
+    """The message's entities for ``slot`` in text order."""
+    found = [e for e in parse_data.get("entities") or [] if e.get("entity") == slot]
+    return sorted(found, key=lambda e: e.get("start") or 0)
+
+
+def _overlaps(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    if a.get("start") is None or b.get("start") is None:
+        return False
+    return a["start"] < b["end"] and b["start"] < a["end"]
+
+
+def meant_entities(parse_data: Dict[str, Any], slot: str, asked: bool, known: bool) -> List[Dict[str, Any]]:
+    """The slot's entities that are meant for it: not negated, not the rival slot's word.
+
+    A word that is both a category and a goal belongs to the longer phrase; with equal phrases
+    (退款) it is also a category only when the category is the question (``asked``), or when it is
+    the only category word and no category is ``known`` yet.
+    """
+    text = parse_data.get("text") or ""
+    mine = [e for e in entities_of(parse_data, slot) if not _negated(text, e.get("start"))]
+    rival = _RIVAL.get(slot)
+    if rival is None:
+        return mine
+    theirs = entities_of(parse_data, rival)
+    kept = []
+    for entity in mine:
+        other = next((o for o in theirs if _overlaps(entity, o)), None)
+        if other is None:
+            kept.append(entity)
+            continue
+        mine_len, their_len = entity["end"] - entity["start"], other["end"] - other["start"]
+        if mine_len != their_len:
+            if mine_len > their_len:
+                kept.append(entity)
+            continue
+        if slot == "request_goal" or asked or (len(mine) == 1 and not known):
+            kept.append(entity)
+    return kept
+
+
+def said_text(entity: Dict[str, Any], text: str) -> Optional[str]:
+    """The words an entity was read from (None for a button payload)."""
+    if entity.get("start") is None or is_button(text):
+        return None
+    return text[entity["start"]:entity["end"]]
+
+
+def latest_user(tracker: Tracker) -> Tuple[Dict[str, Any], str]:
+    """The parse data and text of the latest user message."""
+    parse = dict(tracker.latest_message or {})
+    text = parse.get("text") or ""
+    parse["text"] = text
+    return parse, text
+
+
+def source_message(tracker: Tracker, slot: str) -> Optional[Dict[str, Any]]:
+    """The newest user message with an entity for ``slot`` (pre-filled values at activation)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            parse = dict(event.get("parse_data") or {})
+            parse["text"] = event.get("text") or ""
+            if entities_of(parse, slot):
+                return parse
+    return None
+
+
+def previous_value(tracker: Tracker, slot: str) -> Optional[Any]:
+    """The slot's value before the latest user message."""
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    value = None
+    for event in events[:last_user]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value
+
+
+def set_this_turn(tracker: Tracker) -> Dict[str, Any]:
+    """Form slots set since the latest user message (by Rasa's slot mappings)."""
+    events = tracker.events
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return {
+        e["name"]: e.get("value")
+        for e in events[last_user + 1:]
+        if e.get("event") == "slot" and e.get("name") in FORM_SLOTS
+    }
+
+
+def answers_other_slot(slot: str, tracker: Tracker) -> bool:
+    """The latest message carries a value for another question and none for ``slot``."""
+    parse, _ = latest_user(tracker)
+    if entities_of(parse, slot):
+        return False
+    return any(entities_of(parse, other) for other in ANSWER_ENTITIES if other != slot)
+
+
+def only_negated(slot: str, tracker: Tracker) -> bool:
+    """Every value the latest message has for ``slot`` is refused (不换货)."""
+    parse, text = latest_user(tracker)
+    found = entities_of(parse, slot)
+    return bool(found) and all(_negated(text, e.get("start")) for e in found)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one message says for a category or goal: the value (None: not understood), the words."""
+
+    value: Optional[str]
+    text: str
+
+
+def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Reading]:
+    """A category or goal: the meant entity, else the free text's phrases, else the nearest option.
+
+    None when the message's words for the slot are not meant for it (negated, or the goal's word).
+    Entities come from the latest message; at activation (nothing asked yet) from the message
+    that said them. Several categories: the first (the problem comes before the wish); several
+    goals: the last (要换货……算了，退款吧).
+    """
+    parse, text = latest_user(tracker)
+    requested = tracker.get_slot("requested_slot")
+    if requested is None and not entities_of(parse, slot):
+        parse = source_message(tracker, slot) or parse
+        text = parse["text"]
+    meant = meant_entities(parse, slot, requested == slot, bool(previous_value(tracker, slot)))
+    if meant:
+        entity = meant[0] if slot == "issue_category" else meant[-1]
+        return Reading(str(entity["value"]), text)
+    if entities_of(parse, slot):
+        return None
+    free = clean(text if not is_button(text) else slot_value)
+    phrases = find_phrases(slot, free)
+    if phrases:
+        return Reading(phrases[0][2] if slot == "issue_category" else phrases[-1][2], free)
+    return Reading(nearest(slot, free) if free and not is_button(text) else None, free)

@@ -1,0 +1,64 @@
+"""What the form's modules share: slot names, the guide's ``request_form`` facts and the wording."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from actions import knowledge
+from parsing import describe_parts, iso_minutes
+
+FORM_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
+FAILURES_SLOT = "support_form_failures"
+# Entities that answer a question of their own; free text carrying one of them is not taken
+# as the answer to a different form slot (e.g. 「订单号错了，是…」 while the time is asked).
+ANSWER_ENTITIES = FORM_SLOTS + ("role", "device")
+NO_ORDER = "无"  # order_id for account problems without an order
+PENDING_ORDER = "待补充"  # order_id the user chose to skip
+SKIP = "跳过"  # entity value sent by the skip buttons
+MAX_FAILURES = 2
+
+
+def facts() -> Dict[str, Any]:
+    """The ``request_form:`` section of the guide file."""
+    return knowledge.guide()["request_form"]
+
+
+def say(key: str, **values: Any) -> str:
+    """The form's line ``form_<key>`` of knowledge/replies.yml with its {names} filled in."""
+    return str(knowledge.reply(f"form_{key}")).format(**values)
+
+
+def label(slot: str) -> str:
+    """How the wording names a slot (订单号, 问题类别 …)."""
+    return str(knowledge.reply("form_slot_labels")[slot])
+
+
+def buttons(pairs: List[Tuple[str, str]]) -> List[Dict[str, str]]:
+    return [{"title": title, "payload": payload} for title, payload in pairs]
+
+
+def entity_payload(slot: str, value: str) -> str:
+    return f'/inform{{"{slot}":"{value}"}}'
+
+
+def describe_duration(iso: str) -> str:
+    """``PT48H`` → 48小时, ``PT168H`` → 7天, ``PT90M`` → 90分钟 (wording from replies.yml)."""
+    unit, number = describe_parts(iso_minutes(iso) or 0)
+    return str(knowledge.reply("form_durations")[unit]).format(n=number)
+
+
+def describe_order(order_id: str) -> str:
+    """The order part of the summary."""
+    if order_id == NO_ORDER:
+        return say("no_order_label")
+    if order_id == PENDING_ORDER:
+        return say("pending_order_label")
+    return say("order_label", order_id=order_id)
+
+
+def describe_value(slot: str, value: str) -> str:
+    """A slot's value as the user reads it (订单#8123…, 3天, 物流问题)."""
+    if slot == "order_id" and value in (NO_ORDER, PENDING_ORDER):
+        return describe_order(value)
+    if slot == "expected_time":
+        return describe_duration(value)
+    return value

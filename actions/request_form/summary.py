@@ -1,0 +1,113 @@
+"""The summary in the guide's template, and corrections to it before anything is saved."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.request_form import reading
+from actions.request_form.settings import FAILURES_SLOT, FORM_SLOTS, buttons, describe_duration, describe_order, say
+from actions.request_form.validation import ValidateSupportRequestForm, acknowledge
+
+REQUEST_MESSAGE_TYPE = "support_request"  # json_message type the widget renders with a copy button
+
+
+def format_summary(order_id: str, issue_category: str, request_goal: str, expected_time: str) -> str:
+    """The guide's template: 【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】."""
+    return say(
+        "summary",
+        order=describe_order(order_id),
+        category=issue_category,
+        goal=request_goal,
+        duration=describe_duration(expected_time),
+    )
+
+
+def send_request_block(dispatcher: CollectingDispatcher, summary: str) -> None:
+    """The copyable request as its own message (the widget shows it with a copy button)."""
+    dispatcher.utter_message(json_message={"type": REQUEST_MESSAGE_TYPE, "text": summary})
+
+
+def filled(tracker: Tracker) -> Optional[Dict[str, str]]:
+    """The four values, or None while one is missing."""
+    values = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS}
+    return values if all(values.values()) else None
+
+
+def reset_events() -> List[EventType]:
+    """Clear the four form slots and the failure counts so nothing stale reaches a later form."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet(FAILURES_SLOT, None)]
+
+
+def incomplete(dispatcher: CollectingDispatcher) -> List[EventType]:
+    """Say the form is incomplete and reset it (nothing stale comes back later)."""
+    dispatcher.utter_message(text=say("incomplete"))
+    return reset_events()
+
+
+def show_summary(dispatcher: CollectingDispatcher, values: Dict[str, str]) -> None:
+    summary = format_summary(**values)
+    dispatcher.utter_message(
+        text=say("confirm", summary=summary),
+        buttons=buttons([(say("confirm_button"), "/affirm"), (say("reject_button"), "/deny")]),
+    )
+    send_request_block(dispatcher, summary)
+
+
+class ActionSummarizeSupportRequest(Action):
+    """Show the request in the guide's format and ask for confirmation."""
+
+    def name(self) -> Text:
+        return "action_summarize_support_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        values = filled(tracker)
+        if values is None:
+            return incomplete(dispatcher)
+        show_summary(dispatcher, values)
+        return []
+
+
+class ActionReviewSupportRequest(Action):
+    """A reply to the summary other than 确认: apply the corrections it names and show the summary
+    again, or (a plain 不对/不提交) leave without saving.
+
+    Rasa's entity mappings have already put the message's values into the slots; each goes
+    through the form's validator, and a value the validator refuses leaves the earlier one.
+    """
+
+    def name(self) -> Text:
+        return "action_review_support_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        candidates = reading.set_this_turn(tracker)
+        validator = ValidateSupportRequestForm()
+        checked: Dict[str, object] = {}
+        for slot, value in candidates.items():
+            result = await getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, domain)
+            checked.update(result)
+            tracker.slots.update(result)
+        for slot in FORM_SLOTS:
+            if slot in checked and checked[slot] is None:
+                checked[slot] = reading.previous_value(tracker, slot)
+                tracker.slots[slot] = checked[slot]
+        events: List[EventType] = [SlotSet(slot, value) for slot, value in checked.items()]
+        changed = [slot for slot in FORM_SLOTS if slot in checked and checked[slot] != reading.previous_value(tracker, slot)]
+        if not changed:
+            if tracker.latest_message.get("intent", {}).get("name") == "deny":
+                dispatcher.utter_message(text=say("stopped"))
+                return events + reset_events()
+            dispatcher.utter_message(text=say("nothing_changed"))
+        acknowledge(dispatcher, tracker, events)
+        values = filled(tracker)
+        if values is None:
+            return events + incomplete(dispatcher)
+        show_summary(dispatcher, values)
+        return events

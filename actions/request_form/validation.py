@@ -1,0 +1,226 @@
+"""``validate_support_request_form``: one validator per slot, a failure counter, acknowledgements.
+
+Values given before their question, corrections and values inferred from a description are said
+back in one line, so nothing is taken silently. After two answers that fit nothing the form moves
+on (category → the fallback category, goal → the default goal) or offers a one-tap skip (order
+number, time).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import clock, knowledge
+from actions.request_form import reading
+from actions.request_form.settings import (
+    FAILURES_SLOT,
+    FORM_SLOTS,
+    MAX_FAILURES,
+    NO_ORDER,
+    PENDING_ORDER,
+    SKIP,
+    buttons,
+    describe_duration,
+    describe_value,
+    entity_payload,
+    facts,
+    label,
+    say,
+)
+from parsing import iso_duration, read_deadline, read_order_answer
+from parsing.orders import ORDER_DIGITS
+from parsing.vocabulary import words
+
+
+class ValidateSupportRequestForm(FormValidationAction):
+    """``validate_support_request_form``."""
+
+    def name(self) -> Text:
+        return "validate_support_request_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        acknowledge(dispatcher, tracker, events)
+        return events
+
+    # ---- the failure counter (slot ``support_form_failures``: {slot: count})
+    def failed(
+        self, slot: str, message: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Refuse the value: say why, count the failure, and help from the second one on."""
+        failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
+        failures[slot] = failures.get(slot, 0) + 1
+        dispatcher.utter_message(text=message)
+        if failures[slot] >= MAX_FAILURES:
+            self.help_after_failures(slot, dispatcher)
+        return {slot: None, FAILURES_SLOT: failures}
+
+    @staticmethod
+    def failures(slot: str, tracker: Tracker) -> int:
+        return int((tracker.get_slot(FAILURES_SLOT) or {}).get(slot, 0))
+
+    @staticmethod
+    def succeeded(slot: str, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        """Accept the value and forget the slot's failures."""
+        failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
+        if failures.pop(slot, None) is None:
+            return {slot: value}
+        return {slot: value, FAILURES_SLOT: failures or None}
+
+    def help_after_failures(self, slot: str, dispatcher: CollectingDispatcher) -> None:
+        """Order number and time: explain with an example and offer a one-tap skip or stop."""
+        order = facts()["order_id"]
+        skip = (say("skip_button"), entity_payload(slot, SKIP))
+        stop = (say("stop_button"), "/deny")
+        if slot == "order_id":
+            text = say("help_order_id", example=order["example"], letter_example=order["letter_example"], where=order["where"])
+        else:
+            text = say("help_expected_time", default=describe_duration(facts()["expected_time"]["default"]))
+        dispatcher.utter_message(text=text, buttons=buttons([skip, stop]))
+
+    @staticmethod
+    def keeps_earlier(slot: str, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+        """A value given before is changed only when asked for or when the user says so."""
+        previous = reading.previous_value(tracker, slot)
+        if previous is None or tracker.get_slot("requested_slot") in (slot, None):
+            return None
+        _, text = reading.latest_user(tracker)
+        if reading.says_correction(text):
+            return None
+        return {slot: previous}
+
+    # ---- validators
+    def validate_order_id(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Digits (any width, Chinese numerals, spaces, #) or #ABC123; 没有订单号 for 账户安全."""
+        if reading.answers_other_slot("order_id", tracker):
+            return {"order_id": reading.previous_value(tracker, "order_id")}
+        parse, text = reading.latest_user(tracker)
+        if tracker.get_slot("requested_slot") is None and not reading.entities_of(parse, "order_id"):
+            text = (reading.source_message(tracker, "order_id") or {}).get("text") or text
+        raw = str(slot_value) if reading.is_button(text) else text
+        order = facts()["order_id"]
+        if reading.is_skip(raw):
+            return self.succeeded("order_id", PENDING_ORDER, tracker)
+        if reading.matches_phrase(raw, order["none_phrases"]):
+            category = tracker.get_slot("issue_category")
+            if category in order["none_allowed_for"]:
+                return self.succeeded("order_id", NO_ORDER, tracker)
+            message = say("order_needed", category=category or say("this_problem"), where=order["where"])
+            return self.failed("order_id", message, dispatcher, tracker)
+        value = read_order_answer(raw)
+        if value is None:
+            message = say(
+                "order_invalid", text=reading.clean(raw), min_digits=ORDER_DIGITS[0], max_digits=ORDER_DIGITS[1],
+                example=order["example"], letter_example=order["letter_example"],
+            )
+            return self.failed("order_id", message, dispatcher, tracker)
+        return self.succeeded("order_id", value, tracker)
+
+    def validate_issue_category(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """One of the categories, from a button, a name or an ordinary description."""
+        if reading.answers_other_slot("issue_category", tracker) or reading.only_negated("issue_category", tracker):
+            return {"issue_category": reading.previous_value(tracker, "issue_category")}
+        kept = self.keeps_earlier("issue_category", tracker)
+        if kept is not None:
+            return kept
+        read = reading.read_choice("issue_category", slot_value, tracker)
+        if read is None:
+            return {"issue_category": reading.previous_value(tracker, "issue_category")}
+        if read.value is None:
+            if self.failures("issue_category", tracker) + 1 >= MAX_FAILURES:
+                category = facts()["fallback_category"]
+                dispatcher.utter_message(text=say("category_fallback", category=category))
+                return self.succeeded("issue_category", category, tracker)
+            return self.failed("issue_category", say("category_unknown", text=read.text), dispatcher, tracker)
+        result = self.succeeded("issue_category", read.value, tracker)
+        if tracker.get_slot("order_id") == NO_ORDER and read.value not in facts()["order_id"]["none_allowed_for"]:
+            dispatcher.utter_message(text=say("order_needed_later", category=read.value))
+            result["order_id"] = None
+        return result
+
+    def validate_request_goal(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """One of the goals; a goal left to the assistant (随便, 管一管) is the default goal."""
+        if reading.answers_other_slot("request_goal", tracker):
+            return {"request_goal": reading.previous_value(tracker, "request_goal")}
+        if reading.only_negated("request_goal", tracker):
+            return {"request_goal": None}
+        kept = self.keeps_earlier("request_goal", tracker)
+        if kept is not None:
+            return kept
+        read = reading.read_choice("request_goal", slot_value, tracker)
+        if read is None:
+            return {"request_goal": reading.previous_value(tracker, "request_goal")}
+        vague = reading.matches_phrase(read.text, words("vague_goals"))
+        if vague or (read.value is None and self.failures("request_goal", tracker) + 1 >= MAX_FAILURES):
+            goal = facts()["default_goal"]
+            dispatcher.utter_message(text=say("goal_default", goal=goal))
+            return self.succeeded("request_goal", goal, tracker)
+        if read.value is None:
+            return self.failed("request_goal", say("goal_unknown", text=read.text), dispatcher, tracker)
+        return self.succeeded("request_goal", read.value, tracker)
+
+    def validate_expected_time(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A deadline as ``PT<n>H``/``PT<n>M``; five minutes or less is refused; 跳过 is the default."""
+        if reading.answers_other_slot("expected_time", tracker):
+            return {"expected_time": reading.previous_value(tracker, "expected_time")}
+        parse, text = reading.latest_user(tracker)
+        said = reading.entities_of(parse, "expected_time")
+        raw = str(said[-1]["value"]) if said else str(slot_value or "")
+        settings = facts()["expected_time"]
+        if reading.is_skip(raw):
+            return self.succeeded("expected_time", settings["default"], tracker)
+        minutes = read_deadline(raw, clock.now_in_china())
+        if minutes is None:
+            return self.failed("expected_time", say("time_unknown", text=reading.clean(raw)), dispatcher, tracker)
+        if minutes <= settings["unrealistic_minutes"]:
+            message = say("time_unrealistic", reply_time=knowledge.caution("reply_time")["rule"])
+            return self.failed("expected_time", message, dispatcher, tracker)
+        return self.succeeded("expected_time", iso_duration(minutes), tracker)
+
+
+def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List[EventType]) -> None:
+    """Say in one line what was taken besides the answer asked for, what was changed, and which
+    option a description was read as (the nearest option is confirmed, not refused).
+
+    The values before the latest message are read from the events: Rasa's slot mappings have
+    already set this turn's candidates on the tracker.
+    """
+    requested = tracker.get_slot("requested_slot")
+    _, text = reading.latest_user(tracker)
+    taken, changed, inferred = [], [], []
+    for event in events:
+        slot, value = event.get("name"), event.get("value")
+        if event.get("event") != "slot" or slot not in FORM_SLOTS or value is None:
+            continue
+        previous = reading.previous_value(tracker, slot)
+        if previous == value:
+            continue
+        shown = say("value", label=label(slot), value=describe_value(slot, value))
+        if previous is not None:
+            changed.append(shown)
+        elif slot != requested:
+            taken.append(shown)
+        elif slot in ("issue_category", "request_goal") and not reading.is_button(text) and reading.clean(text) != value:
+            if value not in (facts()["fallback_category"], facts()["default_goal"]):
+                inferred.append((slot, value))
+    separator = say("value_separator")
+    if changed:
+        dispatcher.utter_message(text=say("changed", values=separator.join(changed)))
+    if taken:
+        dispatcher.utter_message(text=say("taken", values=separator.join(taken)))
+    for slot, value in inferred:
+        dispatcher.utter_message(text=say("inferred", value=value, label=label(slot)))

@@ -1,0 +1,30 @@
+"""The one parser of the assistant: widths, digits, Chinese numerals, durations, order and ID numbers.
+
+Used by the NLU entity component (components/entities.py), the support-request form's validators
+(actions/request_form/) and the guard's masking (channels/guard.py), so all three read a number the
+same way. Words (category and goal phrases, duration units and cues) live in ``vocabulary.yml``.
+
+The user's digits are never changed: Chinese numerals count as digits only in a run written wholly
+in them (八一二三…), never next to Arabic digits (``…2345一直`` stays ``…2345``).
+"""
+from parsing.durations import describe_parts, find_deadlines, iso_duration, iso_minutes, read_deadline
+from parsing.ids import is_id_card, is_mobile_number
+from parsing.numbers import read_number, spell_digits
+from parsing.orders import find_order_ids, read_order_answer
+from parsing.text import half_width, half_width_char
+
+__all__ = [
+    "describe_parts",
+    "find_deadlines",
+    "find_order_ids",
+    "half_width",
+    "half_width_char",
+    "is_id_card",
+    "is_mobile_number",
+    "iso_duration",
+    "iso_minutes",
+    "read_deadline",
+    "read_number",
+    "read_order_answer",
+    "spell_digits",
+]

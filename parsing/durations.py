@@ -1,0 +1,130 @@
+"""Durations in one unit convention: whole minutes inside, ISO-8601 ``PT<h>H`` / ``PT<m>M`` outside.
+
+``find_deadlines`` finds the numeric durations of a text that are meant as a deadline (三天内,
+希望24小时, within 48 hours) and skips those that describe the problem (物流三周没更新, tracking
+hasn't updated in 3 weeks). ``read_deadline`` reads a whole answer to the time question.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+
+from parsing.numbers import HALF, read_number
+from parsing.text import half_width
+from parsing.vocabulary import phrase_pattern, vocabulary
+
+_NUMBER = rf"\d+(?:\.\d+)?|[零一二两三四五六七八九十百{HALF}]+"
+_ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_FILLER = re.compile(r"[\s,.!?;:，。！？、~…吧啊呀哈嗯吗呢的左右]")
+
+
+def _words(name: str) -> List[str]:
+    return [str(word) for word in vocabulary()["durations"][name]]
+
+
+def _units() -> Dict[str, int]:
+    return {str(unit).lower(): int(minutes) for unit, minutes in vocabulary()["durations"]["units"].items()}
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> Dict[str, "re.Pattern[str]"]:
+    units = phrase_pattern(list(_units()))
+    return {
+        # number, optional 个, optional 半 (一个半小时), unit, optional 半 (一天半), optional 内/之前
+        "duration": re.compile(
+            rf"(?<![\d.])({_NUMBER})\s*(?:个\s*)?({HALF})?\s*({units})({HALF})?\s*({phrase_pattern(_words('deadline_suffixes'))})?",
+            re.I,
+        ),
+        "cue": re.compile(rf"(?:{phrase_pattern(_words('deadline_cues'))})\s*$", re.I),
+        "past_before": re.compile(rf"(?:{phrase_pattern(_words('past_before'))})\s*(?:the\s+)?$", re.I),
+        "past_after": re.compile(rf"^\s*(?:{phrase_pattern(_words('past_after'))})", re.I),
+        "negation": re.compile(phrase_pattern(_words("negations")), re.I),
+    }
+
+
+def iso_duration(minutes: float) -> Optional[str]:
+    """Minutes → ``PT<h>H`` when whole hours, else ``PT<m>M``; None for no time at all."""
+    minutes = int(round(minutes))
+    if minutes <= 0:
+        return None
+    return f"PT{minutes // 60}H" if minutes % 60 == 0 else f"PT{minutes}M"
+
+
+def iso_minutes(text: str) -> Optional[int]:
+    """``PT48H`` / ``P1DT2H`` / ``PT30M`` → minutes; None when it is not such a duration."""
+    match = _ISO.match(text.strip().upper())
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes = (int(group or 0) for group in match.groups())
+    return days * 1440 + hours * 60 + minutes
+
+
+def describe_parts(minutes: int) -> Tuple[str, int]:
+    """How to say a duration: ("days", 7) from three whole days up, ("hours", 48), ("minutes", 90)."""
+    if minutes % 60:
+        return "minutes", minutes
+    hours = minutes // 60
+    if hours >= 72 and hours % 24 == 0:
+        return "days", hours // 24
+    return "hours", hours
+
+
+def find_deadlines(text: str) -> List[Tuple[int, int, int]]:
+    """Numeric durations meant as a deadline, as (start, end, minutes); offsets are those of ``text``.
+
+    Counted: with a 内/之前 suffix; after a cue such as 希望/要求/within; or when the duration is
+    (almost) the whole message. Not counted: next to words of the past (已经, 了, 没, ago …) or, for a
+    cue-only duration, in a negated sentence (hasn't updated in 3 weeks).
+    """
+    folded = half_width(text)
+    patterns = _patterns()
+    units = _units()
+    found = []
+    for match in patterns["duration"].finditer(folded):
+        number = read_number(match.group(1))
+        if number is None:
+            continue
+        if match.group(2) or match.group(4):
+            number += 0.5
+        before, after = folded[: match.start()], folded[match.end():]
+        past = bool(patterns["past_before"].search(before) or patterns["past_after"].search(after))
+        whole = len(_FILLER.sub("", before + after)) <= 2
+        cue = bool(patterns["cue"].search(before)) and not patterns["negation"].search(folded)
+        if not (match.group(5) or ((cue or whole) and not past)):
+            continue
+        minutes = int(round(number * units[match.group(3).lower()]))
+        if minutes > 0:
+            found.append((match.start(), match.end(), minutes))
+    return found
+
+
+def _until_midnight(now: datetime) -> int:
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(60, int((midnight - now).total_seconds() // 60))
+
+
+def read_deadline(text: str, now: datetime) -> Optional[int]:
+    """An answer to "希望多久内回复" in minutes (0 for 马上), or None when it names no time.
+
+    ``now`` (China time) is what 今天 counts from: until midnight.
+    """
+    folded = half_width(text).strip()
+    lowered = folded.lower()
+    iso = iso_minutes(folded)
+    if iso is not None:
+        return iso
+    if any(word in lowered for word in _words("immediate")):
+        return 0
+    deadlines = find_deadlines(folded)
+    if deadlines:
+        return deadlines[0][2]
+    tables = {**{phrase: value for value, phrases in vocabulary()["expected_time"].items() for phrase in phrases},
+              **vocabulary()["durations"]["answer_words"]}
+    for phrase in sorted(tables, key=len, reverse=True):
+        if str(phrase).lower() in lowered:
+            return iso_minutes(str(tables[phrase]))
+    if any(word in lowered for word in _words("today")):
+        return _until_midnight(now)
+    return None

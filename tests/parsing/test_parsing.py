@@ -1,0 +1,130 @@
+"""The one parser: order numbers keep their digits, durations have one unit convention."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from channels.guard import mask_pii
+from parsing import (
+    describe_parts,
+    find_deadlines,
+    find_order_ids,
+    half_width,
+    is_id_card,
+    is_mobile_number,
+    iso_duration,
+    iso_minutes,
+    read_deadline,
+    read_order_answer,
+    spell_digits,
+)
+
+CHINA = timezone(timedelta(hours=8))
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=CHINA)
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+TO_CHINESE = str.maketrans("0123456789", "零一二三四五六七八九")
+# Text around an order number: Chinese numerals that are words (一直, 三天), letters, punctuation.
+AROUND = st.text(alphabet="我的订单号一直没收到货三天内两周是，。 #abc", max_size=12)
+ORDERS = st.integers(min_value=10 ** 11, max_value=10 ** 20 - 1).map(str).filter(
+    lambda d: not is_id_card(d) and not is_mobile_number(d)
+)
+
+
+def _clean_edges(prefix: str, suffix: str) -> tuple:
+    """No letter right before/after the number (that would make a different token, e.g. abc8123…)."""
+    return prefix.rstrip("abc#"), suffix.lstrip("abc")
+
+
+@settings(max_examples=300, deadline=None)
+@given(AROUND, ORDERS, AROUND)
+def test_digits_of_an_order_number_never_change(prefix: str, digits: str, suffix: str) -> None:
+    prefix, suffix = _clean_edges(prefix, suffix)
+    found = [value for _, _, value in find_order_ids(prefix + digits + suffix)]
+    assert digits in found
+
+
+@settings(max_examples=200, deadline=None)
+@given(AROUND, ORDERS, st.sampled_from([" ", "-"]), st.booleans(), AROUND)
+def test_grouped_and_full_width_order_numbers_read_exactly(prefix, digits, separator, full, suffix) -> None:
+    prefix, suffix = _clean_edges(prefix, suffix)
+    grouped = separator.join(digits[i:i + 4] for i in range(0, len(digits), 4))
+    if len(grouped.split(separator)[-1]) < 3:  # a trailing group of 1–2 digits is not how people group
+        grouped = digits
+    written = grouped.translate(FULL_WIDTH) if full else grouped
+    assert read_order_answer(prefix + written + suffix) == digits
+
+
+@settings(max_examples=200, deadline=None)
+@given(ORDERS, AROUND)
+def test_order_numbers_said_in_chinese_numerals(digits: str, suffix: str) -> None:
+    chinese = digits.translate(TO_CHINESE)
+    suffix = suffix.lstrip("一三两")  # a numeral right after would be one more digit, as said
+    assert read_order_answer(f"订单号是{chinese}{suffix}") == digits
+
+
+@settings(max_examples=200, deadline=None)
+@given(AROUND, ORDERS, AROUND)
+def test_masking_keeps_the_text_and_its_order_numbers(prefix: str, digits: str, suffix: str) -> None:
+    prefix, suffix = _clean_edges(prefix, suffix)
+    text = prefix + digits + suffix
+    assert mask_pii(text) == text
+
+
+def test_chinese_numerals_next_to_digits_stay_words() -> None:
+    assert find_order_ids("我的订单8123456789012345一直没收到货") == [(4, 20, "8123456789012345")]
+    assert read_order_answer("8123 4567 8901 2345") == "8123456789012345"
+    assert spell_digits("八一二三") == "8123" and spell_digits("一直") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["13812345678", "8613812345678", "110101199003074514", "电话 8123456789012345", "1234567890", "abc"]
+)
+def test_phone_id_and_short_numbers_are_not_order_numbers(text: str) -> None:
+    assert read_order_answer(text) is None
+
+
+def test_letter_style_order_numbers() -> None:
+    assert read_order_answer("#abc123") == "ABC123"
+    assert read_order_answer("ABC123") == "ABC123"
+    assert find_order_ids("订单号 XYZ789012 还没到") == [(4, 13, "XYZ789012")]
+
+
+@pytest.mark.parametrize(
+    "text, iso",
+    [("三天内", "PT72H"), ("1个半小时", "PT90M"), ("一个月内", "PT720H"), ("within 48 hours", "PT48H"),
+     ("时间改为三天内", "PT72H"), ("reply in 3 days", "PT72H")],
+)
+def test_deadlines(text: str, iso: str) -> None:
+    assert [iso_duration(minutes) for _, _, minutes in find_deadlines(text)] == [iso]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["物流三周没更新", "tracking hasnt updated in 3 weeks", "已经等了三天", "用了两天就坏了", "三天了还没发货", "等了一个月还没到货"],
+)
+def test_durations_that_describe_the_problem_are_no_deadline(text: str) -> None:
+    assert find_deadlines(text) == []
+    assert read_deadline(text, NOW) is None
+
+
+def test_one_unit_convention() -> None:
+    assert iso_duration(90) == "PT90M" and iso_duration(120) == "PT2H" and iso_duration(0) is None
+    assert iso_minutes("PT48H") == 2880 and iso_minutes("P1DT2H") == 1560 and iso_minutes("48") is None
+    assert describe_parts(2880) == ("hours", 48)
+    assert describe_parts(7 * 1440) == ("days", 7)
+    assert describe_parts(90) == ("minutes", 90)
+
+
+def test_answer_words_and_the_clock() -> None:
+    assert read_deadline("尽快", NOW) == 1440
+    assert read_deadline("马上", NOW) == 0
+    assert read_deadline("今天之内", NOW) == 14 * 60
+    assert read_deadline("明天", NOW) == 1440
+    assert read_deadline("看心情", NOW) is None
+
+
+def test_width_folding_keeps_positions() -> None:
+    text = "订单＃ａｂｃ１２３　好"
+    assert len(half_width(text)) == len(text) and half_width(text) == "订单#abc123 好"
