@@ -168,9 +168,14 @@ def wait_for_count(page: Any, selector: str, at_least: int) -> None:
         page.wait_for_timeout(200)
 
 
+def still(page: Any) -> None:
+    """Waits for the widget's slide-in animations (a cancelled one rejects: allSettled)."""
+    page.evaluate("Promise.allSettled(document.getAnimations().map(animation => animation.finished))")
+
+
 def audit(page: Any, findings: Dict[str, List[str]], state: str) -> None:
     """axe-core's WCAG 2 A/AA violations in this state (recorded, and none allowed)."""
-    page.evaluate("Promise.all(document.getAnimations().map(animation => animation.finished))")
+    still(page)
     result = page.evaluate(WCAG_A_AA)
     findings[state] = [
         f"{v['impact']} {v['id']}: {' | '.join(' '.join(n['target']) for n in v['nodes'])}"
