@@ -173,6 +173,13 @@ def still(page: Any) -> None:
     page.evaluate("Promise.allSettled(document.getAnimations().map(animation => animation.finished))")
 
 
+def snapshot(page: Any, name: str) -> None:
+    """A screenshot under reports/screenshots/ once the widget stands still."""
+    still(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
 def audit(page: Any, findings: Dict[str, List[str]], state: str) -> None:
     """axe-core's WCAG 2 A/AA violations in this state (recorded, and none allowed)."""
     still(page)
@@ -330,7 +337,7 @@ def test_widget_is_accessible_links_open_and_the_request_is_copied(
         ask(page, stack, session, "邮件客服的地址是什么", users=3)
         mail = page.locator(f'.rw-response a[href="mailto:{SERVICE_EMAIL}"]').last
         assert mail.inner_text() == SERVICE_EMAIL and mail.get_attribute("target") is None
-        page.screenshot(path=str(SCREENSHOTS / "widget-links.png"))
+        snapshot(page, "widget-links.png")
         links = page.locator(".rw-messages-container a").evaluate_all(
             "links => links.map(link => [link.protocol, link.rel])"
         )
@@ -362,7 +369,7 @@ def test_widget_is_accessible_links_open_and_the_request_is_copied(
         block.locator(".rw-copy-status").filter(has_text=re.compile(".")).wait_for()
         assert page.evaluate("navigator.clipboard.readText()") == requests_sent[-1]
         block.scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOTS / "widget-request-copied.png"))
+        snapshot(page, "widget-request-copied.png")
         audit(page, axe_findings, "after the finished request")
     finally:
         browsing.context.close()
@@ -376,7 +383,7 @@ def test_widget_by_keyboard_alone_on_a_phone(browser: Any, stack: Stack, axe_fin
     try:
         page.goto(f"{stack.rasa.url}/webchat/?role=buyer")
         page.locator(".rw-launcher").wait_for()
-        page.screenshot(path=str(SCREENSHOTS / "widget-phone-closed.png"))
+        snapshot(page, "widget-phone-closed.png")
 
         # Open with the keyboard: the launcher is a named button reached by Tab.
         tab_to(page, ".rw-launcher")
@@ -393,7 +400,7 @@ def test_widget_by_keyboard_alone_on_a_phone(browser: Any, stack: Stack, axe_fin
             box = page.locator(part).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, (part, box)
             assert box["y"] >= 0 and box["y"] + box["height"] <= 667, (part, box)
-        page.screenshot(path=str(SCREENSHOTS / "widget-phone-open.png"))
+        snapshot(page, "widget-phone-open.png")
 
         # Choose a quick reply with the keyboard; the focus returns to the input box.
         first = last_buttons(greeting)[0]
@@ -421,7 +428,7 @@ def test_widget_by_keyboard_alone_on_a_phone(browser: Any, stack: Stack, axe_fin
             page.locator(".rw-send").get_attribute("aria-label"),
         ):
             assert words and not CJK.search(words), words
-        page.screenshot(path=str(SCREENSHOTS / "widget-phone-english.png"))
+        snapshot(page, "widget-phone-english.png")
         audit(page, axe_findings, "open in English on a phone")
 
         # Chinese again switches back.
@@ -438,7 +445,7 @@ def test_widget_by_keyboard_alone_on_a_phone(browser: Any, stack: Stack, axe_fin
         page.keyboard.press("Enter")
         page.locator(".rw-conversation-container").wait_for(state="detached")
         assert page.locator(".rw-launcher").is_visible()
-        page.screenshot(path=str(SCREENSHOTS / "widget-phone-closed-again.png"))
+        snapshot(page, "widget-phone-closed-again.png")
     finally:
         browsing.context.close()
     browsing.assert_no_errors()
