@@ -90,7 +90,7 @@
   function SupportRequest(props) {
     if (props.type !== "support_request" || typeof props.text !== "string") return null;
     return h("div", { className: "rw-support-request", role: "group", "aria-label": words().request }, [
-      h("pre", { key: "text", className: "rw-support-request-text", lang: words().htmlLang }, props.text),
+      h("pre", { key: "text", className: "rw-support-request-text", lang: UI[languageOf(props.text) || language].htmlLang }, props.text),
       h("button", { key: "copy", type: "button", className: "rw-copy-button", onClick: copyRequest }, words().copy),
       h("p", { key: "status", className: "rw-copy-status", role: "status" })
     ]);
@@ -164,7 +164,7 @@
     Array.prototype.forEach.call(root.querySelectorAll(".rw-new-message"), function (input) {
       setAttribute(input, "aria-label", words().hint);
     });
-    Array.prototype.forEach.call(root.querySelectorAll(".rw-reply"), function (reply) {
+    Array.prototype.forEach.call(root.querySelectorAll("div.rw-reply"), function (reply) {
       setAttribute(reply, "role", "button");
       setAttribute(reply, "tabindex", "0");
     });
@@ -183,10 +183,10 @@
     enhance(container);
   }).observe(container, { childList: true, subtree: true });
 
-  // Quick replies are <div>s with a click handler: Enter and Space choose them too, and the
-  // focus goes back to the input box once they are gone.
+  // Quick replies are <div>s with a click handler (link buttons are <a>s already): Enter and
+  // Space choose them too, and the focus goes back to the input box once they are gone.
   container.addEventListener("keydown", function (event) {
-    var reply = event.target.closest && event.target.closest(".rw-reply");
+    var reply = event.target.closest && event.target.closest("div.rw-reply");
     if (!reply || (event.key !== "Enter" && event.key !== " ")) return;
     event.preventDefault();
     reply.click();
