@@ -100,9 +100,13 @@
   var ADDRESS = /https?:\/\/[A-Za-z0-9\-._~:\/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9\/#=&_~-]|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
   var SAFE_PROTOCOLS = ["http:", "https:", "mailto:"];
 
+  // Links are changed in place, never replaced or split: React still owns these nodes and
+  // updates them when a message stops being the last one.
   function makeSafe(link) {
+    if (!link.hasAttribute("href")) return;
     if (SAFE_PROTOCOLS.indexOf(link.protocol) < 0) {
-      link.replaceWith(document.createTextNode(link.textContent));
+      link.removeAttribute("href");
+      link.removeAttribute("target");
     } else if (link.protocol === "mailto:") {
       link.removeAttribute("target");
     } else {
@@ -111,15 +115,17 @@
     }
   }
 
+  // React's text node keeps the text before the first address; the links and the rest are new
+  // nodes after it, so React's own nodes stay where it put them.
   function linkAddresses(textNode) {
     var text = textNode.nodeValue;
     var found = text.match(ADDRESS);
     if (!found) return;
+    var rest = text.slice(text.indexOf(found[0]));
     var pieces = document.createDocumentFragment();
-    var rest = text;
     found.forEach(function (address) {
       var at = rest.indexOf(address);
-      pieces.appendChild(document.createTextNode(rest.slice(0, at)));
+      if (at > 0) pieces.appendChild(document.createTextNode(rest.slice(0, at)));
       var link = document.createElement("a");
       link.href = /^https?:/.test(address) ? address : "mailto:" + address;
       link.textContent = address;
@@ -127,8 +133,9 @@
       pieces.appendChild(link);
       rest = rest.slice(at + address.length);
     });
-    pieces.appendChild(document.createTextNode(rest));
-    textNode.replaceWith(pieces);
+    if (rest) pieces.appendChild(document.createTextNode(rest));
+    textNode.nodeValue = text.slice(0, text.indexOf(found[0]));
+    textNode.parentNode.insertBefore(pieces, textNode.nextSibling);
   }
 
   function enhanceAnswer(markdown) {
