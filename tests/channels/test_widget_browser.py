@@ -345,6 +345,7 @@ def test_widget_is_accessible_links_open_and_the_request_is_copied(
         mail = page.locator(f'.rw-response a[href="mailto:{SERVICE_EMAIL}"]').last
         assert mail.inner_text() == SERVICE_EMAIL and mail.get_attribute("target") is None
         snapshot(page, "widget-links.png")
+        assert page.locator(".rw-messages-container").evaluate("box => box.scrollWidth <= box.clientWidth")
         links = page.locator(".rw-messages-container a").evaluate_all(
             "links => links.map(link => [link.protocol, link.rel])"
         )
