@@ -41,7 +41,6 @@ SERVICE_EMAIL = GUIDE["channels"]["email"]["address"]
 TYPED = "我的包裹一直没有收到，怎么联系卖家？"
 MARKUP = '<img src="x" onerror="window.__xss = 1"><b>加粗</b>'
 ORDER_MESSAGE = "我的订单8123456789012345一直没收到货"
-MARKDOWN_GOAL = "希望[点我](javascript:window.__xss=1)<b>加粗</b>"
 ENGLISH = "How can I reach a human agent?"
 TIMEOUT_MS = 60_000
 BOT_TEXT = ".rw-response .rw-message-text"  # bot bubbles (not the typing indicator)
@@ -357,17 +356,8 @@ def test_widget_is_accessible_links_open_and_the_request_is_copied(
         assert last_buttons(events), "the form offers its categories as buttons"
         events = ask(page, stack, session, ORDER_MESSAGE, users=5)
 
-        # An unclear goal is quoted back in a bot answer, which the widget renders as markdown:
-        # the javascript: link it makes is turned into text, the tag stays text.
-        events = ask(page, stack, session, MARKDOWN_GOAL, users=6)
-        assert any("javascript:" in e["text"] for e in bot_texts(events)), "premise: the goal is quoted"
-        answers = page.locator(".rw-response .rw-markdown")
-        assert answers.filter(has_text="点我").count() >= 1
-        assert answers.locator("a[href^='javascript:'], b").count() == 0
-        assert page.evaluate("window.__xss === undefined")
-
         # Answer the form's questions with its first quick reply until the summary asks to confirm.
-        users = 6
+        users = 5
         while not any(b["payload"] == "/affirm" for b in last_buttons(events)):
             assert last_buttons(events) and users < 10, "the form asks with buttons until the summary"
             users += 1
