@@ -109,8 +109,9 @@ class _CountingSocketIOOutput(SocketIOOutput):
             await super()._send_message(socket_id, response)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        if self.gate.let_through():
-            await super().send_custom_json(recipient_id, json_message, **kwargs)
+        # Rasa's SocketIOOutput spreads the payload into emit() keyword arguments, which raises
+        # TypeError for keys emit() does not take (type, text): the payload is the event's data.
+        await self._send_message(recipient_id, json_message)
 
     async def send_static(self, recipient_id: Text, text: Text) -> None:
         """The guard's static answer, past the gate it has just closed."""

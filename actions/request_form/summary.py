@@ -51,11 +51,12 @@ def incomplete(dispatcher: CollectingDispatcher) -> List[EventType]:
 
 def show_summary(dispatcher: CollectingDispatcher, values: Dict[str, str]) -> None:
     summary = format_summary(**values)
+    # The block goes first: the web widget shows quick replies only on the turn's last message.
+    send_request_block(dispatcher, summary)
     dispatcher.utter_message(
         text=say("confirm", summary=summary),
         buttons=buttons([(say("confirm_button"), "/affirm"), (say("reject_button"), "/deny")]),
     )
-    send_request_block(dispatcher, summary)
 
 
 class ActionSummarizeSupportRequest(Action):

@@ -77,7 +77,7 @@ def test_summary_in_the_guide_format_with_confirm_buttons_and_a_copyable_block()
     events, messages = run(ActionSummarizeSupportRequest(), FILLED)
     assert events == []
     assert texts(messages) == [say("confirm", summary=SUMMARY)]
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
     assert request_blocks(messages) == [SUMMARY]
 
 
