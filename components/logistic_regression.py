@@ -1,8 +1,9 @@
 """LogisticRegressionIntentClassifier: Rasa's LogisticRegressionClassifier, fit for this pipeline.
 
 Two changes to Rasa's class:
-* a message without sentence features (emoji only: empty after the normalizer) is left without
-  an intent, for EmptyMessageFallback, instead of failing the whole batch in scikit-learn;
+* a message without sentence features (emoji only: empty after the normalizer) gets no intent
+  (name None, confidence 0, as DIETClassifier gives an empty text), for FallbackClassifier and
+  EmptyMessageFallback, instead of failing the whole batch in scikit-learn;
 * `previous_weight` > 0 blends it with the intent classifier placed before it (DIETClassifier
   with `ranking_length: 0`, so every intent is ranked): the confidences are the weighted mean of
   the previous ranking and the regression's probabilities.
@@ -50,6 +51,11 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         """Classifies the messages that have features; blends with the previous ranking."""
         featurized = [message for message in messages if has_sentence_features(message)]
+        for message in messages:
+            if not has_sentence_features(message):
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                            add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         previous = [message.get(INTENT_RANKING_KEY) or [] for message in featurized]
         if featurized:
             super().process(featurized)
