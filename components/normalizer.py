@@ -1,7 +1,7 @@
 """ChineseTextNormalizer: the first NLU step, before JiebaTokenizer.
 
 Traditional → simplified (OpenCC t2s), full-width ASCII → half-width, whitespace folded, emoji
-stripped. Every stripped emoji is recorded as an `emoji` entity, so the dialogue can tell an
+stripped, the pinyin-initial abbreviations users type (kf, tk, wl, rg …) spelled out. Every stripped emoji is recorded as an `emoji` entity, so the dialogue can tell an
 emoji-only message: its normalized text is empty and EmptyMessageFallback, the last pipeline step,
 gives it the intent `nlu_fallback` (and restores the emoji entities DIETClassifier drops for an
 empty text). The same normalization is applied to the training data, with entity offsets moved.
@@ -67,6 +67,37 @@ _EMOJI_RE = re.compile(
 )
 _T2S = opencc.OpenCC("t2s")
 
+# Pinyin-initial abbreviations of this domain → the words they stand for. Each expansion has the
+# abbreviation's length, so the character offsets of entities do not move. Matched only as a
+# whole run of Latin letters (lookarounds: `\b` does not separate Latin letters from CJK), so
+# English words, order numbers and tracking numbers such as LP00123456789CN are left alone.
+ABBREVIATIONS = {
+    "kf": "客服",
+    "rg": "人工",
+    "rgkf": "人工客服",
+    "zrg": "转人工",
+    "tk": "退款",
+    "th": "退货",
+    "wl": "物流",
+    "kd": "快递",
+    "fh": "发货",
+    "sh": "售后",
+    "ts": "投诉",
+    "dd": "订单",
+    "ddh": "订单号",
+    "zmb": "怎么办",
+    "zmd": "怎么的",
+}
+_ABBREVIATION_RE = re.compile(
+    r"(?<![A-Za-z0-9])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+
+def expand_abbreviations(text: Text) -> Text:
+    """kf → 客服, wl → 物流 …: spells out the abbreviations of ABBREVIATIONS (same length)."""
+    return _ABBREVIATION_RE.sub(lambda match: ABBREVIATIONS[match.group(1).lower()], text)
+
 
 @dataclass
 class Normalized:
@@ -97,7 +128,8 @@ def to_simplified(text: Text) -> Text:
 
 def normalize(text: Text) -> Normalized:
     """Normalizes one text and records where each character and emoji went."""
-    simplified = to_simplified(text)
+    half_width = "".join(to_half_width(char) for char in to_simplified(text))
+    simplified = expand_abbreviations(half_width)
     emoji_spans = {m.start(): m.end() for m in _EMOJI_RE.finditer(simplified)}
     out: List[Text] = []
     offsets: List[int] = []
@@ -111,7 +143,6 @@ def normalize(text: Text) -> Normalized:
             skip_until = emoji_spans[index]
             emoji.append({"value": simplified[index:skip_until], "at": len(out)})
             continue
-        char = to_half_width(char)
         if char.isspace():
             if out and out[-1] != " ":
                 out.append(" ")

@@ -1,5 +1,8 @@
 """Tune the FallbackClassifier thresholds of config.yml on the NLU training data only.
 
+config.yml's thresholds are now chosen on the `tune` split of the real-phrasing set by
+scripts/eval_nlu.py (eval/HANDOFF.md); this script gives the cross-validated view of a pipeline.
+
 How the numbers are chosen
 --------------------------
 1. The training data (data/nlu) is split into K stratified folds (default 5, fixed seed). For each

@@ -13,6 +13,7 @@ from components.normalizer import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+HARD = ROOT / "tests" / "nlu" / "hard.yml"  # hard real-looking lines, for their own CI floor
 TRAINING_DIR = ROOT / "data" / "nlu"
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"

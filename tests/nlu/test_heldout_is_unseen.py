@@ -1,4 +1,4 @@
-"""The held-out set is never trained on, and covers every intent of the contract."""
+"""The held-out and hard sets are never trained on, and the held-out set covers every intent."""
 from __future__ import annotations
 
 import re
@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.nlu.heldout import (
+    HARD,
     OUT_OF_SCOPE,
     labelled,
     load_heldout,
@@ -25,6 +26,18 @@ def contract_intents() -> set:
 def test_no_heldout_line_is_in_the_training_data() -> None:
     leaked = overlap(load_heldout(), load_training())
     assert not leaked, f"held-out lines found in data/nlu: {leaked}"
+
+
+def test_no_hard_line_is_in_the_training_data() -> None:
+    leaked = overlap(load_heldout(HARD), load_training())
+    assert not leaked, f"hard lines found in data/nlu: {leaked}"
+
+
+def test_hard_set_has_only_contract_intents() -> None:
+    counts = Counter(intent for _, intent in labelled(load_heldout(HARD)))
+    if INTENTS_MD.exists():
+        assert set(counts) <= contract_intents()
+    assert sum(counts.values()) >= 80
 
 
 def test_overlap_check_sees_normalized_duplicates() -> None:

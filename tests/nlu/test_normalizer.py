@@ -144,3 +144,32 @@ def test_non_empty_message_keeps_its_intent_and_emoji_are_not_duplicated() -> No
     fallback_stage().process([message])
     assert message.get("intent")["name"] == "refund"
     assert emoji_values(message) == ["😡"]
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("kf在吗", "客服在吗"),
+        ("KF电话多少", "客服电话多少"),
+        ("ｋｆ", "客服"),  # full-width first, then the table
+        ("wl一直不动 zmd", "物流一直不动 怎么的"),
+        ("我要tk", "我要退款"),
+        ("rgkf", "人工客服"),
+        ("转rg", "转人工"),
+        ("kfc好吃吗", "kfc好吃吗"),  # part of a longer Latin word
+        ("thanks", "thanks"),
+        ("LP00123456789CN", "LP00123456789CN"),  # tracking number
+        ("dd123", "dd123"),  # next to digits: left for the entity parser
+    ],
+)
+def test_abbreviations_are_spelled_out(raw: str, expected: str) -> None:
+    assert run(raw).get("text") == expected
+
+
+def test_abbreviations_keep_their_length() -> None:
+    """Entity offsets stay valid because every expansion is as long as its abbreviation."""
+    from components.normalizer import ABBREVIATIONS
+
+    assert all(len(short) == len(long) for short, long in ABBREVIATIONS.items())
+    result = normalize("kf订单8123456789012345")
+    assert result.offsets[:3] == [0, 1, 2] and result.text[2:4] == "订单"

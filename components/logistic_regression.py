@@ -1,0 +1,82 @@
+"""LogisticRegressionIntentClassifier: Rasa's LogisticRegressionClassifier, fit for this pipeline.
+
+Two changes to Rasa's class:
+* a message without sentence features (emoji only: empty after the normalizer) gets no intent
+  (name None, confidence 0, as DIETClassifier gives an empty text), for FallbackClassifier and
+  EmptyMessageFallback, instead of failing the whole batch in scikit-learn;
+* `previous_weight` > 0 blends it with the intent classifier placed before it (DIETClassifier
+  with `ranking_length: 0`, so every intent is ranked): the confidences are the weighted mean of
+  the previous ranking and the regression's probabilities.
+`C` is scikit-learn's inverse regularization strength (Rasa's class fixes it at 1.0).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+
+
+def has_sentence_features(message: Message) -> bool:
+    """True when a featurizer gave the text sentence features (not for an empty text)."""
+    return (message.get_sparse_features(TEXT)[1] is not None
+            or message.get_dense_features(TEXT)[1] is not None)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
+    """Logistic regression on the sentence features, optionally blended with the previous ranking."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Rasa's options plus `C` and `previous_weight` (0: the regression alone)."""
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0,
+                "previous_weight": 0.0}
+
+    def __init__(self, config: Dict[Text, Any], *args: Any) -> None:
+        super().__init__(config, *args)
+        self.clf.C = float(self.config["C"])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Classifies the messages that have features; blends with the previous ranking."""
+        featurized = [message for message in messages if has_sentence_features(message)]
+        for message in messages:
+            if not has_sentence_features(message):
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
+                            add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        previous = [message.get(INTENT_RANKING_KEY) or [] for message in featurized]
+        if featurized:
+            super().process(featurized)
+        weight = float(self.config["previous_weight"])
+        if weight > 0:
+            for message, earlier in zip(featurized, previous):
+                self._blend(message, earlier, weight)
+        return messages
+
+    def _blend(self, message: Message, earlier: List[Dict[Text, Any]], weight: float) -> None:
+        """Sets the intent and ranking to the weighted mean of the two rankings."""
+        blended: Dict[Text, float] = {}
+        for ranking, share in ((earlier, weight), (message.get(INTENT_RANKING_KEY), 1 - weight)):
+            for entry in ranking:
+                name = entry[INTENT_NAME_KEY]
+                blended[name] = blended.get(name, 0.0) + share * float(entry[PREDICTED_CONFIDENCE_KEY])
+        ranking = [
+            {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+            for name, confidence in sorted(blended.items(), key=lambda item: -item[1])
+        ]
+        if self.config[RANKING_LENGTH] > 0:
+            ranking = ranking[: self.config[RANKING_LENGTH]]
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

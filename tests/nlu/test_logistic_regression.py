@@ -1,0 +1,52 @@
+"""LogisticRegressionIntentClassifier: trained on a few featurized lines (no Rasa model)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.logistic_regression import LogisticRegressionIntentClassifier
+
+VECTORS = {"refund": [1, 0, 0], "greet": [0, 1, 0], "thank": [0, 0, 1]}
+
+
+def message(vector=None, intent=None) -> Message:
+    """A message with one sparse sentence feature row (or none, like an emoji-only text)."""
+    result = Message(data={"text": "x", **({"intent": intent} if intent else {})})
+    if vector is not None:
+        result.add_features(Features(scipy.sparse.coo_matrix(np.array([vector])), "sentence",
+                                     "text", "test"))
+    return result
+
+
+def classifier(tmp_path, **config) -> LogisticRegressionIntentClassifier:
+    component = LogisticRegressionIntentClassifier.create(
+        {**LogisticRegressionIntentClassifier.get_default_config(), **config},
+        LocalModelStorage(tmp_path), Resource("lr"), ExecutionContext(GraphSchema({}), "test"))
+    lines = [message(vector, intent) for intent, vector in VECTORS.items() for _ in range(5)]
+    component.train(TrainingData(lines))
+    return component
+
+
+def test_featureless_message_gets_an_empty_intent_and_others_are_classified(tmp_path) -> None:
+    empty, refund = message(), message(VECTORS["refund"])
+    classifier(tmp_path, C=10.0).process([empty, refund])
+    assert empty.get("intent") == {"name": None, "confidence": 0.0}
+    assert empty.get("intent_ranking") == []
+    assert refund.get("intent")["name"] == "refund"
+
+
+@pytest.mark.parametrize("weight, expected", [(0.0, "refund"), (0.9, "thank")])
+def test_previous_ranking_is_blended_by_weight(tmp_path, weight: float, expected: str) -> None:
+    line = message(VECTORS["refund"])
+    line.set("intent_ranking", [{"name": "thank", "confidence": 1.0}])
+    classifier(tmp_path, previous_weight=weight).process([line])
+    ranking = line.get("intent_ranking")
+    assert line.get("intent")["name"] == expected == ranking[0]["name"]
+    assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
