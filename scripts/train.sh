@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=models/aliexpress.tar.gz
-inputs=(config.yml domain.yml data components policies)
+inputs=(config.yml domain.yml data components policies parsing)
 mkdir -p var
 
 up_to_date() {

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from parsing.text import half_width
+from parsing.orders import words_of as order_words
 from parsing.vocabulary import find_phrases, nearest, phrase_pattern, words
 from actions.request_form.settings import ANSWER_ENTITIES, FORM_SLOTS, SKIP, facts
 
@@ -144,11 +145,33 @@ def set_this_turn(tracker: Tracker) -> Dict[str, Any]:
 
 
 def answers_other_slot(slot: str, tracker: Tracker) -> bool:
-    """The latest message carries a value for another question and none for ``slot``."""
+    """The latest message carries a new value for another question and none for ``slot``.
+
+    A value the other slot already has is only restated (被盗号……没有单号 while the order number is
+    asked for an 账户安全 request): the message is still the answer to ``slot``.
+    """
     parse, _ = latest_user(tracker)
     if entities_of(parse, slot):
         return False
-    return any(entities_of(parse, other) for other in ANSWER_ENTITIES if other != slot)
+    return any(
+        str(found.get("value")) != str(previous_value(tracker, other))
+        for other in ANSWER_ENTITIES
+        if other != slot
+        for found in entities_of(parse, other)
+    )
+
+
+def says_no_order(text: Any, none_phrases: List[str]) -> bool:
+    """The answer says there is no order: one of ``none_phrases``, or 没有/无 before an order word (没有单号)."""
+    if matches_phrase(text, none_phrases):
+        return True
+    absent, keywords = phrase_pattern(order_words("absent_cues")), phrase_pattern(order_words("keywords"))
+    return bool(re.search(rf"(?:{absent})\s*(?:{keywords})", clean(text).lower()))
+
+
+def asks_where_order_is(text: Any) -> bool:
+    """The answer to the order question asks where to find the order number (订单号在哪里看)."""
+    return bool(re.search(phrase_pattern(order_words("where_cues")), clean(text).lower()))
 
 
 def only_negated(slot: str, tracker: Tracker) -> bool:

@@ -109,13 +109,17 @@ class ValidateSupportRequestForm(FormValidationAction):
         order = facts()["order_id"]
         if reading.is_skip(raw):
             return self.succeeded("order_id", PENDING_ORDER, tracker)
-        if reading.matches_phrase(raw, order["none_phrases"]):
+        if reading.says_no_order(raw, order["none_phrases"]):
             category = tracker.get_slot("issue_category")
             if category in order["none_allowed_for"]:
                 return self.succeeded("order_id", NO_ORDER, tracker)
             message = say("order_needed", category=category or say("this_problem"), where=order["where"])
             return self.failed("order_id", message, dispatcher, tracker)
         value = read_order_answer(raw)
+        if value is None and not reading.is_button(text) and reading.asks_where_order_is(raw):
+            # A question, not a wrong answer: say where to look, count no failure, ask again.
+            dispatcher.utter_message(text=say("order_where", where=order["where"]))
+            return {"order_id": None}
         if value is None:
             message = say(
                 "order_invalid", text=reading.clean(raw), min_digits=ORDER_DIGITS[0], max_digits=ORDER_DIGITS[1],

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
+from actions import knowledge
 from actions.request_form.settings import label, say
 from actions.request_form.summary import REQUEST_MESSAGE_TYPE
 from tests.support.servers import Stack, start_stack
@@ -197,3 +198,39 @@ def test_english_and_pinyin_answers_and_a_plain_no_saves_nothing(form_stack: Sta
     stopped = text_of("/deny")
     assert say("stopped") in stopped, stopped
     assert _saved_rows(form_stack, sender) == []
+
+
+def test_order_question_answered_in_the_middle_of_the_form(form_stack: Stack):
+    """A problem word (没声音) is a category, and asking where the order number is gets the guide's
+    answer with the same question again, not an 「不像订单号」 refusal."""
+    sender = "form-e2e-where-order"
+
+    def text_of(message: str) -> str:
+        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+
+    text_of("帮我整理要发给客服的问题")
+    category = text_of("耳机右边没声音")
+    assert say("inferred", value="商品质量问题", label=label("issue_category")) in category, category
+    where = text_of("我不知道订单号在哪里")
+    order = knowledge.guide()["request_form"]["order_id"]
+    assert say("order_where", where=order["where"]) in where, where
+    assert where.rstrip().endswith(say("ask_order_id", example=order["example"], letter_example=order["letter_example"])), where
+
+
+def test_account_request_without_an_order_is_saved_with_the_urgent_channels(form_stack: Stack):
+    sender = "form-e2e-account"
+
+    def text_of(message: str) -> str:
+        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+
+    text_of("帮我整理要发给客服的问题")
+    text_of("账号被盗了")
+    # The sentence repeats the category (被盗) and says there is no order: the goal comes next.
+    assert text_of("被盗的是账号，没有单号").rstrip().endswith(say("ask_request_goal")), sender
+    assert say("ask_expected_time") in text_of("我要拿回账号")
+    text_of("尽快")
+    saved = text_of("确认")
+    rows = _saved_rows(form_stack, sender)
+    assert [row[2:6] for row in rows] == [("无", "账户安全", "找回账户", "PT24H")], saved
+    assert knowledge.scenario("account_security")["subject_keyword"] in saved, saved
+    assert knowledge.channel("email")["address"] in saved, saved

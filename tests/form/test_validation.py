@@ -50,7 +50,7 @@ def test_order_id_is_read_exactly(validate, understand, text, expected):
     assert messages == []
 
 
-@pytest.mark.parametrize("text", ["123", "abc", "我不知道在哪看", "81234567890123456789012", "13812345678"])
+@pytest.mark.parametrize("text", ["123", "abc", "我也不清楚", "81234567890123456789012", "13812345678"])
 def test_invalid_order_id_is_refused_with_the_expected_form(validate, text):
     tracker = make_tracker(text, {"order_id": text}, requested_slot="order_id", slots={"issue_category": "物流问题"})
     events, messages = validate(tracker)
@@ -63,6 +63,24 @@ def test_no_order_number_is_accepted_for_account_problems(validate):
     events, messages = validate(tracker)
     assert events == [slot("order_id", "无")]
     assert messages == []
+
+
+@pytest.mark.parametrize("text", ["号被盗了，根本没有单号", "这事无订单", "no order number"])
+def test_no_order_said_in_a_sentence_that_restates_the_category(validate, understand, text):
+    """The category word the sentence repeats (被盗 → 账户安全) does not make it another slot's answer."""
+    events, messages = validate(said(understand, text, requested_slot="order_id", slots={"issue_category": "账户安全"}))
+    assert slot("order_id", "无") in events
+    assert not any(e["name"] == "issue_category" and e["value"] != "账户安全" for e in events)
+    assert not any(e["name"] == FAILURES_SLOT for e in events)
+
+
+@pytest.mark.parametrize("text", ["订单号去哪找", "我不知道在哪看", "where can I find the order number"])
+def test_where_to_find_the_order_number_is_answered_without_a_failure(validate, text):
+    tracker = make_tracker(text, {"order_id": text}, requested_slot="order_id", slots={"issue_category": "商品质量问题"})
+    events, messages = validate(tracker)
+    assert events == [slot("order_id", None)]
+    where = knowledge.guide()["request_form"]["order_id"]["where"]
+    assert texts(messages) == [say("order_where", where=where)]
 
 
 def test_no_order_number_is_refused_for_other_problems(validate):
@@ -115,6 +133,7 @@ def test_category_button_is_taken_without_comment(validate):
         ("the item is broken", "商品质量问题"),
         ("huaile", "商品质量问题"),  # pinyin
         ("账号被盗了", "账户安全"),
+        ("耳机右边没有声音了", "商品质量问题"),
     ],
 )
 def test_category_from_an_ordinary_description_is_confirmed_in_one_line(validate, understand, text, expected):
@@ -149,7 +168,8 @@ def test_category_change_away_from_account_clears_no_order(validate):
 @pytest.mark.parametrize(
     "text, expected",
     [("想退款", "要求退款"), ("给我补发一个", "补发或换货"), ("退货退款", "退货退款"), ("帮我催一下", "催促处理"),
-     ("找回账号", "找回账户"), ("帮我查一下物流到哪了", "查询物流"), ("I want a refund", "要求退款"), ("tuikuan", "要求退款")],
+     ("找回账号", "找回账户"), ("帮我查一下物流到哪了", "查询物流"), ("I want a refund", "要求退款"), ("tuikuan", "要求退款"),
+     ("能不能重新给我发一件", "补发或换货"), ("只想把账户拿回来", "找回账户")],
 )
 def test_goal_maps_to_an_option(validate, understand, text, expected):
     events, _ = validate(said(understand, text, requested_slot="request_goal", slots={"issue_category": "物流问题"}))
