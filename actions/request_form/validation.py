@@ -180,14 +180,16 @@ class ValidateSupportRequestForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """A deadline as ``PT<n>H``/``PT<n>M``; five minutes or less is refused; 跳过 is the default."""
         parse, text = reading.latest_user(tracker)
-        if any(not deadline for *_, deadline in find_durations(text)) and not find_deadlines(text):
+        said = reading.entities_of(parse, "expected_time")
+        # An expected_time entity (a deadline the NLU read, or a button's payload) is meant for this
+        # slot; only a bare duration in typed words can be the problem's description.
+        if not said and any(not deadline for *_, deadline in find_durations(text)) and not find_deadlines(text):
             # 物流三周没更新: a duration that tells the problem; said so, the question comes again.
             if tracker.get_slot("requested_slot") == "expected_time":
                 dispatcher.utter_message(text=say("time_is_the_problem"))
             return {"expected_time": reading.previous_value(tracker, "expected_time")}
         if reading.answers_other_slot("expected_time", tracker):
             return {"expected_time": reading.previous_value(tracker, "expected_time")}
-        said = reading.entities_of(parse, "expected_time")
         raw = str(said[-1]["value"]) if said else str(slot_value or "")
         settings = facts()["expected_time"]
         if reading.is_skip(raw):

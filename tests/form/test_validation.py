@@ -230,6 +230,18 @@ def test_a_duration_describing_the_problem_is_not_the_expected_time(validate, un
     assert texts(messages) == [say("time_is_the_problem")]  # said, not silently asked again
 
 
+@pytest.mark.parametrize("choice", ["PT24H", "PT48H", "PT168H"])
+def test_a_time_button_fills_the_expected_time(validate, choice):
+    """The time buttons send /inform{"expected_time": "PT24H"}: the payload's text holds a bare
+    duration, which must not be taken for a description of the problem."""
+    text = '/inform{"expected_time":"%s"}' % choice
+    events, messages = validate(
+        make_tracker(text, {"expected_time": choice}, entities=[entity("expected_time", choice)], requested_slot="expected_time")
+    )
+    assert events == [slot("expected_time", choice)]
+    assert messages == []
+
+
 @pytest.mark.parametrize("text", ["5分钟内", "PT5M", "马上", "立刻回复我"])
 def test_within_five_minutes_is_answered_with_the_guide_expectation(validate, text):
     events, messages = validate(make_tracker(text, {"expected_time": text}, requested_slot="expected_time"))
