@@ -332,7 +332,7 @@ def test_widget_is_accessible_links_open_and_the_request_is_copied(
 
         # Addresses in answers are links: the seller desk opens in a new tab (the route aborts
         # the request to the other host, which proves the tap went there), e-mail opens mail.
-        ask(page, stack, session, "卖家的客服在哪里找", users=2)
+        ask(page, stack, session, "我是卖家，卖家后台的客服入口在哪", users=2)
         desk = page.locator(f'.rw-response a[href="{SELLER_DESK}"]').last
         assert desk.get_attribute("target") == "_blank"
         assert {"noopener", "noreferrer"} <= set(desk.get_attribute("rel").split())
