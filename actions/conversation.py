@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import clock
+from actions.session import metadata_value
 from actions.guidance import (
     DEVICES,
     channels_answer,
@@ -335,13 +336,7 @@ def _metadata(message: Dict[str, Any], key: str, allowed: Sequence[str]) -> Opti
     action_session_start fills the slots from the metadata once per session; reading the
     message too covers a message whose session started before the channel sent the metadata.
     """
-    metadata = message.get("metadata")
-    if not isinstance(metadata, dict):
-        return None
-    for source in (metadata.get("customData"), metadata):
-        if isinstance(source, dict) and source.get(key) in allowed:
-            return str(source[key])
-    return None
+    return metadata_value(message.get("metadata"), key, allowed)
 
 
 def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
