@@ -44,6 +44,7 @@ from actions.guidance import (
     phone_answer,
     say,
     topic_buttons,
+    with_switch,
     unresolved_close,
     upset_answer,
     where_answer,
@@ -116,7 +117,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     asked = asked_to_do(text)
     if asked:
         return cannot_do_answer(sit, asked), []
-    if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
+    if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         return role_switched(sit), []
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
@@ -149,7 +150,7 @@ def role_switched(sit: Situation) -> Answer:
     answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
     lead = str(reply("role_switched", sit.lang)[sit.role])
     first = answer.replies[0]
-    answer.replies = [replace(first, text=f"{lead}\n{first.text}"), *answer.replies[1:]]
+    answer.replies = with_switch(sit, [replace(first, text=f"{lead}\n{first.text}"), *answer.replies[1:]])
     return answer
 
 
@@ -368,6 +369,11 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     entity_roles = [e.get("value") for e in entities if e.get("entity") == "role" and e.get("value") in ROLES]
     said_role = stated_role(text) or (entity_roles[-1] if entity_roles else None)
     slot_role = tracker.get_slot("role") or _metadata(message, "role", ROLES)
+    # Toneless "maijia" is 买家 or 卖家. Said after an answer that assumed the buyer, restating
+    # it would say nothing: most likely a correction to seller, answered with a switch back.
+    guessed = said_role is None and not slot_role and bool(tracker.get_slot("role_assumed")) and has_cue(text, "role_ambiguous")
+    if guessed:
+        said_role = "seller"
     role = said_role or (slot_role if slot_role in ROLES else None)
     lang = language_of(text) or tracker.get_slot("language") or _metadata(message, "language", LANGUAGES)
     lang = lang if lang in LANGUAGES else "zh"
@@ -375,7 +381,7 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     given = tracker.get_slot("channels_given") or []
     sit = Situation(
         role=role or "buyer",
-        role_assumed=role is None,
+        role_assumed=role is None or guessed,
         device=device if device in DEVICES else None,
         lang=lang,
         now=clock.now_in_china(),

@@ -475,3 +475,9 @@ def test_what_to_do_first_while_the_desk_is_closed_is_what_to_prepare(run: Run) 
 def test_a_long_no_to_nothing_asked_is_answered_as_off_topic(run: Run) -> None:
     _, bubbles, _ = ask(run, "buyer_app", "deny", "后天冷不冷你清楚不")
     assert "速卖通" in text_of(bubbles) and "/ask_contact_channels" in payloads(bubbles)
+
+
+def test_toneless_maijia_after_a_buyer_answer_is_read_as_seller_with_a_switch_back(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "wo shi maijia a", last_topic="request_human", role_assumed=True)
+    assert SELLER_URL in text_of(bubbles) and TO_BUYER in payloads(bubbles)
+    assert slots["role"] == "seller"
