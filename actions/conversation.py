@@ -45,6 +45,7 @@ from actions.guidance import (
     phone_answer,
     say,
     topic_buttons,
+    with_switch,
     unresolved_close,
     upset_answer,
     where_answer,
@@ -74,10 +75,12 @@ SHORT_MESSAGE = 16
 DEVICE_FOLLOW_UPS = ("inform", "nlu_fallback", "ask_contact_channels", "request_human")
 # Named in a message, these are answered for themselves, never as a follow-up of the last topic.
 OWN_ANSWER_TOPICS = (*PROBLEM_INTENTS, "account_security", "scam_check")
-# A yes with nothing asked and longer than this is a mumble, not a yes.
+# A yes or no with nothing asked and longer than this is a mumble or another question.
 LONGEST_YES = 4
 # After these an unclear message is about the same emergency (restated, never guessed away).
 STAY_ON_TOPIC = ("scam_paid", "account_security")
+# After them these intents ask how to tell the platform about the same emergency.
+STAY_ON_TOPIC_INTENTS = ("communication_tips", "nlu_fallback", "out_of_scope", "inform", "file_complaint")
 # Intents whose answer does not depend on the previous topic.
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope")
 # Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
@@ -115,11 +118,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     asked = asked_to_do(text)
     if asked:
         return cannot_do_answer(sit, asked), []
-    if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent == "inform" or has_cue(text, "correction")):
+    if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         return role_switched(sit), []
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
-    if sit.last_topic in STAY_ON_TOPIC and intent in ("communication_tips", "nlu_fallback", "out_of_scope", "inform"):
+    if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
         return answer_topic(str(sit.last_topic), sit), []
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
@@ -148,7 +151,7 @@ def role_switched(sit: Situation) -> Answer:
     answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
     lead = str(reply("role_switched", sit.lang)[sit.role])
     first = answer.replies[0]
-    answer.replies = [replace(first, text=f"{lead}\n{first.text}"), *answer.replies[1:]]
+    answer.replies = with_switch(sit, [replace(first, text=f"{lead}\n{first.text}"), *answer.replies[1:]])
     return answer
 
 
@@ -164,10 +167,14 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return how_long_answer(sit)
     if facet(text, "hours"):
         return working_hours_answer(sit)
-    if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback"):
+    if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback", "out_of_scope"):
         return answer_topic("communication_tips", sit)
+    if facet(text, "subject") and facet(text, "email"):
+        return answer_topic("email_support", sit)  # the subject line of a mail, whatever the mail is about
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
+    if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster")):
+        return answer_topic("email_support", sit)  # attachments, or how to get the mail handled first
     if facet(text, "next") and sit.last_topic == "slow_response":
         return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
     if facet(text, "next") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and "ticket" in sit.given:
@@ -185,6 +192,10 @@ def topic_answer(turn: Turn) -> Answer:
     named = problem_named(sit.text)
     if intent == "working_hours" and not facet(sit.text, "hours") and named in TOPIC_ANSWERS:
         return answer_topic(str(named), sit)  # the words name another topic than the NLU's
+    if intent == "seller_support" and sit.role == "seller" and named in PROBLEM_INTENTS:
+        return answer_topic(str(named), sit)  # a seller's dispute: seller-side wording, evidence to attach
+    if intent == "not_helpful" and not sit.last_topic and named in PROBLEM_INTENTS:
+        return answer_topic(str(named), sit)  # a first message cannot complain about an answer: its problem
     if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
         return how_long_answer(sit)
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
@@ -270,6 +281,9 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         if not sit.last_topic and not turn.in_form and len(sit.text) > LONGEST_YES:
             return unsure_answer(turn), []  # "嗯嗯那个啥" is no yes to anything
         return Answer([Reply(line(sit, "ack"))], sit.last_topic), []
+    if intent == "deny" and not sit.last_topic and not turn.awaiting and len(sit.text) > LONGEST_YES:
+        # A long "no" to nothing asked ("后天冷不冷你知道不") is another question.
+        return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []
     if intent == "deny":
         return Answer([Reply(line(sit, "deny_ok"))], sit.last_topic), []
     if intent == "goodbye":
@@ -284,6 +298,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_understood_again(turn), []
     if has_cue(sit.text, "upset"):
         return upset_answer(sit), []
+    if intent == "out_of_scope" and has_cue(sit.text, "vague"):
+        return unsure_answer(turn), []  # "那个事情怎么弄" is about something, just not said yet
     return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []
 
 
@@ -348,6 +364,11 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     entity_roles = [e.get("value") for e in entities if e.get("entity") == "role" and e.get("value") in ROLES]
     said_role = stated_role(text) or (entity_roles[-1] if entity_roles else None)
     slot_role = tracker.get_slot("role") or _metadata(message, "role", ROLES)
+    # Toneless "maijia" is 买家 or 卖家. Said after an answer that assumed the buyer, restating
+    # it would say nothing: most likely a correction to seller, answered with a switch back.
+    guessed = said_role is None and not slot_role and bool(tracker.get_slot("role_assumed")) and has_cue(text, "role_ambiguous")
+    if guessed:
+        said_role = "seller"
     role = said_role or (slot_role if slot_role in ROLES else None)
     lang = language_of(text) or tracker.get_slot("language") or _metadata(message, "language", LANGUAGES)
     lang = lang if lang in LANGUAGES else "zh"
@@ -355,7 +376,7 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     given = tracker.get_slot("channels_given") or []
     sit = Situation(
         role=role or "buyer",
-        role_assumed=role is None,
+        role_assumed=role is None or guessed,
         device=device if device in DEVICES else None,
         lang=lang,
         now=clock.now_in_china(),

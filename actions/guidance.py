@@ -278,7 +278,7 @@ def email_answer(sit: Situation) -> Answer:
         line(sit, "email_support", address=email["address"], use_for=email["use_for"]),
         line(sit, "email_template", template=tip("describe_precisely")["template"]),
     ]
-    if facet(sit.text, "subject") or has_cue(sit.text, "scam_paid"):
+    if facet(sit.text, "subject") or facet(sit.text, "faster") or has_cue(sit.text, "scam_paid"):
         lines.append(line(sit, "email_subject", keyword=scenario("account_security")["subject_keyword"]))
     return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], "email_support", ("email",))
 

@@ -428,3 +428,56 @@ def test_an_order_number_outside_the_form_offers_the_form(run: Run) -> None:
 def test_greeting_offers_the_topics(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "greet", "你好")
     assert "/ask_contact_channels" in payloads(bubbles)
+
+
+# --- understanding in context where the classifier reads the wrong intent -------------------------
+
+
+def test_a_first_message_read_as_not_helpful_gets_the_answer_to_its_problem(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "not_helpful", "杯子寄到的时候已经碎成好几块了")
+    assert TICKET_PATH in text_of(bubbles) and "照片" in text_of(bubbles)
+
+
+def test_a_seller_asking_for_the_desk_about_a_dispute_gets_the_evidence_too(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "seller_support", "我是卖家，买家收了货又要退款，找哪里")
+    shown = text_of(bubbles)
+    assert SELLER_URL in shown and "聊天记录" in shown and TICKET_PATH not in shown
+
+
+def test_the_subject_line_of_a_mail_is_answered_with_the_address_and_the_urgent_keyword(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "communication_tips", "给客服写邮件，主题怎么写能快点")
+    assert EMAIL in text_of(bubbles) and "紧急" in text_of(bubbles)
+
+
+@pytest.mark.parametrize("text", ["截图可以一起发过去吗", "怎样让他们优先处理"])
+def test_after_the_email_answer_attachments_and_speed_stay_on_the_email(run: Run, text: str) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "nlu_fallback", text, last_topic="email_support", channels_given=["email"])
+    assert EMAIL in text_of(bubbles)
+    if "优先" in text:
+        assert "紧急" in text_of(bubbles)
+
+
+def test_how_to_tell_the_platform_after_paying_a_scammer_stays_on_the_emergency(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "file_complaint", "要跟速卖通怎么讲", last_topic="scam_paid")
+    assert "96110" in text_of(bubbles) and "紧急" in text_of(bubbles)
+
+
+def test_a_vague_message_offers_topics_and_none_of_these(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "out_of_scope", "有个事想问问怎么办", ranking=["out_of_scope", "refund", "not_received"])
+    assert "/refund" in payloads(bubbles) and "/out_of_scope" in payloads(bubbles)
+
+
+def test_what_to_do_first_while_the_desk_is_closed_is_what_to_prepare(run: Run) -> None:
+    _, bubbles, _ = ask(run, "seller_web", "out_of_scope", "等开门之前我先做什么", last_topic="seller_support")
+    assert "准备" in text_of(bubbles)
+
+
+def test_a_long_no_to_nothing_asked_is_answered_as_off_topic(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "deny", "后天冷不冷你清楚不")
+    assert "速卖通" in text_of(bubbles) and "/ask_contact_channels" in payloads(bubbles)
+
+
+def test_toneless_maijia_after_a_buyer_answer_is_read_as_seller_with_a_switch_back(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "wo shi maijia a", last_topic="request_human", role_assumed=True)
+    assert SELLER_URL in text_of(bubbles) and TO_BUYER in payloads(bubbles)
+    assert slots["role"] == "seller"
