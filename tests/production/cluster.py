@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,13 +159,21 @@ class SocketUser:
         self.arrived.set()
 
     def send(self, data: Any, wait: float = 30) -> Optional[str]:
-        """Emit ``data`` and return the first reply text (None if nothing came)."""
+        """Emit ``data`` and return the first reply text (None if nothing came).
+
+        An answer can be several bubbles: the turn ends when no bubble came for a second, so a
+        late bubble of this turn is never taken for the reply to the next message."""
         self.replies.clear()
         self.arrived.clear()
         self.client.emit(self.user_evt, data)
         if not self.arrived.wait(wait):
             return None
-        return str(self.replies[0].get("text", ""))
+        first = str(self.replies[0].get("text", ""))
+        seen = 0
+        while len(self.replies) != seen:
+            seen = len(self.replies)
+            time.sleep(1.0)
+        return first
 
     def message(self, text: Any, **extra: Any) -> Dict[str, Any]:
         return {"message": text, "session_id": self.session_id, **extra}
