@@ -346,15 +346,6 @@ def _previous_bot_texts(tracker: Tracker) -> FrozenSet[str]:
     return frozenset(texts)
 
 
-def _metadata(message: Dict[str, Any], key: str, allowed: Sequence[str]) -> Optional[str]:
-    """`customData.<key>` of this message's channel metadata while the slot is still empty.
-
-    action_session_start fills the slots from the metadata once per session; reading the
-    message too covers a message whose session started before the channel sent the metadata.
-    """
-    return metadata_value(message.get("metadata"), key, allowed)
-
-
 def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     """The turn, and the slot values the message itself establishes (role, language)."""
     message = tracker.latest_message or {}
@@ -363,16 +354,19 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     entities = _entities(tracker)
     entity_roles = [e.get("value") for e in entities if e.get("entity") == "role" and e.get("value") in ROLES]
     said_role = stated_role(text) or (entity_roles[-1] if entity_roles else None)
-    slot_role = tracker.get_slot("role") or _metadata(message, "role", ROLES)
+    # action_session_start fills these from the channel metadata once per session; reading the
+    # message too covers a message whose session started before the channel sent the metadata.
+    metadata = message.get("metadata")
+    slot_role = tracker.get_slot("role") or metadata_value(metadata, "role", ROLES)
     # Toneless "maijia" is 买家 or 卖家. Said after an answer that assumed the buyer, restating
     # it would say nothing: most likely a correction to seller, answered with a switch back.
     guessed = said_role is None and not slot_role and bool(tracker.get_slot("role_assumed")) and has_cue(text, "role_ambiguous")
     if guessed:
         said_role = "seller"
     role = said_role or (slot_role if slot_role in ROLES else None)
-    lang = language_of(text) or tracker.get_slot("language") or _metadata(message, "language", LANGUAGES)
+    lang = language_of(text) or tracker.get_slot("language") or metadata_value(metadata, "language", LANGUAGES)
     lang = lang if lang in LANGUAGES else "zh"
-    device = tracker.get_slot("device") or _metadata(message, "device", DEVICES)
+    device = tracker.get_slot("device") or metadata_value(metadata, "device", DEVICES)
     given = tracker.get_slot("channels_given") or []
     sit = Situation(
         role=role or "buyer",

@@ -15,8 +15,8 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.guidance import DEVICES, ROLES
+from actions.knowledge import LANGUAGES
 
-LANGUAGES = ("zh", "en")
 METADATA_SLOTS = (("role", ROLES), ("device", DEVICES), ("language", LANGUAGES))
 
 
