@@ -86,7 +86,7 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
 
     # A goal left to the assistant: the default, said, and the form goes on.
     goal = say_("随便，你看着办")
-    assert say("goal_default", goal="请尽快处理") in goal and say("ask_expected_time") in goal, goal
+    assert say("goal_default", value="请尽快处理") in goal and say("ask_expected_time") in goal, goal
 
     # A duration that describes the problem is not the expected time: the question stays.
     problem = say_("物流三周没更新")
