@@ -13,17 +13,18 @@ import os
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
 from actions import knowledge
-from actions.request_form.settings import label, say
-from actions.request_form.summary import REQUEST_MESSAGE_TYPE
+from actions.request_form.settings import PENDING_ORDER, label, say
+from actions.request_form.summary import REQUEST_MESSAGE_TYPE, format_summary
 from tests.support.servers import Stack, start_stack
 
 FROZEN = "2026-11-26T10:00:00+08:00"
 SENDER = "form-e2e-buyer"
+ORDER = "8123456789012345"
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,15 @@ def _saved_rows(stack: Stack, sender: str = SENDER) -> List[Tuple[Any, ...]]:
             "SELECT reference, sender_id, order_id, issue_category, request_goal, expected_time, summary, role "
             "FROM support_requests WHERE sender_id = ?", (sender,)
         ).fetchall()
+
+
+def chat(stack: Stack, sender: str) -> Callable[[str], str]:
+    """Sends one message as ``sender`` and returns the texts of the replies, joined."""
+
+    def text_of(message: str) -> str:
+        return "\n".join(r.get("text", "") for r in stack.say(sender, message))
+
+    return text_of
 
 
 def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_stack: Stack):
@@ -145,9 +155,7 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
 
 def test_order_correction_mid_form_and_a_tracking_question_as_the_goal(form_stack: Stack):
     sender = "form-e2e-correction"
-
-    def text_of(message: str) -> str:
-        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+    text_of = chat(form_stack, sender)
 
     text_of("帮我整理要发给客服的问题")
     text_of("/inform{\"issue_category\":\"物流问题\"}")
@@ -181,9 +189,7 @@ def test_form_started_pre_filled_asks_only_what_is_missing(form_stack: Stack):
 
 def test_english_and_pinyin_answers_and_a_plain_no_saves_nothing(form_stack: Stack):
     sender = "form-e2e-english"
-
-    def text_of(message: str) -> str:
-        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+    text_of = chat(form_stack, sender)
 
     text_of("帮我整理要发给客服的问题")
     category = text_of("my package never arrived")
@@ -204,9 +210,7 @@ def test_order_question_answered_in_the_middle_of_the_form(form_stack: Stack):
     """A problem word (没声音) is a category, and asking where the order number is gets the guide's
     answer with the same question again, not an 「不像订单号」 refusal."""
     sender = "form-e2e-where-order"
-
-    def text_of(message: str) -> str:
-        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+    text_of = chat(form_stack, sender)
 
     text_of("帮我整理要发给客服的问题")
     category = text_of("耳机右边没声音")
@@ -219,9 +223,7 @@ def test_order_question_answered_in_the_middle_of_the_form(form_stack: Stack):
 
 def test_account_request_without_an_order_is_saved_with_the_urgent_channels(form_stack: Stack):
     sender = "form-e2e-account"
-
-    def text_of(message: str) -> str:
-        return "\n".join(r.get("text", "") for r in form_stack.say(sender, message))
+    text_of = chat(form_stack, sender)
 
     text_of("帮我整理要发给客服的问题")
     text_of("账号被盗了")
@@ -234,3 +236,110 @@ def test_account_request_without_an_order_is_saved_with_the_urgent_channels(form
     assert [row[2:6] for row in rows] == [("无", "账户安全", "找回账户", "PT24H")], saved
     assert knowledge.scenario("account_security")["subject_keyword"] in saved, saved
     assert knowledge.channel("email")["address"] in saved, saved
+
+
+def _summary(order: str, category: str, goal: str, iso: str) -> str:
+    return format_summary(order_id=order, issue_category=category, request_goal=goal, expected_time=iso)
+
+
+def _saved_values(stack: Stack, sender: str) -> List[Tuple[Any, ...]]:
+    """order, category, goal and time of each request saved for ``sender``."""
+    return [row[2:6] for row in _saved_rows(stack, sender)]
+
+
+def _changed(slot: str, shown: str) -> str:
+    return say("changed", values=say("value", label=label(slot), value=shown))
+
+
+def test_corrections_at_any_point_in_chinese_and_english_change_what_is_saved(form_stack: Stack):
+    """A goal corrected while the time is asked, the time corrected right after, then at the
+    summary a goal and, in English, the deadline: each names its slot, the rest stays."""
+    sender = "form-e2e-corrections-anywhere"
+    text_of = chat(form_stack, sender)
+    text_of("帮我整理要发给客服的问题")
+    text_of("物流问题")
+    text_of("8123456789012345")
+    assert say("ask_expected_time") in text_of("要退款")
+
+    goal = text_of("不对，诉求改成换货")
+    assert _changed("request_goal", "补发或换货") in goal and goal.rstrip().endswith(say("ask_expected_time")), goal
+    week = text_of("期望时间改成一周之内")
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "补发或换货", "PT168H")) in week, week
+
+    refund = text_of("诉求改成退款")
+    assert _changed("request_goal", "要求退款") in refund, refund
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT168H")) in refund, refund
+    deadline = text_of("change the deadline to 3 days")
+    assert _changed("expected_time", "3天") in deadline, deadline
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT72H")) in deadline, deadline
+    replacement = text_of("change the goal to replacement")
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "补发或换货", "PT72H")) in replacement, replacement
+    assert _saved_values(form_stack, sender) == []
+
+    text_of("确认")
+    assert _saved_values(form_stack, sender) == [(ORDER, "物流问题", "补发或换货", "PT72H")]
+
+
+def test_several_fields_in_one_message_go_straight_to_the_summary(form_stack: Stack):
+    """Order (spaced, followed by 一直), problem, goal and time in one message: nothing is asked
+    again, and the order keeps exactly its digits."""
+    sender = "form-e2e-all-at-once"
+    text_of = chat(form_stack, sender)
+    text_of("帮我整理要发给客服的问题")
+    everything = text_of("订单 8123 4567 8901 2345 一直没收到货，要退款，三天内")
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT72H")) in everything, everything
+    for question in ("ask_order_id", "ask_request_goal", "ask_expected_time"):
+        assert say(question, example=ORDER, letter_example="#ABC123") not in everything, everything
+    text_of("确认")
+    assert _saved_values(form_stack, sender) == [(ORDER, "物流问题", "要求退款", "PT72H")]
+
+
+def test_skipping_every_question_but_the_problem_saves_the_defaults(form_stack: Stack):
+    sender = "form-e2e-skips"
+    text_of = chat(form_stack, sender)
+    request_form = knowledge.guide()["request_form"]
+    text_of("帮我整理要发给客服的问题")
+    text_of("物流问题")
+    assert say("ask_request_goal") in text_of("跳过")
+    goal = text_of("跳过")
+    assert say("goal_default", value=request_form["default_goal"]) in goal and say("ask_expected_time") in goal, goal
+    summary = text_of("跳过")
+    expected = _summary(PENDING_ORDER, "物流问题", request_form["default_goal"], request_form["expected_time"]["default"])
+    assert say("confirm", summary=expected) in summary, summary
+    text_of("确认")
+    assert _saved_values(form_stack, sender) == [
+        (PENDING_ORDER, "物流问题", request_form["default_goal"], request_form["expected_time"]["default"])
+    ]
+
+
+@pytest.mark.parametrize("typed", ["8123-4567-8901-2345一直没到", "八一二三四五六七八九零一二三四五"])
+def test_order_typed_with_dashes_or_numerals_and_a_question_in_the_middle(form_stack: Stack, typed: str):
+    """The order number is saved with the user's digits; a question while the time is asked is
+    answered from the guide and the same question comes again."""
+    sender = f"form-e2e-order-{len(typed)}"
+    text_of = chat(form_stack, sender)
+    text_of("帮我整理要发给客服的问题")
+    text_of("商品质量问题")
+    text_of(typed)
+    text_of("换货")
+    digression = text_of("客服邮箱是多少")
+    assert knowledge.channel("email")["address"] in digression, digression
+    assert digression.rstrip().endswith(say("ask_expected_time")), digression
+    text_of("尽快")
+    text_of("确认")
+    assert _saved_values(form_stack, sender) == [(ORDER, "商品质量问题", "补发或换货", "PT24H")]
+
+
+def test_cancelling_saves_nothing_and_the_next_form_starts_empty(form_stack: Stack):
+    sender = "form-e2e-cancel"
+    text_of = chat(form_stack, sender)
+    text_of("帮我整理要发给客服的问题")
+    text_of("物流问题")
+    text_of("8123456789012345")
+    asked = form_stack.say(sender, "不填了")
+    assert [b["payload"] for r in asked for b in r.get("buttons") or []] == ["/affirm", "/deny"], asked
+    assert say("stopped") in text_of("是的")
+    assert _saved_values(form_stack, sender) == []
+    again = text_of("帮我整理要发给客服的问题")
+    assert say("ask_issue_category") in again, again
+    assert say("ask_order_id", example=ORDER, letter_example="#ABC123") in text_of("物流问题")
