@@ -25,6 +25,7 @@ from tests.support.servers import Stack, start_stack
 FROZEN = "2026-11-26T10:00:00+08:00"
 SENDER = "form-e2e-buyer"
 ORDER = "8123456789012345"
+START = "帮我整理要发给客服的问题"
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +64,15 @@ def _saved_rows(stack: Stack, sender: str = SENDER) -> List[Tuple[Any, ...]]:
         ).fetchall()
 
 
-def chat(stack: Stack, sender: str) -> Callable[[str], str]:
-    """Sends one message as ``sender`` and returns the texts of the replies, joined."""
+def chat(stack: Stack, sender: str) -> Callable[..., str]:
+    """Sends the messages as ``sender``, one turn each, and returns the texts of the last turn's
+    replies, joined (the earlier answers walk the form to the question a test is about)."""
 
-    def text_of(message: str) -> str:
-        return "\n".join(r.get("text", "") for r in stack.say(sender, message))
+    def text_of(*messages: str) -> str:
+        texts: List[str] = []
+        for message in messages:
+            texts = [r.get("text", "") for r in stack.say(sender, message)]
+        return "\n".join(texts)
 
     return text_of
 
@@ -82,7 +87,7 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
         transcript.append((f"（点按钮「{button}」）" if button else text, [_bubble(r) for r in replies]))
         return "\n".join(r.get("text", "") for r in replies)
 
-    start = say_("帮我整理要发给客服的问题", metadata={"customData": {"role": "buyer"}})
+    start = say_(START, metadata={"customData": {"role": "buyer"}})
     assert say("ask_issue_category") in start, start
 
     # A description, not a category: the nearest option is taken and said in one line.
@@ -138,7 +143,7 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
     ]
 
     # Nothing stale: a new form starts empty and asks the first question again.
-    again = say_("帮我整理要发给客服的问题")
+    again = say_(START)
     assert say("ask_issue_category") in again, again
 
     target = os.environ.get("FORM_TRANSCRIPT")
@@ -157,10 +162,7 @@ def test_order_correction_mid_form_and_a_tracking_question_as_the_goal(form_stac
     sender = "form-e2e-correction"
     text_of = chat(form_stack, sender)
 
-    text_of("帮我整理要发给客服的问题")
-    text_of("/inform{\"issue_category\":\"物流问题\"}")
-    text_of("8123456789012345")
-    goal = text_of("帮我查一下物流到哪了")
+    goal = text_of(START, "/inform{\"issue_category\":\"物流问题\"}", ORDER, "帮我查一下物流到哪了")
     assert say("ask_expected_time") in goal, goal
     corrected = text_of("不对，订单号是8123456789012346")
     assert say("changed", values=say("value", label=label("order_id"), value="8123456789012346")) in corrected, corrected
@@ -191,11 +193,9 @@ def test_english_and_pinyin_answers_and_a_plain_no_saves_nothing(form_stack: Sta
     sender = "form-e2e-english"
     text_of = chat(form_stack, sender)
 
-    text_of("帮我整理要发给客服的问题")
-    category = text_of("my package never arrived")
+    category = text_of(START, "my package never arrived")
     assert say("inferred", value="物流问题", label=label("issue_category")) in category, category
-    text_of("#abc123")
-    goal = text_of("tuikuan")
+    goal = text_of("#abc123", "tuikuan")
     assert say("ask_expected_time") in goal, goal
     summary = text_of("within 3 days")
     assert say("confirm", summary="订单#ABC123，物流问题，要求退款，希望3天内回复。") in summary, summary
@@ -212,8 +212,7 @@ def test_order_question_answered_in_the_middle_of_the_form(form_stack: Stack):
     sender = "form-e2e-where-order"
     text_of = chat(form_stack, sender)
 
-    text_of("帮我整理要发给客服的问题")
-    category = text_of("耳机右边没声音")
+    category = text_of(START, "耳机右边没声音")
     assert say("inferred", value="商品质量问题", label=label("issue_category")) in category, category
     where = text_of("我不知道订单号在哪里")
     order = knowledge.guide()["request_form"]["order_id"]
@@ -225,13 +224,11 @@ def test_account_request_without_an_order_is_saved_with_the_urgent_channels(form
     sender = "form-e2e-account"
     text_of = chat(form_stack, sender)
 
-    text_of("帮我整理要发给客服的问题")
-    text_of("账号被盗了")
+    text_of(START, "账号被盗了")
     # The sentence repeats the category (被盗) and says there is no order: the goal comes next.
     assert text_of("被盗的是账号，没有单号").rstrip().endswith(say("ask_request_goal")), sender
     assert say("ask_expected_time") in text_of("我要拿回账号")
-    text_of("尽快")
-    saved = text_of("确认")
+    saved = text_of("尽快", "确认")
     rows = _saved_rows(form_stack, sender)
     assert [row[2:6] for row in rows] == [("无", "账户安全", "找回账户", "PT24H")], saved
     assert knowledge.scenario("account_security")["subject_keyword"] in saved, saved
@@ -256,10 +253,7 @@ def test_corrections_at_any_point_in_chinese_and_english_change_what_is_saved(fo
     summary a goal and, in English, the deadline: each names its slot, the rest stays."""
     sender = "form-e2e-corrections-anywhere"
     text_of = chat(form_stack, sender)
-    text_of("帮我整理要发给客服的问题")
-    text_of("物流问题")
-    text_of("8123456789012345")
-    assert say("ask_expected_time") in text_of("要退款")
+    assert say("ask_expected_time") in text_of(START, "物流问题", "8123456789012345", "要退款")
 
     goal = text_of("不对，诉求改成换货")
     assert _changed("request_goal", "补发或换货") in goal and goal.rstrip().endswith(say("ask_expected_time")), goal
@@ -285,8 +279,7 @@ def test_several_fields_in_one_message_go_straight_to_the_summary(form_stack: St
     again, and the order keeps exactly its digits."""
     sender = "form-e2e-all-at-once"
     text_of = chat(form_stack, sender)
-    text_of("帮我整理要发给客服的问题")
-    everything = text_of("订单 8123 4567 8901 2345 一直没收到货，要退款，三天内")
+    everything = text_of(START, "订单 8123 4567 8901 2345 一直没收到货，要退款，三天内")
     assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT72H")) in everything, everything
     for question in ("ask_order_id", "ask_request_goal", "ask_expected_time"):
         assert say(question, example=ORDER, letter_example="#ABC123") not in everything, everything
@@ -298,9 +291,7 @@ def test_skipping_every_question_but_the_problem_saves_the_defaults(form_stack: 
     sender = "form-e2e-skips"
     text_of = chat(form_stack, sender)
     request_form = knowledge.guide()["request_form"]
-    text_of("帮我整理要发给客服的问题")
-    text_of("物流问题")
-    assert say("ask_request_goal") in text_of("跳过")
+    assert say("ask_request_goal") in text_of(START, "物流问题", "跳过")
     goal = text_of("跳过")
     assert say("goal_default", value=request_form["default_goal"]) in goal and say("ask_expected_time") in goal, goal
     summary = text_of("跳过")
@@ -318,28 +309,21 @@ def test_order_typed_with_dashes_or_numerals_and_a_question_in_the_middle(form_s
     answered from the guide and the same question comes again."""
     sender = f"form-e2e-order-{len(typed)}"
     text_of = chat(form_stack, sender)
-    text_of("帮我整理要发给客服的问题")
-    text_of("商品质量问题")
-    text_of(typed)
-    text_of("换货")
-    digression = text_of("客服邮箱是多少")
+    digression = text_of(START, "商品质量问题", typed, "换货", "客服邮箱是多少")
     assert knowledge.channel("email")["address"] in digression, digression
     assert digression.rstrip().endswith(say("ask_expected_time")), digression
-    text_of("尽快")
-    text_of("确认")
+    text_of("尽快", "确认")
     assert _saved_values(form_stack, sender) == [(ORDER, "商品质量问题", "补发或换货", "PT24H")]
 
 
 def test_cancelling_saves_nothing_and_the_next_form_starts_empty(form_stack: Stack):
     sender = "form-e2e-cancel"
     text_of = chat(form_stack, sender)
-    text_of("帮我整理要发给客服的问题")
-    text_of("物流问题")
-    text_of("8123456789012345")
+    text_of(START, "物流问题", "8123456789012345")
     asked = form_stack.say(sender, "不填了")
     assert [b["payload"] for r in asked for b in r.get("buttons") or []] == ["/affirm", "/deny"], asked
     assert say("stopped") in text_of("是的")
     assert _saved_values(form_stack, sender) == []
-    again = text_of("帮我整理要发给客服的问题")
+    again = text_of(START)
     assert say("ask_issue_category") in again, again
     assert say("ask_order_id", example=ORDER, letter_example="#ABC123") in text_of("物流问题")
