@@ -268,10 +268,12 @@ def test_corrections_at_any_point_in_chinese_and_english_change_what_is_saved(fo
     assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT72H")) in deadline, deadline
     replacement = text_of("change the goal to replacement")
     assert say("confirm", summary=_summary(ORDER, "物流问题", "补发或换货", "PT72H")) in replacement, replacement
+    week = text_of("make it within a week")
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "补发或换货", "PT168H")) in week, week
     assert _saved_values(form_stack, sender) == []
 
     text_of("确认")
-    assert _saved_values(form_stack, sender) == [(ORDER, "物流问题", "补发或换货", "PT72H")]
+    assert _saved_values(form_stack, sender) == [(ORDER, "物流问题", "补发或换货", "PT168H")]
 
 
 def test_several_fields_in_one_message_go_straight_to_the_summary(form_stack: Stack):

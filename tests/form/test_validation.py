@@ -216,6 +216,8 @@ def test_unknown_goal_twice_gets_the_default(validate):
         ("1个半小时", "PT90M"),
         ("１０分钟", "PT10M"),
         ("within 3 days", "PT72H"),
+        ("within a week", "PT168H"),
+        ("two days", "PT48H"),
     ],
 )
 def test_expected_time_becomes_an_iso_duration(validate, text, expected):
