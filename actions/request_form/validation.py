@@ -2,8 +2,8 @@
 
 Values given before their question, corrections and values inferred from a description are said
 back in one line, so nothing is taken silently. After two answers that fit nothing the form moves
-on (category → the fallback category, goal → the default goal) or offers a one-tap skip (order
-number, time).
+on (category → the fallback category, goal → the default goal; 跳过 takes them at once) or offers a
+one-tap skip (order number, time).
 """
 from __future__ import annotations
 
@@ -150,7 +150,9 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.failed("order_id", message, dispatcher, tracker)
         return self.succeeded("order_id", value, tracker)
 
-    def validate_choice(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    def validate_choice(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
         """A category or a goal, settled by its row of ``CHOICES``."""
         choice = CHOICES[slot]
         if reading.answers_other_slot(slot, tracker):
