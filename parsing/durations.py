@@ -24,6 +24,10 @@ def _words(name: str) -> List[str]:
     return [str(word) for word in vocabulary()["durations"][name]]
 
 
+def _number_words() -> Dict[str, int]:
+    return {str(word).lower(): int(value) for word, value in vocabulary()["durations"]["number_words"].items()}
+
+
 def _units() -> Dict[str, int]:
     return {str(unit).lower(): int(minutes) for unit, minutes in vocabulary()["durations"]["units"].items()}
 
@@ -31,10 +35,11 @@ def _units() -> Dict[str, int]:
 @lru_cache(maxsize=1)
 def _patterns() -> Dict[str, "re.Pattern[str]"]:
     units = phrase_pattern(list(_units()))
+    number = rf"{_NUMBER}|(?<![A-Za-z])(?:{phrase_pattern(list(_number_words()))})(?=\s)"
     return {
         # number, optional 个, optional 半 (一个半小时), unit, optional 半 (一天半), optional 内/之前
         "duration": re.compile(
-            rf"(?<![\d.])({_NUMBER})\s*(?:个\s*)?({HALF})?\s*({units})({HALF})?\s*({phrase_pattern(_words('deadline_suffixes'))})?",
+            rf"(?<![\d.])({number})\s*(?:个\s*)?({HALF})?\s*({units})(?![A-Za-z])({HALF})?\s*({phrase_pattern(_words('deadline_suffixes'))})?",
             re.I,
         ),
         "cue": re.compile(rf"(?:{phrase_pattern(_words('deadline_cues'))})\s*$", re.I),
@@ -83,7 +88,7 @@ def find_durations(text: str) -> List[Tuple[int, int, int, bool]]:
     units = _units()
     found = []
     for match in patterns["duration"].finditer(folded):
-        number = read_number(match.group(1))
+        number = _number_words().get(match.group(1).lower()) or read_number(match.group(1))
         if number is None:
             continue
         if match.group(2) or match.group(4):

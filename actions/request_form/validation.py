@@ -2,12 +2,13 @@
 
 Values given before their question, corrections and values inferred from a description are said
 back in one line, so nothing is taken silently. After two answers that fit nothing the form moves
-on (category → the fallback category, goal → the default goal) or offers a one-tap skip (order
-number, time).
+on (category → the fallback category, goal → the default goal; 跳过 takes them at once) or offers a
+one-tap skip (order number, time).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType
@@ -34,6 +35,27 @@ from actions.request_form.settings import (
 from parsing import find_deadlines, find_durations, iso_duration, read_deadline, read_order_answer
 from parsing.orders import ORDER_DIGITS
 from parsing.vocabulary import words
+
+
+@dataclass(frozen=True)
+class ChoiceSlot:
+    """How an answer to the category or goal question is settled when it names no option: a skip,
+    or words that leave the choice to the assistant, take the default at once (said in
+    ``default_line``); an answer that fits nothing is refused once (``unknown_line``), then the
+    default is taken. A message that only refuses values (不换货) clears the goal (asked again)
+    but keeps the category."""
+
+    default_fact: str  # key of the guide's request_form facts
+    default_line: str
+    unknown_line: str
+    left_open_words: Callable[[], List[str]]
+    negation_clears: bool
+
+
+CHOICES = {
+    "issue_category": ChoiceSlot("fallback_category", "category_fallback", "category_unknown", list, False),
+    "request_goal": ChoiceSlot("default_goal", "goal_default", "goal_unknown", lambda: words("vague_goals"), True),
+}
 
 
 class ValidateSupportRequestForm(FormValidationAction):
@@ -128,52 +150,47 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.failed("order_id", message, dispatcher, tracker)
         return self.succeeded("order_id", value, tracker)
 
+    def validate_choice(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """A category or a goal, settled by its row of ``CHOICES``."""
+        choice = CHOICES[slot]
+        if reading.answers_other_slot(slot, tracker):
+            return {slot: reading.previous_value(tracker, slot)}
+        if reading.only_negated(slot, tracker):
+            return {slot: None if choice.negation_clears else reading.previous_value(tracker, slot)}
+        kept = self.keeps_earlier(slot, tracker)
+        if kept is not None:
+            return kept
+        read = reading.read_choice(slot, slot_value, tracker)
+        if read is None:
+            return {slot: reading.previous_value(tracker, slot)}
+        left_open = reading.is_skip(read.text) or reading.matches_phrase(read.text, choice.left_open_words())
+        if left_open or (read.value is None and self.failures(slot, tracker) + 1 >= MAX_FAILURES):
+            default = facts()[choice.default_fact]
+            dispatcher.utter_message(text=say(choice.default_line, value=default))
+            return self.succeeded(slot, default, tracker)
+        if read.value is None:
+            return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
+        return self.succeeded(slot, read.value, tracker)
+
     def validate_issue_category(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """One of the categories, from a button, a name or an ordinary description."""
-        if reading.answers_other_slot("issue_category", tracker) or reading.only_negated("issue_category", tracker):
-            return {"issue_category": reading.previous_value(tracker, "issue_category")}
-        kept = self.keeps_earlier("issue_category", tracker)
-        if kept is not None:
-            return kept
-        read = reading.read_choice("issue_category", slot_value, tracker)
-        if read is None:
-            return {"issue_category": reading.previous_value(tracker, "issue_category")}
-        if read.value is None:
-            if self.failures("issue_category", tracker) + 1 >= MAX_FAILURES:
-                category = facts()["fallback_category"]
-                dispatcher.utter_message(text=say("category_fallback", category=category))
-                return self.succeeded("issue_category", category, tracker)
-            return self.failed("issue_category", say("category_unknown", text=read.text), dispatcher, tracker)
-        result = self.succeeded("issue_category", read.value, tracker)
-        if tracker.get_slot("order_id") == NO_ORDER and read.value not in facts()["order_id"]["none_allowed_for"]:
-            dispatcher.utter_message(text=say("order_needed_later", category=read.value))
+        result = self.validate_choice("issue_category", slot_value, dispatcher, tracker)
+        category = result["issue_category"]
+        changed = category is not None and category != reading.previous_value(tracker, "issue_category")
+        if changed and tracker.get_slot("order_id") == NO_ORDER and category not in facts()["order_id"]["none_allowed_for"]:
+            dispatcher.utter_message(text=say("order_needed_later", category=category))
             result["order_id"] = None
         return result
 
     def validate_request_goal(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """One of the goals; a goal left to the assistant (随便, 管一管) is the default goal."""
-        if reading.answers_other_slot("request_goal", tracker):
-            return {"request_goal": reading.previous_value(tracker, "request_goal")}
-        if reading.only_negated("request_goal", tracker):
-            return {"request_goal": None}
-        kept = self.keeps_earlier("request_goal", tracker)
-        if kept is not None:
-            return kept
-        read = reading.read_choice("request_goal", slot_value, tracker)
-        if read is None:
-            return {"request_goal": reading.previous_value(tracker, "request_goal")}
-        vague = reading.matches_phrase(read.text, words("vague_goals"))
-        if vague or (read.value is None and self.failures("request_goal", tracker) + 1 >= MAX_FAILURES):
-            goal = facts()["default_goal"]
-            dispatcher.utter_message(text=say("goal_default", goal=goal))
-            return self.succeeded("request_goal", goal, tracker)
-        if read.value is None:
-            return self.failed("request_goal", say("goal_unknown", text=read.text), dispatcher, tracker)
-        return self.succeeded("request_goal", read.value, tracker)
+        """One of the goals; a goal left to the assistant (随便, 管一管, 跳过) is the default goal."""
+        return self.validate_choice("request_goal", slot_value, dispatcher, tracker)
 
     def validate_expected_time(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -42,6 +42,8 @@ TYPED = "我的包裹一直没有收到，怎么联系卖家？"
 MARKUP = '<img src="x" onerror="window.__xss = 1"><b>加粗</b>'
 ORDER_MESSAGE = "我的订单8123456789012345一直没收到货"
 ENGLISH = "How can I reach a human agent?"
+SCRIPT_LINK_TEXT = "点这里"
+SCRIPT_LINK = "javascript:window.__scriptLinkRan=1"
 TIMEOUT_MS = 60_000
 BOT_TEXT = ".rw-response .rw-message-text"  # bot bubbles (not the typing indicator)
 REPLY = ".rw-replies .rw-reply"
@@ -462,4 +464,51 @@ def test_widget_by_keyboard_alone_on_a_phone(browser: Any, stack: Stack, axe_fin
     finally:
         browsing.context.close()
     assert_accessible(axe_findings)
+    browsing.assert_no_errors()
+
+
+def test_a_javascript_link_in_an_answer_is_neutralised(browser: Any, stack: Stack) -> None:
+    """No answer carries a javascript: link (the classifier reads such text as out of scope, so
+    the form never quotes it back); the widget's neutralisation is the defence should one ever
+    arrive. A real answer from the server gets such a link put into it on the socket.io stream;
+    the widget must show the link's text without an address, and a click must run nothing."""
+    browsing = Browsing(browser, viewport={"width": 1100, "height": 800})
+    page = browsing.page
+    armed, tampered = [], []
+
+    def relay(socket: Any) -> None:
+        server = socket.connect_to_server()
+
+        def to_page(frame: Any) -> None:
+            if armed and not tampered and isinstance(frame, str) and frame.startswith('42["bot_uttered"'):
+                event, answer = json.loads(frame[2:])
+                answer["text"] = f"{answer.get('text', '')}\n\n[{SCRIPT_LINK_TEXT}]({SCRIPT_LINK})"
+                tampered.append(answer["text"])
+                frame = "42" + json.dumps([event, answer], ensure_ascii=False)
+            socket.send(frame)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), relay)
+    try:
+        page.goto(f"{stack.rasa.url}/webchat/?role=buyer")
+        page.click(".rw-launcher")
+        page.locator(BOT_TEXT).first.wait_for()
+        session = session_id(page)
+        settled_events(page, stack, session, users=1)
+        armed.append(True)
+        ask(page, stack, session, "邮件客服的地址是什么", users=2)
+        assert tampered, "an answer came over the websocket"
+
+        link = page.locator(".rw-response a", has_text=SCRIPT_LINK_TEXT).last
+        link.wait_for()
+        assert link.get_attribute("href") is None and link.get_attribute("target") is None
+        # The real answer's own address stays a link: only the script link lost its address.
+        assert page.locator(f'.rw-response a[href="mailto:{SERVICE_EMAIL}"]').count() >= 1
+        link.click()
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__scriptLinkRan") is None
+        assert urlsplit(page.url).path.startswith("/webchat")
+    finally:
+        browsing.context.close()
     browsing.assert_no_errors()

@@ -154,7 +154,7 @@ def test_unknown_category_is_asked_once_more_then_the_form_moves_on(validate):
     again = make_tracker("嗯嗯嗯", {"issue_category": "嗯嗯嗯"}, slots={FAILURES_SLOT: {"issue_category": 1}})
     events, messages = validate(again)
     assert events == [slot("issue_category", "其他问题"), slot(FAILURES_SLOT, None)]
-    assert texts(messages) == [say("category_fallback", category="其他问题")]
+    assert texts(messages) == [say("category_fallback", value="其他问题")]
 
 
 def test_category_change_away_from_account_clears_no_order(validate):
@@ -180,7 +180,17 @@ def test_goal_maps_to_an_option(validate, understand, text, expected):
 def test_vague_goal_gets_the_default_at_once(validate, understand, text):
     events, messages = validate(said(understand, text, requested_slot="request_goal", slots={"issue_category": "物流问题"}))
     assert events == [slot("request_goal", "请尽快处理")]
-    assert texts(messages) == [say("goal_default", goal="请尽快处理")]
+    assert texts(messages) == [say("goal_default", value="请尽快处理")]
+
+
+@pytest.mark.parametrize("requested, default", [("request_goal", "请尽快处理"), ("issue_category", "其他问题")])
+@pytest.mark.parametrize("text", ["跳过", "先跳过", "skip"])
+def test_a_skipped_choice_takes_the_default_at_once(validate, text, requested, default):
+    """跳过 at the goal or the category question moves on with the default, not a refusal."""
+    events, messages = validate(make_tracker(text, {requested: text}, requested_slot=requested))
+    assert events == [slot(requested, default)]
+    line = "goal_default" if requested == "request_goal" else "category_fallback"
+    assert texts(messages) == [say(line, value=default)]
 
 
 def test_unknown_goal_twice_gets_the_default(validate):
@@ -206,6 +216,8 @@ def test_unknown_goal_twice_gets_the_default(validate):
         ("1个半小时", "PT90M"),
         ("１０分钟", "PT10M"),
         ("within 3 days", "PT72H"),
+        ("within a week", "PT168H"),
+        ("two days", "PT48H"),
     ],
 )
 def test_expected_time_becomes_an_iso_duration(validate, text, expected):
