@@ -8,11 +8,17 @@ Two changes to Rasa's class:
   with `ranking_length: 0`, so every intent is ranked): the confidences are the weighted mean of
   the previous ranking and the regression's probabilities.
 `C` is scikit-learn's inverse regularization strength (Rasa's class fixes it at 1.0).
+`scaling: log_l2` puts each message's feature counts on a log scale and gives the row unit length:
+with raw counts a long rambling message gets large feature values and so an overconfident answer
+from whichever words dominate it, and a short turn gets a weak one that falls back.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.preprocessing import normalize
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import (
@@ -42,11 +48,22 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def get_default_config() -> Dict[Text, Any]:
         """Rasa's options plus `C` and `previous_weight` (0: the regression alone)."""
         return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0,
-                "previous_weight": 0.0}
+                "previous_weight": 0.0, "scaling": "none"}
 
     def __init__(self, config: Dict[Text, Any], *args: Any) -> None:
         super().__init__(config, *args)
         self.clf.C = float(self.config["C"])
+        if self.config["scaling"] not in ("none", "log_l2"):
+            raise ValueError(f"scaling must be 'none' or 'log_l2', not {self.config['scaling']!r}")
+
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        """The sentence features of the messages, scaled as configured (`scaling`)."""
+        features = super()._create_X(messages)
+        if self.config["scaling"] == "none":
+            return features
+        features = csr_matrix(features, dtype=np.float64)
+        features.data = np.log1p(np.abs(features.data)) * np.sign(features.data)
+        return normalize(features, norm="l2")
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Classifies the messages that have features; blends with the previous ranking."""

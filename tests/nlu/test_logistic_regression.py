@@ -50,3 +50,21 @@ def test_previous_ranking_is_blended_by_weight(tmp_path, weight: float, expected
     ranking = line.get("intent_ranking")
     assert line.get("intent")["name"] == expected == ranking[0]["name"]
     assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
+
+
+def test_log_l2_scaling_gives_long_and_short_messages_the_same_confidence(tmp_path) -> None:
+    """With scaling a message repeating its words (a long rambling one) is not more confident
+    than the short one; without it the repeated counts push the confidence up."""
+    short, long = message([1, 0, 0]), message([9, 0, 0])
+    (tmp_path / "scaled").mkdir()
+    (tmp_path / "raw").mkdir()
+    classifier(tmp_path / "scaled", scaling="log_l2", C=10.0).process([short, long])
+    assert short.get("intent")["confidence"] == pytest.approx(long.get("intent")["confidence"])
+    short, long = message([1, 0, 0]), message([9, 0, 0])
+    classifier(tmp_path / "raw", C=10.0).process([short, long])
+    assert long.get("intent")["confidence"] > short.get("intent")["confidence"]
+
+
+def test_unknown_scaling_is_refused(tmp_path) -> None:
+    with pytest.raises(ValueError):
+        classifier(tmp_path, scaling="l1")
