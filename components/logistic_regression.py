@@ -8,14 +8,20 @@ Two changes to Rasa's class:
   with `ranking_length: 0`, so every intent is ranked): the confidences are the weighted mean of
   the previous ranking and the regression's probabilities.
 `C` is scikit-learn's inverse regularization strength (Rasa's class fixes it at 1.0).
+The feature matrix is Rasa's, stacked once per message instead of once per featurizer (Rasa
+joins the featurizers' sentence rows pairwise, about a third of a message's NLU time).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+import numpy as np
+from scipy.sparse import csr_matrix, hstack, vstack
+
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -27,9 +33,13 @@ from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 
 def has_sentence_features(message: Message) -> bool:
-    """True when a featurizer gave the text sentence features (not for an empty text)."""
-    return (message.get_sparse_features(TEXT)[1] is not None
-            or message.get_dense_features(TEXT)[1] is not None)
+    """True when a featurizer gave the text sentence features (not for an empty text).
+
+    Looks at the features' kinds only: `get_sparse_features` would stack every featurizer's
+    matrices just to be thrown away (twice per message, before the classifier stacks them again).
+    """
+    return any(feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE
+               for feature in message.features)
 
 
 @DefaultV1Recipe.register(
@@ -47,6 +57,18 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def __init__(self, config: Dict[Text, Any], *args: Any) -> None:
         super().__init__(config, *args)
         self.clf.C = float(self.config["C"])
+
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        """Rasa's matrix: per message its sparse sentence features, then its dense ones, in order."""
+        rows = []
+        for message in messages:
+            sentence = [feature for feature in message.features
+                        if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE]
+            sparse = [feature.features for feature in sentence if feature.is_sparse()]
+            dense = [feature.features for feature in sentence if feature.is_dense()]
+            rows.append(hstack([*(sparse or [csr_matrix([])]),
+                                csr_matrix(np.concatenate(dense, axis=-1) if dense else [])]))
+        return vstack(rows)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Classifies the messages that have features; blends with the previous ranking."""

@@ -50,3 +50,22 @@ def test_previous_ranking_is_blended_by_weight(tmp_path, weight: float, expected
     ranking = line.get("intent_ranking")
     assert line.get("intent")["name"] == expected == ranking[0]["name"]
     assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
+
+
+def test_feature_matrix_is_rasas(tmp_path) -> None:
+    """Several featurizers' sentence rows (sparse and dense) give Rasa's matrix, value for value."""
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    def featurized(first, second, dense) -> Message:
+        line = message(first)
+        line.add_features(Features(scipy.sparse.coo_matrix(np.array([second])), "sentence", "text", "other"))
+        line.add_features(Features(scipy.sparse.coo_matrix(np.array([[5]])), "sequence", "text", "other"))
+        line.add_features(Features(np.array([dense]), "sentence", "text", "dense"))
+        return line
+
+    lines = [featurized([1, 0, 2], [0, 3], [0.5, 0.25]), featurized([0, 1, 0], [4, 0], [0.0, 1.0])]
+    component = classifier(tmp_path)
+    ours, rasas = component._create_X(lines), LogisticRegressionClassifier._create_X(component, lines)
+    assert ours.shape == rasas.shape == (2, 7)
+    assert ours.dtype == rasas.dtype
+    assert (ours != rasas).nnz == 0
