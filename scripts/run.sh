@@ -47,7 +47,8 @@ MSG
 # transport"). The action server keeps them longer than Rasa does.
 SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port "$actions_port" > "$state/actions.log" 2>&1 &
 actions_pid=$!
-SANIC_WORKERS=$workers .venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors[@]}" \
+# `python -m rasa_patches` is `rasa` with the product's patches loaded first (rasa_patches/__init__.py).
+SANIC_WORKERS=$workers .venv/bin/python -m rasa_patches run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors[@]}" \
   --credentials credentials.yml --endpoints "$endpoints" -m "$model" --port "$port" > "$state/rasa.log" 2>&1 &
 rasa_pid=$!
 trap 'kill $rasa_pid $actions_pid 2>/dev/null; wait' EXIT INT TERM
