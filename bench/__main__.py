@@ -9,13 +9,15 @@ from pathlib import Path
 
 from bench import report
 from bench.harness import ROOT
-from bench.profiles import FULL, TINY
+from bench.profiles import ALL_KNOBS, FULL, TINY
 from bench.run import run
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--tiny", action="store_true", help="few messages, concurrency 1-2, 2 epochs (tests)")
+    parser.add_argument("--all-knobs", action="store_true",
+                        help="full run plus the knobs of changes already in the product (longer)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench", help="report directory")
     parser.add_argument("--keep-work", action="store_true", help="keep models, logs and configs of the run")
     args = parser.parse_args()
@@ -23,7 +25,8 @@ def main() -> int:
     work_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"[bench] work directory {work_dir}", flush=True)
     try:
-        data = run(TINY if args.tiny else FULL, work_dir)
+        profile = TINY if args.tiny else ALL_KNOBS if args.all_knobs else FULL
+        data = run(profile, work_dir)
         written = report.write(data, args.out)
     finally:
         if not args.keep_work:

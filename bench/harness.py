@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import psutil
 import requests
@@ -28,6 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 RASA = str(VENV_BIN / "rasa")
+# The product's Rasa server command: `rasa` with rasa_patches imported first (rasa_patches/__main__.py).
+RASA_SERVER = (str(VENV_BIN / "python"), "-m", "rasa_patches")
 MODEL = ROOT / "models" / "aliexpress.tar.gz"
 CREDENTIALS = ROOT / "credentials.yml"
 LOG_DIR = Path(tempfile.gettempdir()) / "assistant-test-logs"
@@ -218,14 +220,41 @@ def start_action_server(
     name: str = "actions",
     log_dir: Path = LOG_DIR,
     sampler: Optional[MemorySampler] = None,
+    wait: bool = True,
 ) -> ServerHandle:
-    """The rasa-sdk action server serving the `actions` package."""
+    """The rasa-sdk action server serving the `actions` package.
+
+    `wait=False` returns at once; `wait_in_background` then waits while the Rasa server starts
+    (as scripts/run.sh starts both together).
+    """
     port = port or free_port()
     cmd = [RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
     # As scripts/run.sh: idle connections kept longer than Rasa reuses them (15 s).
     settings = {"SANIC_HOST": "127.0.0.1", "SANIC_KEEP_ALIVE_TIMEOUT": "75"}
     handle = spawn(name, cmd, port, {**settings, **(env or {})}, log_dir, sampler)
-    return wait_until_up(handle, "/health", timeout)
+    return wait_until_up(handle, "/health", timeout) if wait else handle
+
+
+def wait_in_background(handle: ServerHandle, path: str, timeout: float) -> Callable[[], ServerHandle]:
+    """Wait for `handle` to answer `path` in a thread; the returned function joins it (re-raising)."""
+    failure: List[BaseException] = []
+
+    def wait() -> None:
+        try:
+            wait_until_up(handle, path, timeout)
+        except BaseException as error:  # noqa: BLE001  (handed to the joining thread)
+            failure.append(error)
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+
+    def join() -> ServerHandle:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return handle
+
+    return join
 
 
 def write_endpoints(
@@ -260,11 +289,12 @@ def start_rasa_server(
     name: str = "rasa",
     log_dir: Path = LOG_DIR,
     sampler: Optional[MemorySampler] = None,
-    launcher: Sequence[str] = (RASA,),
+    launcher: Sequence[str] = RASA_SERVER,
 ) -> ServerHandle:
     """`rasa run --enable-api` with the given model, endpoints and channels.
 
-    `launcher` is the command that stands for `rasa` (the benchmark's `python -m bench.launch`).
+    `launcher` is the command that stands for `rasa` (default the product's `python -m rasa_patches`;
+    the benchmark's `python -m bench.launch` for stock Rasa parts and timers).
     """
     port = port or free_port()
     cmd = [*launcher, "run", "--enable-api", "-i", "127.0.0.1", "--port", str(port), "-m", str(model)]

@@ -144,14 +144,16 @@ def stage_lines(report: Report) -> List[str]:
         f"The product's parts in one Rasa process with timers, {dig(breakdown, 'rest', 'messages')} sequential "
         f"messages (REST p50 {fmt(p50)} ms; the round trip adds the channel, the guard and HTTP to the "
         "message total). Stages overlap: the action server call includes its validation, the policy "
-        "total includes each policy.",
+        "total includes each policy. CPU ms: the Rasa process's own work in the stage (the action server call's "
+        "CPU is Rasa's side only; the rest of its wall time is the action server and waiting for a core).",
         "",
-        "| stage | ms per message | calls per message | share of the message total |",
-        "|---|---|---|---|",
+        "| stage | ms per message | CPU ms per message | calls per message | share of the message total |",
+        "|---|---|---|---|---|",
     ]
     for stage, figures in sorted(stages.items(), key=lambda item: -item[1]["ms_per_message"]):
         share = f"{figures['ms_per_message'] / total:.0%}"
-        lines.append(f"| {stage} | {fmt(figures['ms_per_message'])} | {fmt(figures['calls_per_message'])} | {share} |")
+        lines.append(f"| {stage} | {fmt(figures['ms_per_message'])} | {fmt(figures.get('cpu_ms_per_message'))} | "
+                     f"{fmt(figures['calls_per_message'])} | {share} |")
     return lines + [""]
 
 

@@ -20,6 +20,7 @@ from bench.harness import (
     CREDENTIALS,
     PRODUCT_TRACKER_STORE,
     RASA,
+    RASA_SERVER,
     STOCK_TRACKER_STORE,
     UNLIMITED_GUARD,
     MemorySampler,
@@ -28,6 +29,7 @@ from bench.harness import (
     start_echo,
     start_product,
     start_rasa_server,
+    wait_in_background,
     write_endpoints,
 )
 
@@ -117,10 +119,13 @@ def rasa_stack(
     log_dir = work_dir / "logs"
     env = {"REQUEST_STORE_URL": f"sqlite:///{directory / 'requests.db'}", "HANDOFF_WEBHOOK_URL": "",
            **UNLIMITED_GUARD, **(env or {})}
+    # Both servers start together (as scripts/run.sh starts them): the action server is waited
+    # for while the Rasa server loads its model.
     actions = (
-        start_action_server(env=env, name=f"{name}-actions", log_dir=log_dir, sampler=sampler, timeout=180)
+        start_action_server(env=env, name=f"{name}-actions", log_dir=log_dir, sampler=sampler, wait=False)
         if with_actions else None
     )
+    actions_ready = wait_in_background(actions, "/health", 180) if actions else None
     try:
         endpoints = write_endpoints(
             directory, actions.url if actions else None, directory / "tracker.db",
@@ -130,7 +135,10 @@ def rasa_stack(
         if not product_parts:
             credentials = directory / "credentials.yml"
             credentials.write_text("rest:\n")
-        launcher = [sys.executable, "-m", "bench.launch", *launch] if launch else [RASA]
+        if launch:
+            launcher = [sys.executable, "-m", "bench.launch", *launch]
+        else:
+            launcher = list(RASA_SERVER) if product_parts else [RASA]
         server = start_rasa_server(
             model, endpoints, credentials, env=env, name=f"{name}-rasa", log_dir=log_dir, sampler=sampler,
             launcher=launcher,
@@ -138,6 +146,14 @@ def rasa_stack(
     except Exception:
         if actions:
             actions.stop()
+        raise
+    try:
+        if actions_ready:
+            actions_ready()
+    except Exception:
+        server.stop()
+        assert actions is not None
+        actions.stop()
         raise
     running = Running(server, actions)
     try:

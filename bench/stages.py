@@ -1,8 +1,10 @@
 """Per-stage wall-clock timers inside one Rasa server, for the benchmark's "where the time goes".
 
 `install(path)` wraps Rasa's own functions (and the project's policy) with timers; after every
-handled message the totals are written to `path` as JSON: {stage: [calls, seconds]} plus the
-number of messages. Started through `python -m bench.launch --stages FILE` (bench/launch.py).
+handled message the totals are written to `path` as JSON: {stage: [calls, seconds, cpu seconds]}.
+CPU seconds are the event loop thread's (`time.thread_time`): on cores that other work keeps busy
+the wall-clock time of a stage includes waiting for a core, its CPU time does not (messages are
+sent one at a time, so no other message runs during a stage's awaits). Started through `python -m bench.launch --stages FILE` (bench/launch.py).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
-TOTALS: Dict[str, List[float]] = defaultdict(lambda: [0, 0.0])
+TOTALS: Dict[str, List[float]] = defaultdict(lambda: [0, 0.0, 0.0])
 
 
 def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,29 +24,30 @@ def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(function)
         async def timed_async(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return await function(*args, **kwargs)
             finally:
-                _add(stage, time.perf_counter() - started)
+                _add(stage, time.perf_counter() - started, time.thread_time() - cpu)
 
         return timed_async
 
     @functools.wraps(function)
     def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return function(*args, **kwargs)
         finally:
-            _add(stage, time.perf_counter() - started)
+            _add(stage, time.perf_counter() - started, time.thread_time() - cpu)
 
     return timed
 
 
-def _add(stage: str, seconds: float) -> None:
+def _add(stage: str, seconds: float, cpu_seconds: float) -> None:
     total = TOTALS[stage]
     total[0] += 1
     total[1] += seconds
+    total[2] += cpu_seconds
 
 
 def stages() -> List[Tuple[str, Any, str]]:
@@ -91,10 +94,14 @@ def install(path: Path) -> None:
 
 
 def per_message(path: Path) -> Dict[str, Dict[str, float]]:
-    """The written totals as ms per message and calls per message."""
+    """The written totals as ms (wall clock and CPU) per message and calls per message."""
     totals = json.loads(Path(path).read_text())
-    messages = totals.get("message (total)", [0, 0.0])[0] or 1
+    messages = totals.get("message (total)", [0])[0] or 1
     return {
-        stage: {"ms_per_message": round(seconds * 1000 / messages, 2), "calls_per_message": round(calls / messages, 2)}
-        for stage, (calls, seconds) in totals.items()
+        stage: {
+            "ms_per_message": round(seconds * 1000 / messages, 2),
+            "cpu_ms_per_message": round(cpu_seconds * 1000 / messages, 2),
+            "calls_per_message": round(calls / messages, 2),
+        }
+        for stage, (calls, seconds, cpu_seconds) in totals.items()
     }

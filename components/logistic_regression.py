@@ -11,17 +11,20 @@ Two changes to Rasa's class:
 `scaling: log_l2` puts each message's feature counts on a log scale and gives the row unit length:
 with raw counts a long rambling message gets large feature values and so an overconfident answer
 from whichever words dominate it, and a short turn gets a weak one that falls back.
+The feature matrix is Rasa's, stacked once per message instead of once per featurizer (Rasa
+joins the featurizers' sentence rows pairwise, about a third of a message's NLU time).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.preprocessing import normalize
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -33,9 +36,13 @@ from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 
 def has_sentence_features(message: Message) -> bool:
-    """True when a featurizer gave the text sentence features (not for an empty text)."""
-    return (message.get_sparse_features(TEXT)[1] is not None
-            or message.get_dense_features(TEXT)[1] is not None)
+    """True when a featurizer gave the text sentence features (not for an empty text).
+
+    Looks at the features' kinds only: `get_sparse_features` would stack every featurizer's
+    matrices just to be thrown away (twice per message, before the classifier stacks them again).
+    """
+    return any(feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE
+               for feature in message.features)
 
 
 @DefaultV1Recipe.register(
@@ -57,8 +64,19 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
             raise ValueError(f"scaling must be 'none' or 'log_l2', not {self.config['scaling']!r}")
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
-        """The sentence features of the messages, scaled as configured (`scaling`)."""
-        features = super()._create_X(messages)
+        """Rasa's matrix: per message its sparse sentence features, then its dense ones, in order."""
+        rows = []
+        for message in messages:
+            sentence = [feature for feature in message.features
+                        if feature.attribute == TEXT and feature.type == FEATURE_TYPE_SENTENCE]
+            sparse = [feature.features for feature in sentence if feature.is_sparse()]
+            dense = [feature.features for feature in sentence if feature.is_dense()]
+            rows.append(hstack([*(sparse or [csr_matrix([])]),
+                                csr_matrix(np.concatenate(dense, axis=-1) if dense else [])]))
+        return self._scaled(vstack(rows))
+
+    def _scaled(self, features: csr_matrix) -> csr_matrix:
+        """The features scaled as configured (`scaling`)."""
         if self.config["scaling"] == "none":
             return features
         features = csr_matrix(features, dtype=np.float64)

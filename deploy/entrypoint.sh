@@ -9,7 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-rasa_bin=${RASA_BIN:-rasa}
+# The Rasa server starts as `python -m rasa_patches` (`rasa` with the product's patches loaded
+# first: rasa_patches/__init__.py); RASA_BIN replaces the command (the tests use echo).
+if [ -n "${RASA_BIN:-}" ]; then rasa_server=("$RASA_BIN"); rasa_bin=$RASA_BIN
+else rasa_server=(python -m rasa_patches); rasa_bin=rasa; fi
 
 case "${1:-rasa}" in
   rasa)
@@ -18,7 +21,7 @@ case "${1:-rasa}" in
     read -r -a cors <<< "${RASA_CORS_ORIGINS:-}"
     cors_args=()
     [ ${#cors[@]} -gt 0 ] && cors_args=(--cors "${cors[@]}")
-    exec "$rasa_bin" run --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors_args[@]}" \
+    exec "${rasa_server[@]}" run --enable-api --auth-token "$RASA_AUTH_TOKEN" "${cors_args[@]}" \
       --credentials credentials.yml --endpoints "${RASA_ENDPOINTS:-endpoints.prod.yml}" \
       -m "${RASA_MODEL:-models/aliexpress.tar.gz}" --port "${RASA_PORT:-5005}" "$@"
     ;;

@@ -1,15 +1,29 @@
 """Rasa 3.6 patches the product loads in every Rasa process (via `stores.tracker`).
 
+Importing this package first also imports skops, the loader of the logistic-regression intent
+classifier, before anything imports TensorFlow: skops lists its trusted types at import time by
+searching every loaded module for numpy's functions, so it is slow once TensorFlow's thousands
+of modules are loaded (importing Rasa, TensorFlow and skops took 37 s with skops last and 16 s
+with it first, on 2 busy cores). The Rasa server is started through `python -m rasa_patches`
+(this package's `__main__`) so that this comes first.
+
 Rasa 3.6's `RemoteAction._validate_action_result` calls `jsonschema.validate()` on every
 action-server response. That call checks Rasa's large events schema against the JSON-Schema
 meta-schema and builds a new validator each time (about 54 ms per custom action on 2 shared
 cores, half of a message's time). `install()` swaps in the same check with one validator built
 once: same schema, same `best_match` error, same message.
+
+Rasa 3.6's `Event.resolve_by_type` walks every subclass of `Event` for each event it reads back
+(tracker store reads and action-server responses: ~50 walks a message, most of a tracker read).
+`install()` swaps in a table from type name to class, built by the same walk and built again
+when a name is missing (an event class imported since), so it returns what Rasa's walk returns.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text, Type
+
+import skops.io  # noqa: F401  (before TensorFlow: see above)
 
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
@@ -17,9 +31,12 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
 
-# Rasa's own check, kept for the test that compares the verdicts.
+# Rasa's own functions, kept for the tests that compare the results.
 rasa_validate_action_result = RemoteAction._validate_action_result
+rasa_resolve_event_type = Event.resolve_by_type
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +63,24 @@ def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     raise error
 
 
+EVENT_CLASSES: Dict[Text, Type[Event]] = {}
+
+
+def resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+    """Drop-in for `Event.resolve_by_type`: the first subclass with that name, from a table."""
+    if type_name not in EVENT_CLASSES:
+        for cls in all_subclasses(Event):
+            EVENT_CLASSES.setdefault(cls.type_name, cls)
+    if type_name in EVENT_CLASSES:
+        return EVENT_CLASSES[type_name]
+    if type_name == "topic":
+        return None  # as Rasa: old TopicSet events are skipped
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
 def install() -> None:
-    """Use the cached validator for every remote action of this process (idempotent)."""
+    """Use the cached validator and event table in this process (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]

@@ -2,8 +2,9 @@
 # Starts the assistant on this machine: set-up, training when the model is missing or stale,
 # then the action server and the Rasa server (REST, socket.io, help-site page, HTTP API with a token).
 # Settings (environment): RASA_PORT (5005), ACTIONS_PORT (5055), RASA_WORKERS (Rasa processes
-# behind the one port, default 1: on the shared 2-core machine two were not consistently faster and
-# need twice the memory, see bench/README.md; try 2 where a core is idle), RASA_AUTH_TOKEN (default: var/auth_token),
+# behind the one port, default 1: on the shared 2-core machine two were slower, 12.6 → 6.0 msg/s at 16
+# concurrent with load average 5, and need twice the memory, see bench/README.md; try 2 where a core
+# is idle), RASA_AUTH_TOKEN (default: var/auth_token),
 # RASA_CORS_ORIGINS, RASA_MODEL (serve this model, no training), ASSISTANT_STATE_DIR (var: the
 # conversations, requests, logs).
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" RASA_TELEMETRY_ENABLED=false
 started=$SECONDS
 
-echo "[1/3] Set-up (Python packages, widget) ..."
+echo "[1/3] Set-up (Python packages, widget; a fresh clone installs them first, a few minutes) ..."
 scripts/setup.sh
 mkdir -p "${ASSISTANT_STATE_DIR:-var}"
 state=$(cd "${ASSISTANT_STATE_DIR:-var}" && pwd)
@@ -38,7 +39,7 @@ export REQUEST_STORE_URL=${REQUEST_STORE_URL:-sqlite:///$state/requests.db}
 echo "[3/3] Starting the action server and $workers Rasa process(es) (logs: $state/actions.log, rasa.log) ..."
 cat <<MSG
   Chat in the browser:   http://localhost:$port/webchat/
-  Chat over REST:        curl -s localhost:$port/webhooks/rest/webhook -d '{"sender":"me","message":"你好"}'
+  Chat over REST:        curl -s localhost:$port/webhooks/rest/webhook -d '{"sender":"me","message":"怎么联系人工客服"}'
   Chat in the terminal:  stop this, then scripts/shell.sh
   HTTP API token:        var/auth_token (or RASA_AUTH_TOKEN)
 MSG
@@ -47,7 +48,8 @@ MSG
 # transport"). The action server keeps them longer than Rasa does.
 SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --actions actions --port "$actions_port" > "$state/actions.log" 2>&1 &
 actions_pid=$!
-SANIC_WORKERS=$workers .venv/bin/rasa run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors[@]}" \
+# `python -m rasa_patches` is `rasa` with the product's patches loaded first (rasa_patches/__init__.py).
+SANIC_WORKERS=$workers .venv/bin/python -m rasa_patches run --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "${cors[@]}" \
   --credentials credentials.yml --endpoints "$endpoints" -m "$model" --port "$port" > "$state/rasa.log" 2>&1 &
 rasa_pid=$!
 trap 'kill $rasa_pid $actions_pid 2>/dev/null; wait' EXIT INT TERM

@@ -18,4 +18,4 @@ SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=75 .venv/bin/rasa run actions --ac
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null' EXIT
 echo "Loading the model (action server log: $state/actions.log) ..."
-.venv/bin/rasa shell -m models/aliexpress.tar.gz --endpoints "$endpoints" "$@" 2> "$state/shell.log"
+.venv/bin/python -m rasa_patches shell -m models/aliexpress.tar.gz --endpoints "$endpoints" "$@" 2> "$state/shell.log"

@@ -1,4 +1,5 @@
-"""The cached action-response validator gives the same verdicts and errors as Rasa's own check."""
+"""The Rasa patches give Rasa's own results: the action-response validator its verdicts and errors,
+the event table its event classes."""
 from __future__ import annotations
 
 import subprocess
@@ -100,3 +101,35 @@ def test_every_start_path_loads_the_product_tracker_store(tmp_path: Path) -> Non
     for script in ("run.sh", "shell.sh"):
         assert "-m stores.local" in (ROOT / "scripts" / script).read_text(), script
     assert "endpoints.prod.yml" in (ROOT / "deploy" / "entrypoint.sh").read_text()
+
+
+def test_event_table_resolves_every_name_as_rasa() -> None:
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert {"user", "bot", "action", "slot", "session_started", "active_loop"} <= names
+    for name in names:
+        assert rasa_patches.resolve_event_type(name) is rasa_patches.rasa_resolve_event_type(name), name
+    assert rasa_patches.resolve_event_type("topic") is rasa_patches.rasa_resolve_event_type("topic") is None
+    assert rasa_patches.resolve_event_type("nonsense", UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name 'nonsense'"):
+        rasa_patches.resolve_event_type("nonsense")
+    with pytest.raises(ValueError, match="Unknown event name 'nonsense'"):
+        rasa_patches.rasa_resolve_event_type("nonsense")
+
+
+def test_the_server_command_loads_skops_before_tensorflow_and_installs_the_patches() -> None:
+    """`python -m rasa_patches` (run.sh, shell.sh, the container, the harness) is `rasa` with the patches."""
+    code = (
+        "import sys, runpy; sys.argv = ['rasa_patches', '--version']\n"
+        "try: runpy.run_module('rasa_patches', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "import rasa_patches; from rasa.shared.core.events import Event\n"
+        "assert Event.resolve_by_type is rasa_patches.resolve_event_type\n"
+        "assert list(sys.modules).index('skops.io') < list(sys.modules).index('tensorflow')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PYTHONPATH": str(ROOT)}, check=True, timeout=300)
+    for script in ("run.sh", "shell.sh"):
+        assert "python -m rasa_patches" in (ROOT / "scripts" / script).read_text(), script
+    assert "python -m rasa_patches" in (ROOT / "deploy" / "entrypoint.sh").read_text()

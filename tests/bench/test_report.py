@@ -57,8 +57,8 @@ def measured() -> Dict[str, Any]:
         "stages": {
             "rest": rest(40.0, 30.0),
             "stages": {
-                "message (total)": {"ms_per_message": 18.0, "calls_per_message": 1.0},
-                "NLU (parse_message)": {"ms_per_message": 6.0, "calls_per_message": 1.0},
+                "message (total)": {"ms_per_message": 18.0, "cpu_ms_per_message": 9.0, "calls_per_message": 1.0},
+                "NLU (parse_message)": {"ms_per_message": 6.0, "cpu_ms_per_message": 3.0, "calls_per_message": 1.0},
             },
         },
         "knobs": [],
@@ -118,7 +118,7 @@ def test_files_are_written(measured: Dict[str, Any], tmp_path: Path) -> None:
     assert json.loads((tmp_path / "report.json").read_text())["targets"] == written["targets"]
     text = (tmp_path / "report.md").read_text()
     assert "| /model/parse p50 | ≤ 8 ms | 8 | **met** |" in text
-    assert "| NLU (parse_message) | 6 | 1 | 33% |" in text
+    assert "| NLU (parse_message) | 6 | 3 | 1 | 33% |" in text
     for name in written["plots"]:
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 

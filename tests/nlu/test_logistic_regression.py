@@ -68,3 +68,22 @@ def test_log_l2_scaling_gives_long_and_short_messages_the_same_confidence(tmp_pa
 def test_unknown_scaling_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError):
         classifier(tmp_path, scaling="l1")
+
+
+def test_feature_matrix_is_rasas(tmp_path) -> None:
+    """Several featurizers' sentence rows (sparse and dense) give Rasa's matrix, value for value."""
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    def featurized(first, second, dense) -> Message:
+        line = message(first)
+        line.add_features(Features(scipy.sparse.coo_matrix(np.array([second])), "sentence", "text", "other"))
+        line.add_features(Features(scipy.sparse.coo_matrix(np.array([[5]])), "sequence", "text", "other"))
+        line.add_features(Features(np.array([dense]), "sentence", "text", "dense"))
+        return line
+
+    lines = [featurized([1, 0, 2], [0, 3], [0.5, 0.25]), featurized([0, 1, 0], [4, 0], [0.0, 1.0])]
+    component = classifier(tmp_path)
+    ours, rasas = component._create_X(lines), LogisticRegressionClassifier._create_X(component, lines)
+    assert ours.shape == rasas.shape == (2, 7)
+    assert ours.dtype == rasas.dtype
+    assert (ours != rasas).nnz == 0
