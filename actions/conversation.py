@@ -35,10 +35,19 @@ from actions.guidance import (
     Situation,
     answer_topic,
     button,
+    callback_answer,
     cannot_do_answer,
+    evidence_answer,
+    fastest_answer,
+    fit_screen,
+    knows_order_answer,
+    resigned_answer,
+    responsible_answer,
     form_offer,
     how_long_answer,
     ladder_answer,
+    ladder_step_answer,
+    next_ladder_step,
     leaked_table_answer,
     line,
     other_platform_answer,
@@ -81,6 +90,11 @@ LONGEST_YES = 4
 STAY_ON_TOPIC = ("scam_paid", "account_security")
 # After them these intents ask how to tell the platform about the same emergency.
 STAY_ON_TOPIC_INTENTS = ("communication_tips", "nlu_fallback", "out_of_scope", "inform", "file_complaint")
+# After these a mention of the police is about the same scam: the scam steps again (110 / 96110).
+SCAM_TOPICS = ("scam_check", "account_security", "scam_paid")
+# A resigned 好吧 / 行吧 longer than this is another question ("好吧，那邮箱是哪个").
+LONGEST_RESIGNED = 8
+LONGEST_RESIGNED_WORDS = 3
 # Intents whose answer does not depend on the previous topic.
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope")
 # Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
@@ -106,10 +120,16 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
     # Said in the message, these have one answer whatever the intent.
-    if has_cue(text, "scam_paid") and (
-        sit.last_topic in ("scam_check", "account_security", "scam_paid") or problem_named(text) == "scam_check"
-    ):
+    if has_cue(text, "scam_paid") and (sit.last_topic in SCAM_TOPICS or problem_named(text) == "scam_check"):
         return answer_topic("scam_paid", sit), []
+    if has_cue(text, "police") and sit.last_topic in SCAM_TOPICS:
+        return answer_topic("scam_paid", sit), []
+    if has_cue(text, "knows_order"):
+        return knows_order_answer(sit), []
+    if facet(text, "verify_official") and sit.last_topic in SCAM_TOPICS:
+        return answer_topic("scam_check", sit), []
+    if facet(text, "subject") and facet(text, "email"):
+        return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
     platform = other_platform(text)
     if platform and intent not in ("thank", "goodbye"):
         return other_platform_answer(sit, platform), []
@@ -120,6 +140,14 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         return role_switched(sit), []
+    if is_resigned(turn):
+        return resigned_answer(sit), []
+    if has_cue(text, "callback"):
+        return callback_answer(sit), []
+    if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
+        return evidence_answer(sit), []
+    if has_cue(text, "store_details") and (has_cue(text, "own_store") or turn.role_stated and sit.role == "seller"):
+        return responsible_answer(replace(sit, role="seller", role_assumed=False)), []  # one's own store: the seller center
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
     if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
@@ -146,6 +174,18 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     return topic_answer(turn), []
 
 
+def is_resigned(turn: Turn) -> bool:
+    """A short 好吧 / 行吧 / 算了 after an unsolved problem or the ladder (not inside the form)."""
+    sit = turn.sit
+    short = len(sit.text) <= LONGEST_RESIGNED or language_of(sit.text) != "zh" and len(sit.text.split()) <= LONGEST_RESIGNED_WORDS
+    if turn.in_form or not short or not has_cue(sit.text, "resigned"):
+        return False
+    if {"resigned", "closed"} & sit.given:
+        return True
+    # A 好吧 to the form offer after one answer is a yes; once the ladder is used up it is resignation.
+    return sit.last_topic in UNRESOLVED_TOPICS and (has_cue(sit.text, "giving_up") or next_ladder_step(sit) is None)
+
+
 def role_switched(sit: Situation) -> Answer:
     """The last topic answered again for the role the user just stated."""
     answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
@@ -165,15 +205,19 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return phone_answer(sit)
     if facet(text, "how_long"):
         return how_long_answer(sit)
+    if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
+        return fastest_answer(sit)
     if facet(text, "hours"):
         return working_hours_answer(sit)
     if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback", "out_of_scope"):
         return answer_topic("communication_tips", sit)
-    if facet(text, "subject") and facet(text, "email"):
-        return answer_topic("email_support", sit)  # the subject line of a mail, whatever the mail is about
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
-    if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster")):
+    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_escalate"):
+        return where_answer(replace(sit, last_topic="file_complaint"))  # past 48 h: the 消费者保护中心
+    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_chase"):
+        return ladder_step_answer(sit, "chase")  # past 24 h: 催办
+    if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster") or facet(text, "upload")):
         return answer_topic("email_support", sit)  # attachments, or how to get the mail handled first
     if facet(text, "next") and sit.last_topic == "slow_response":
         return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
@@ -214,6 +258,8 @@ def inform_answer(turn: Turn) -> Answer:
         offer = form_offer(sit)
         text = f"{line(sit, 'inform_details')}{line(sit, 'inform_offer_form')}"
         return Answer([Reply(text, offer.buttons)], sit.last_topic, awaiting="form")
+    if not turn.role_stated and not ("device" in turn.entities and sit.device):
+        return unsure_answer(turn)  # nothing to note: read like any unclear message
     noted = []
     if turn.role_stated:
         noted.append(str(reply("role_noted", sit.lang)[sit.role]))
@@ -298,6 +344,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_understood_again(turn), []
     if has_cue(sit.text, "upset"):
         return upset_answer(sit), []
+    if intent == "out_of_scope" and problem_named(sit.text) in TOPIC_ANSWERS:
+        return answer_topic(str(problem_named(sit.text)), sit), []  # a clear topic word beats "not about shopping"
     if intent == "out_of_scope" and has_cue(sit.text, "vague"):
         return unsure_answer(turn), []  # "那个事情怎么弄" is about something, just not said yet
     return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []
@@ -305,6 +353,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
 
 def without_repeats(answer: Answer, turn: Turn) -> Answer:
     """Never send the previous turn's bubble again word for word: say something new instead."""
+    # Compared as the bubbles will be sent (a long reply is split to fit a phone screen).
+    answer.replies = [part for item in answer.replies for part in fit_screen(item)]
     fresh = [item for item in answer.replies if mask_placeholders(item.text) not in turn.previous_texts]
     if len(fresh) == len(answer.replies) or not answer.replies:
         return answer
