@@ -43,6 +43,9 @@ from actions.guidance import (
     knows_order_answer,
     resigned_answer,
     responsible_answer,
+    responsible_rest_answer,
+    where_responsible_answer,
+    not_transferring_answer,
     form_offer,
     how_long_answer,
     ladder_answer,
@@ -142,11 +145,15 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return role_switched(sit), []
     if is_resigned(turn):
         return resigned_answer(sit), []
+    if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
+        answer = not_transferring_answer(sit)
+        answer.given = (*answer.given, "not_transferring")
+        return answer, []
     if has_cue(text, "callback"):
         return callback_answer(sit), []
     if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
         return evidence_answer(sit), []
-    if has_cue(text, "store_details") and (has_cue(text, "own_store") or turn.role_stated and sit.role == "seller"):
+    if has_cue(text, "store_details") and (has_cue(text, "own_store") or facet(text, "change") and has_cue(text, "store_word") or turn.role_stated and sit.role == "seller"):
         return responsible_answer(replace(sit, role="seller", role_assumed=False)), []  # one's own store: the seller center
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
@@ -182,8 +189,9 @@ def is_resigned(turn: Turn) -> bool:
         return False
     if {"resigned", "closed"} & sit.given:
         return True
-    # A 好吧 to the form offer after one answer is a yes; once the ladder is used up it is resignation.
-    return sit.last_topic in UNRESOLVED_TOPICS and (has_cue(sit.text, "giving_up") or next_ladder_step(sit) is None)
+    # A 好吧 to the form offer is a yes while steps are left; once the ladder is used up it is resignation.
+    offered_form = turn.awaiting == "form" and next_ladder_step(sit) is not None
+    return sit.last_topic in UNRESOLVED_TOPICS and (has_cue(sit.text, "giving_up") or not offered_form)
 
 
 def role_switched(sit: Situation) -> Answer:
@@ -201,13 +209,17 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     named = problem_named(text)
     if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
         return None  # a new problem or an emergency: its own answer
+    if sit.last_topic == "find_responsible_person" and facet(text, "missing"):
+        return responsible_rest_answer(sit)  # the store page shows no contact: the other ways
+    if sit.last_topic == "find_responsible_person" and facet(text, "phone"):
+        return where_responsible_answer(sit)  # the store's phone, not the platform's: on the store page
     if facet(text, "phone"):
         return phone_answer(sit)
     if facet(text, "how_long"):
         return how_long_answer(sit)
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
         return fastest_answer(sit)
-    if facet(text, "hours"):
+    if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)
     if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback", "out_of_scope"):
         return answer_topic("communication_tips", sit)

@@ -317,6 +317,18 @@ def responsible_answer(sit: Situation) -> Answer:
     return Answer(with_switch(sit, replies), "find_responsible_person")
 
 
+def responsible_rest_answer(sit: Situation) -> Answer:
+    """The store page shows no contact: the guide's other ways (customer service, announcements)."""
+    translated = reply("responsible_methods", sit.lang)
+    lines = [line(sit, "responsible_rest")]
+    for method in responsible_methods():
+        if method.id in ("store_homepage", "seller_center"):
+            continue
+        wording = translated.get(method.id) or {"title": method.title, "how": method.how}
+        lines.append(f"· {wording['title']}：{wording['how']}" if sit.lang == "zh" else f"· {wording['title']}: {wording['how']}")
+    return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
+
+
 def leaked_table_answer(sit: Situation) -> Answer:
     """A contact table seen online is the guide's placeholder sample, not real."""
     return Answer(
@@ -356,6 +368,10 @@ def working_hours_answer(sit: Situation) -> Answer:
     if facet(sit.text, "night"):
         next_open = opening_label(sit, clock.next_opening(seller, sit.now.replace(hour=23, minute=0)))
         lines.append(line(sit, "hours_night", next_open=next_open, email=channel("email")["address"], **values))
+    if facet(sit.text, "email"):
+        lines.append(line(sit, "hours_email", reply_time=caution("reply_time")["rule"]))
+    if facet(sit.text, "best_time"):
+        lines.append(line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]))
     if facet(sit.text, "weekend"):
         hours = seller.hours
         weekend = "open" if hours is not None and {6, 7} <= set(hours.weekdays) else "closed"
