@@ -543,6 +543,18 @@ def urgent_answer(sit: Situation) -> Answer:
     )
 
 
+def deadlines() -> Dict[str, Any]:
+    """The guide's follow-up times as wording values: 催办 after {chase} h, {center} after {escalate} h."""
+    ticket = scenario("ticket")
+    center = scenario("consumer_protection")
+    return {
+        "chase": ticket["chase_after_hours"],
+        "escalate": center["escalate_after_hours"],
+        "center": center["name"],
+        "intervene": center["intervene_within_hours"],
+    }
+
+
 def ladder_step_text(sit: Situation, step: str) -> str:
     """One step of the escalation ladder, filled from the guide."""
     ticket = scenario("ticket")
@@ -637,16 +649,7 @@ def resigned_answer(sit: Situation) -> Answer:
         answer = unresolved_close(sit)
         answer.given = (*answer.given, "resigned")
         return answer
-    ticket = scenario("ticket")
-    center = scenario("consumer_protection")
-    text = line(
-        sit,
-        "resigned_close",
-        chase=ticket["chase_after_hours"],
-        escalate=center["escalate_after_hours"],
-        center=center["name"],
-    )
-    return Answer([Reply(text)], sit.last_topic, ("resigned", "closed"))
+    return Answer([Reply(line(sit, "resigned_close", **deadlines()))], sit.last_topic, ("resigned", "closed"))
 
 
 # --- problems and special scenarios (section 04, 05) ----------------------------------------------
