@@ -44,6 +44,7 @@ from actions.guidance import (
     resigned_answer,
     responsible_answer,
     responsible_rest_answer,
+    seller_silent_answer,
     where_responsible_answer,
     not_transferring_answer,
     form_offer,
@@ -153,8 +154,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return callback_answer(sit), []
     if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
         return evidence_answer(sit), []
-    if has_cue(text, "store_details") and (has_cue(text, "own_store") or facet(text, "change") and has_cue(text, "store_word") or turn.role_stated and sit.role == "seller"):
-        return responsible_answer(replace(sit, role="seller", role_assumed=False)), []  # one's own store: the seller center
+    if is_own_store(turn):
+        # One's own store: the seller center, and the seller from now on (the desk for what follows).
+        return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
     if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
@@ -179,6 +181,15 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+def is_own_store(turn: Turn) -> bool:
+    """The store details asked about are the user's own (my store, a change to a store, a seller)."""
+    sit, text = turn.sit, turn.sit.text
+    if not has_cue(text, "store_details") or turn.role_stated and sit.role == "buyer":
+        return False
+    changed = facet(text, "change") and has_cue(text, "store_word")
+    return has_cue(text, "own_store") or changed or turn.role_stated and sit.role == "seller"
 
 
 def is_resigned(turn: Turn) -> bool:
@@ -248,7 +259,9 @@ def topic_answer(turn: Turn) -> Answer:
     named = problem_named(sit.text)
     if intent == "working_hours" and not facet(sit.text, "hours") and named in TOPIC_ANSWERS:
         return answer_topic(str(named), sit)  # the words name another topic than the NLU's
-    if intent == "seller_support" and sit.role == "seller" and named in PROBLEM_INTENTS:
+    if intent in ("not_helpful", "slow_response") and named == "contact_seller" and sit.role == "buyer" and sit.last_topic:
+        return seller_silent_answer(sit)  # the seller does not answer: the platform's ways
+    if intent == "seller_support" and sit.role == "seller" and named in (*PROBLEM_INTENTS, "account_security"):
         return answer_topic(str(named), sit)  # a seller's dispute: seller-side wording, evidence to attach
     if intent == "not_helpful" and not sit.last_topic and named in PROBLEM_INTENTS:
         return answer_topic(str(named), sit)  # a first message cannot complain about an answer: its problem

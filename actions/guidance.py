@@ -354,6 +354,12 @@ def contact_seller_answer(sit: Situation) -> Answer:
     )
 
 
+def seller_silent_answer(sit: Situation) -> Answer:
+    """The seller does not answer: the platform's chat with the transfer keyword, or a 工单."""
+    text = line(sit, "contact_seller_no_reply", keyword=channel("transfer_keyword")["keyword"], ticket_path=ticket_path())
+    return Answer([Reply(text, (button(sit, "not_helpful"),))], sit.last_topic or "contact_seller", ("alixiaomi", "ticket"))
+
+
 # --- time: hours, how long, where (follow-ups) ----------------------------------------------------
 
 
@@ -765,6 +771,7 @@ def scam_paid_answer(sit: Situation) -> Answer:
     text = line(
         sit,
         "scam_paid",
+        official=caution("official_agents")["rule"],
         keyword=scenario("account_security")["subject_keyword"],
         email=channel("email")["address"],
     )
@@ -794,7 +801,9 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     order = [asked, *(kind for kind in ways if kind != asked)]
     lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
     given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
-    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], sit.last_topic, given)
+    # Asked to be transferred, the topic is reaching a human: "还是不行" next gets the next step.
+    topic = "request_human" if asked == "transfer" and not sit.last_topic else sit.last_topic
+    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], topic, given)
 
 
 TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
