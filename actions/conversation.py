@@ -159,8 +159,6 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
-    if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
-        return answer_topic(str(sit.last_topic), sit), []
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
@@ -172,6 +170,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
+    # A question about the hours or how long is answered first; anything else unclear stays on the emergency.
+    if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
+        return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if intent == "inform":
