@@ -7,6 +7,9 @@ decides with `respond` (a pure function of the frozen turn) and records the new 
   那邮箱呢) and a role correction are answered about it;
 * `channels_given`: the channels and escalation steps already named, so that "还是不行" gets
   the next unused step and "还有别的吗" only what is new; `ladder_step` counts the steps given;
+  it also notes what else was said once: "where" (the entry path; asked again it is said step by
+  step), "not_transferring", "resigned" (a next step after 好吧) and "closed" (what is left, then
+  only a goodbye);
 * `role_assumed`: the answer was for a buyer by default (a switch button was offered);
 * `awaiting`: "form" after offering the support request form (a typed yes starts it),
   "clarify" after asking which of a few topics was meant;
