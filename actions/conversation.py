@@ -392,8 +392,9 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
         return answer
     if answer.topic is None:
         return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
-    if answer.topic not in HUMAN_TOPICS:
-        # Information asked again (the template, the hours): the same facts, said as a reminder.
+    # Information asked again (the template, the hours): the same facts, said as a reminder.
+    # Said to have not helped, the same answer again is no answer: the next step instead (below).
+    if answer.topic not in HUMAN_TOPICS and turn.intent != "not_helpful":
         first, last = answer.replies[0], answer.replies[-1]
         answer.replies = [Reply(f"{line(turn.sit, 'said_again')}\n{first.text}", last.buttons)]
         return answer
