@@ -7,6 +7,9 @@ decides with `respond` (a pure function of the frozen turn) and records the new 
   那邮箱呢) and a role correction are answered about it;
 * `channels_given`: the channels and escalation steps already named, so that "还是不行" gets
   the next unused step and "还有别的吗" only what is new; `ladder_step` counts the steps given;
+  it also notes what else was said once: "where" (the entry path; asked again it is said step by
+  step), "not_transferring", "resigned" (a next step after 好吧) and "closed" (what is left, then
+  only a goodbye);
 * `role_assumed`: the answer was for a buyer by default (a switch button was offered);
 * `awaiting`: "form" after offering the support request form (a typed yes starts it),
   "clarify" after asking which of a few topics was meant;
@@ -35,10 +38,23 @@ from actions.guidance import (
     Situation,
     answer_topic,
     button,
+    callback_answer,
     cannot_do_answer,
+    evidence_answer,
+    fastest_answer,
+    fit_screen,
+    knows_order_answer,
+    resigned_answer,
+    responsible_answer,
+    responsible_rest_answer,
+    seller_silent_answer,
+    where_responsible_answer,
+    not_transferring_answer,
     form_offer,
     how_long_answer,
     ladder_answer,
+    ladder_step_answer,
+    next_ladder_step,
     leaked_table_answer,
     line,
     other_platform_answer,
@@ -81,6 +97,11 @@ LONGEST_YES = 4
 STAY_ON_TOPIC = ("scam_paid", "account_security")
 # After them these intents ask how to tell the platform about the same emergency.
 STAY_ON_TOPIC_INTENTS = ("communication_tips", "nlu_fallback", "out_of_scope", "inform", "file_complaint")
+# After these a mention of the police is about the same scam: the scam steps again (110 / 96110).
+SCAM_TOPICS = ("scam_check", "account_security", "scam_paid")
+# A resigned 好吧 / 行吧 longer than this is another question ("好吧，那邮箱是哪个").
+LONGEST_RESIGNED = 8
+LONGEST_RESIGNED_WORDS = 3
 # Intents whose answer does not depend on the previous topic.
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope")
 # Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
@@ -106,10 +127,16 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
     # Said in the message, these have one answer whatever the intent.
-    if has_cue(text, "scam_paid") and (
-        sit.last_topic in ("scam_check", "account_security", "scam_paid") or problem_named(text) == "scam_check"
-    ):
+    if has_cue(text, "scam_paid") and (sit.last_topic in SCAM_TOPICS or problem_named(text) == "scam_check"):
         return answer_topic("scam_paid", sit), []
+    if has_cue(text, "police") and sit.last_topic in SCAM_TOPICS:
+        return answer_topic("scam_paid", sit), []
+    if has_cue(text, "knows_order"):
+        return knows_order_answer(sit), []
+    if facet(text, "verify_official") and sit.last_topic in SCAM_TOPICS:
+        return answer_topic("scam_check", sit), []
+    if facet(text, "subject") and facet(text, "email"):
+        return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
     platform = other_platform(text)
     if platform and intent not in ("thank", "goodbye"):
         return other_platform_answer(sit, platform), []
@@ -120,10 +147,21 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         return role_switched(sit), []
+    if is_resigned(turn):
+        return resigned_answer(sit), []
+    if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
+        answer = not_transferring_answer(sit)
+        answer.given = (*answer.given, "not_transferring")
+        return answer, []
+    if has_cue(text, "callback"):
+        return callback_answer(sit), []
+    if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
+        return evidence_answer(sit), []
+    if is_own_store(turn):
+        # One's own store: the seller center, and the seller from now on (the desk for what follows).
+        return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
-    if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
-        return answer_topic(str(sit.last_topic), sit), []
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
@@ -135,6 +173,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
+    # A question about the hours or how long is answered first; anything else unclear stays on the emergency.
+    if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
+        return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if intent == "inform":
@@ -144,6 +185,28 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+def is_own_store(turn: Turn) -> bool:
+    """The store details asked about are the user's own (my store, a change to a store, a seller)."""
+    sit, text = turn.sit, turn.sit.text
+    if not has_cue(text, "store_details") or turn.role_stated and sit.role == "buyer":
+        return False
+    changed = facet(text, "change") and has_cue(text, "store_word")
+    return has_cue(text, "own_store") or changed or turn.role_stated and sit.role == "seller"
+
+
+def is_resigned(turn: Turn) -> bool:
+    """A short 好吧 / 行吧 / 算了 after an unsolved problem or the ladder (not inside the form)."""
+    sit = turn.sit
+    short = len(sit.text) <= LONGEST_RESIGNED or language_of(sit.text) != "zh" and len(sit.text.split()) <= LONGEST_RESIGNED_WORDS
+    if turn.in_form or not short or not has_cue(sit.text, "resigned"):
+        return False
+    if {"resigned", "closed"} & sit.given:
+        return True
+    # A 好吧 to the form offer is a yes while steps are left; once the ladder is used up it is resignation.
+    offered_form = turn.awaiting == "form" and next_ladder_step(sit) is not None
+    return sit.last_topic in UNRESOLVED_TOPICS and (has_cue(sit.text, "giving_up") or not offered_form)
 
 
 def role_switched(sit: Situation) -> Answer:
@@ -161,19 +224,27 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     named = problem_named(text)
     if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
         return None  # a new problem or an emergency: its own answer
+    if sit.last_topic == "find_responsible_person" and facet(text, "missing"):
+        return responsible_rest_answer(sit)  # the store page shows no contact: the other ways
+    if sit.last_topic == "find_responsible_person" and facet(text, "phone"):
+        return where_responsible_answer(sit)  # the store's phone, not the platform's: on the store page
     if facet(text, "phone"):
         return phone_answer(sit)
     if facet(text, "how_long"):
         return how_long_answer(sit)
-    if facet(text, "hours"):
+    if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
+        return fastest_answer(sit)
+    if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)
     if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback", "out_of_scope"):
         return answer_topic("communication_tips", sit)
-    if facet(text, "subject") and facet(text, "email"):
-        return answer_topic("email_support", sit)  # the subject line of a mail, whatever the mail is about
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
-    if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster")):
+    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_escalate"):
+        return where_answer(replace(sit, last_topic="file_complaint"))  # past 48 h: the 消费者保护中心
+    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_chase"):
+        return ladder_step_answer(sit, "chase")  # past 24 h: 催办
+    if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster") or facet(text, "upload")):
         return answer_topic("email_support", sit)  # attachments, or how to get the mail handled first
     if facet(text, "next") and sit.last_topic == "slow_response":
         return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
@@ -192,7 +263,9 @@ def topic_answer(turn: Turn) -> Answer:
     named = problem_named(sit.text)
     if intent == "working_hours" and not facet(sit.text, "hours") and named in TOPIC_ANSWERS:
         return answer_topic(str(named), sit)  # the words name another topic than the NLU's
-    if intent == "seller_support" and sit.role == "seller" and named in PROBLEM_INTENTS:
+    if intent in ("not_helpful", "slow_response") and named == "contact_seller" and sit.role == "buyer" and sit.last_topic:
+        return seller_silent_answer(sit)  # the seller does not answer: the platform's ways
+    if intent == "seller_support" and sit.role == "seller" and named in (*PROBLEM_INTENTS, "account_security"):
         return answer_topic(str(named), sit)  # a seller's dispute: seller-side wording, evidence to attach
     if intent == "not_helpful" and not sit.last_topic and named in PROBLEM_INTENTS:
         return answer_topic(str(named), sit)  # a first message cannot complain about an answer: its problem
@@ -214,6 +287,8 @@ def inform_answer(turn: Turn) -> Answer:
         offer = form_offer(sit)
         text = f"{line(sit, 'inform_details')}{line(sit, 'inform_offer_form')}"
         return Answer([Reply(text, offer.buttons)], sit.last_topic, awaiting="form")
+    if not turn.role_stated and not ("device" in turn.entities and sit.device):
+        return unsure_answer(turn)  # nothing to note: read like any unclear message
     noted = []
     if turn.role_stated:
         noted.append(str(reply("role_noted", sit.lang)[sit.role]))
@@ -298,6 +373,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_understood_again(turn), []
     if has_cue(sit.text, "upset"):
         return upset_answer(sit), []
+    if intent == "out_of_scope" and problem_named(sit.text) in TOPIC_ANSWERS:
+        return answer_topic(str(problem_named(sit.text)), sit), []  # a clear topic word beats "not about shopping"
     if intent == "out_of_scope" and has_cue(sit.text, "vague"):
         return unsure_answer(turn), []  # "那个事情怎么弄" is about something, just not said yet
     return Answer([Reply(line(sit, "out_of_scope"), topic_buttons(sit))]), []
@@ -305,6 +382,8 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
 
 def without_repeats(answer: Answer, turn: Turn) -> Answer:
     """Never send the previous turn's bubble again word for word: say something new instead."""
+    # Compared as the bubbles will be sent (a long reply is split to fit a phone screen).
+    answer.replies = [part for item in answer.replies for part in fit_screen(item)]
     fresh = [item for item in answer.replies if mask_placeholders(item.text) not in turn.previous_texts]
     if len(fresh) == len(answer.replies) or not answer.replies:
         return answer
@@ -313,8 +392,9 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
         return answer
     if answer.topic is None:
         return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
-    if answer.topic not in HUMAN_TOPICS:
-        # Information asked again (the template, the hours): the same facts, said as a reminder.
+    # Information asked again (the template, the hours): the same facts, said as a reminder.
+    # Said to have not helped, the same answer again is no answer: the next step instead (below).
+    if answer.topic not in HUMAN_TOPICS and turn.intent != "not_helpful":
         first, last = answer.replies[0], answer.replies[-1]
         answer.replies = [Reply(f"{line(turn.sit, 'said_again')}\n{first.text}", last.buttons)]
         return answer

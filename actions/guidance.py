@@ -265,6 +265,23 @@ def phone_answer(sit: Situation) -> Answer:
     return answer
 
 
+def callback_answer(sit: Situation) -> Answer:
+    """"Can they call me back": no call-back service is published; the online ways instead."""
+    answer = channels_answer(replace(sit, given=frozenset()))
+    first = answer.replies[0]
+    answer.replies[0] = replace(first, text=f"{line(sit, 'callback')}\n{first.text}")
+    return answer
+
+
+def fastest_answer(sit: Situation) -> Answer:
+    """"Which way is quickest": the online chat with the transfer keyword, then the order page."""
+    if sit.role == "seller":
+        return seller_support_answer(sit)
+    steps = ("alixiaomi", "order_page")
+    text = "\n".join([line(sit, "fastest_lead"), *(ladder_step_text(sit, step) for step in steps)])
+    return Answer(with_switch(sit, [Reply(text, (button(sit, "not_helpful"),))]), sit.last_topic or "ask_contact_channels", steps)
+
+
 def seller_support_answer(sit: Situation) -> Answer:
     """seller_support: the seller desk and whether it is open now."""
     desk = seller_desk(sit)
@@ -291,13 +308,25 @@ def responsible_answer(sit: Situation) -> Answer:
     else:
         methods = [method for method in methods if "buyer" in method.audience]
     numbers = "①②③④⑤⑥"
+    translated = reply("responsible_methods", sit.lang)
     lines = [line(sit, "responsible_intro")]
-    lines += [
-        line(sit, "responsible_line", n=numbers[index], title=method.title, how=method.how)
-        for index, method in enumerate(methods)
-    ]
+    for index, method in enumerate(methods):
+        wording = translated.get(method.id) or {"title": method.title, "how": method.how}
+        lines.append(line(sit, "responsible_line", n=numbers[index], title=wording["title"], how=wording["how"]))
     replies = [Reply("\n".join(lines)), Reply(line(sit, "responsible_placeholder_note"))]
     return Answer(with_switch(sit, replies), "find_responsible_person")
+
+
+def responsible_rest_answer(sit: Situation) -> Answer:
+    """The store page shows no contact: the guide's other ways (customer service, announcements)."""
+    translated = reply("responsible_methods", sit.lang)
+    lines = [line(sit, "responsible_rest")]
+    for method in responsible_methods():
+        if method.id in ("store_homepage", "seller_center"):
+            continue
+        wording = translated.get(method.id) or {"title": method.title, "how": method.how}
+        lines.append(f"· {wording['title']}：{wording['how']}" if sit.lang == "zh" else f"· {wording['title']}: {wording['how']}")
+    return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
 
 
 def leaked_table_answer(sit: Situation) -> Answer:
@@ -325,6 +354,12 @@ def contact_seller_answer(sit: Situation) -> Answer:
     )
 
 
+def seller_silent_answer(sit: Situation) -> Answer:
+    """The seller does not answer: the platform's chat with the transfer keyword, or a 工单."""
+    text = line(sit, "contact_seller_no_reply", keyword=channel("transfer_keyword")["keyword"], ticket_path=ticket_path())
+    return Answer([Reply(text, (button(sit, "not_helpful"),))], sit.last_topic or "contact_seller", ("alixiaomi", "ticket"))
+
+
 # --- time: hours, how long, where (follow-ups) ----------------------------------------------------
 
 
@@ -339,6 +374,10 @@ def working_hours_answer(sit: Situation) -> Answer:
     if facet(sit.text, "night"):
         next_open = opening_label(sit, clock.next_opening(seller, sit.now.replace(hour=23, minute=0)))
         lines.append(line(sit, "hours_night", next_open=next_open, email=channel("email")["address"], **values))
+    if facet(sit.text, "email"):
+        lines.append(line(sit, "hours_email", reply_time=caution("reply_time")["rule"]))
+    if facet(sit.text, "best_time"):
+        lines.append(line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]))
     if facet(sit.text, "weekend"):
         hours = seller.hours
         weekend = "open" if hours is not None and {6, 7} <= set(hours.weekdays) else "closed"
@@ -401,11 +440,35 @@ def where_answer(sit: Situation) -> Answer:
     if topic == "contact_seller":
         return contact_seller_answer(sit)
     if topic == "find_responsible_person":
-        return responsible_answer(sit)
+        return where_responsible_answer(sit)
     if sit.role == "seller":
         return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))
+    if "where" in sit.given:
+        return where_steps_answer(sit)
     text = "\n".join([lead, *alixiaomi_lines(sit)])
-    return Answer(with_switch(sit, [Reply(text)]), topic or "ask_contact_channels", ("alixiaomi",))
+    return Answer(with_switch(sit, [Reply(text)]), topic or "ask_contact_channels", ("alixiaomi", "where"))
+
+
+def where_steps_answer(sit: Situation) -> Answer:
+    """The entry asked for again: the same path said step by step, with where each button sits."""
+    app, web, order_page = channel("alixiaomi_app"), channel("alixiaomi_web"), channel("order_page")
+    values = {
+        "app": dict(zip(("first", "second", "third"), app.path), seller_button=order_page["button"]),
+        "web": dict(zip(("first", "second"), web.path)),
+    }
+    devices = (sit.device,) if sit.device in DEVICES else DEVICES
+    steps = [str(entry(sit, "where_steps", name)).format(**values[name]) for name in devices]
+    text = "\n".join([line(sit, "where_steps_lead"), *steps])
+    return Answer(with_switch(sit, [Reply(text, (button(sit, "not_helpful"),))]), sit.last_topic or "ask_contact_channels", ("alixiaomi",))
+
+
+def where_responsible_answer(sit: Situation) -> Answer:
+    """Where a store's details are: a seller's own in the seller center, a buyer's on the store page."""
+    methods = {method.id: method for method in responsible_methods()}
+    seller = channel("seller_channel")
+    how = methods["seller_center" if sit.role == "seller" else "store_homepage"].how
+    text = str(entry(sit, "where_responsible", sit.role)).format(how=how, url=seller["url"], entry=seller["entry"])
+    return Answer(with_switch(sit, [Reply(text)]), "find_responsible_person")
 
 
 # --- tips and escalation (section 03) -----------------------------------------------------------
@@ -486,6 +549,18 @@ def urgent_answer(sit: Situation) -> Answer:
     )
 
 
+def deadlines() -> Dict[str, Any]:
+    """The guide's follow-up times as wording values: 催办 after {chase} h, {center} after {escalate} h."""
+    ticket = scenario("ticket")
+    center = scenario("consumer_protection")
+    return {
+        "chase": ticket["chase_after_hours"],
+        "escalate": center["escalate_after_hours"],
+        "center": center["name"],
+        "intervene": center["intervene_within_hours"],
+    }
+
+
 def ladder_step_text(sit: Situation, step: str) -> str:
     """One step of the escalation ladder, filled from the guide."""
     ticket = scenario("ticket")
@@ -542,6 +617,13 @@ def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack") -> Answer:
     )
 
 
+def ladder_step_answer(sit: Situation, step: str) -> Answer:
+    """One named step of the ladder (the user says its deadline has passed), given or not before."""
+    text = f"{line(sit, 'next_step')}\n{ladder_step_text(sit, step)}"
+    buttons = (button(sit, "not_helpful"), button(sit, "start_support_request"))
+    return Answer([Reply(text, buttons)], sit.last_topic, (step,))
+
+
 def upset_answer(sit: Situation) -> Answer:
     """Anger without a clear problem: acknowledge, ask what happened, offer the main topics."""
     return Answer([Reply(line(sit, "upset"), topic_buttons(sit))])
@@ -560,6 +642,20 @@ def unresolved_close(sit: Situation) -> Answer:
         awaiting="form",
         ladder_step=LADDERS[sit.role].index(step) + 1,
     )
+
+
+def resigned_answer(sit: Situation) -> Answer:
+    """好吧 / 行吧 after the answers: a next step while one is left, then what is left, then goodbye.
+
+    Nothing is offered twice: the form and the steps already given are not named again.
+    """
+    if "closed" in sit.given:
+        return Answer([Reply(line(sit, "closing_resigned"))], sit.last_topic, ("closed",))
+    if next_ladder_step(sit) is not None and "resigned" not in sit.given:
+        answer = unresolved_close(sit)
+        answer.given = (*answer.given, "resigned")
+        return answer
+    return Answer([Reply(line(sit, "resigned_close", **deadlines()))], sit.last_topic, ("resigned", "closed"))
 
 
 # --- problems and special scenarios (section 04, 05) ----------------------------------------------
@@ -592,6 +688,8 @@ def buyer_problem_answer(sit: Situation, problem: str) -> Answer:
         center=center["name"],
         intervene=center["intervene_within_hours"],
     )
+    if facet(sit.text, "night") or facet(sit.text, "how_long"):
+        timeline = f"{line(sit, 'problem_now', now=now_label(sit), reply_time=caution('reply_time')['rule'])}\n{timeline}"
     replies = with_switch(sit, [Reply(first), Reply(timeline)]) + [form_offer(sit)]
     return Answer(replies, problem, ("ticket", "chase", "consumer_protection"), awaiting="form")
 
@@ -648,11 +746,32 @@ def scam_answer(sit: Situation) -> Answer:
     return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], "scam_check")
 
 
+def knows_order_answer(sit: Situation) -> Answer:
+    """"He knew my order number": that proves nothing; official staff never ask off-platform."""
+    text = line(sit, "knows_order", scam=caution("internal_channel_scam")["rule"], email=channel("email")["address"])
+    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], "scam_check")
+
+
+def evidence_answer(sit: Situation) -> Answer:
+    """Where photos and screenshots go: the 工单 or an e-mail (sellers: the seller desk or e-mail)."""
+    seller = channel("seller_channel")
+    text = str(entry(sit, "evidence", sit.role)).format(
+        path=ticket_path(),
+        items=str(reply("list_sep", sit.lang)).join(caution("upload_evidence")["items"]),
+        address=channel("email")["address"],
+        url=seller["url"],
+        entry=seller["entry"],
+    )
+    given = ("seller_desk", "email") if sit.role == "seller" else ("ticket", "email")
+    return Answer(with_switch(sit, [Reply(text, (button(sit, "start_support_request"),))]), sit.last_topic or "email_support", given)
+
+
 def scam_paid_answer(sit: Situation) -> Answer:
     """Money already sent after a scam: stop paying, bank, police (110 / 96110), every channel, 紧急."""
     text = line(
         sit,
         "scam_paid",
+        official=caution("official_agents")["rule"],
         keyword=scenario("account_security")["subject_keyword"],
         email=channel("email")["address"],
     )
@@ -682,7 +801,9 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     order = [asked, *(kind for kind in ways if kind != asked)]
     lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
     given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
-    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], sit.last_topic, given)
+    # Asked to be transferred, the topic is reaching a human: "还是不行" next gets the next step.
+    topic = "request_human" if asked == "transfer" and not sit.last_topic else sit.last_topic
+    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], topic, given)
 
 
 TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {

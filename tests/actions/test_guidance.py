@@ -481,3 +481,76 @@ def test_toneless_maijia_after_a_buyer_answer_is_read_as_seller_with_a_switch_ba
     slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "wo shi maijia a", last_topic="request_human", role_assumed=True)
     assert SELLER_URL in text_of(bubbles) and TO_BUYER in payloads(bubbles)
     assert slots["role"] == "seller"
+
+
+# --- call-back, evidence, own store, scams, resignation, entry asked again ------------------------
+
+
+def test_call_back_is_said_to_be_unavailable_and_the_online_ways_follow(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "slow_response", "客服能给我回个电话吗")
+    text = text_of(bubbles)
+    assert "回电" in text and "阿里小蜜" in text and EMAIL in text
+
+
+def test_photos_go_into_the_ticket_or_an_email_for_buyers_and_to_the_desk_for_sellers(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "照片往哪传给客服")
+    text = text_of(bubbles)
+    assert TICKET_PATH in text and "上传" in text and EMAIL in text
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "我是卖家，纠纷的截图传到哪里")
+    text = text_of(bubbles)
+    assert SELLER_URL in text and EMAIL in text and TICKET_PATH not in text
+
+
+def test_own_store_details_are_changed_in_the_seller_center_even_without_a_role_word(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "我们店的联系电话去哪改")
+    text = text_of(bubbles)
+    assert "卖家中心" in text and "我的店铺" in text and "没有公布" not in text
+
+
+def test_a_store_contact_asked_in_english_is_answered_in_english_without_the_seller_center(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "find_responsible_person", "how do I find the contact person of a store")
+    text = text_of(bubbles)
+    assert "Contact us" in text and "Seller Center" not in text
+    assert len(CJK.findall(text)) < len(text) / 5
+
+
+def test_knowing_the_order_number_proves_nothing(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "scam_check", "他知道我的订单号，让我加微信退款")
+    text = text_of(bubbles)
+    assert "订单号" in text and "验证码" in text and "阿里小蜜" in text
+    assert slots["last_topic"] == "scam_check"
+
+
+def test_police_after_a_scam_gives_110_and_96110(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "报警打哪个", last_topic="scam_paid")
+    text = text_of(bubbles)
+    assert "110" in text and "96110" in text and "银行" in text
+
+
+def test_resigned_after_the_ladder_says_what_is_left_then_closes_without_offering_again(run: Run) -> None:
+    used_up = list(LADDERS["buyer"])
+    slots, bubbles, _ = ask(run, "unknown_role", "affirm", "好吧", last_topic="not_helpful", channels_given=used_up, awaiting="form")
+    text = text_of(bubbles)
+    assert "催办" in text and "消费者保护中心" in text
+    assert not payloads(bubbles)
+    assert "closed" in slots["channels_given"]
+    _, bubbles, _ = ask(run, "unknown_role", "deny", "算了", last_topic="not_helpful", channels_given=slots["channels_given"])
+    assert not payloads(bubbles) and "催办" not in text_of(bubbles) and "再见" not in text_of(bubbles)
+
+
+def test_a_yes_to_the_form_after_one_answer_is_still_a_yes(run: Run) -> None:
+    _, _, others = ask(run, "unknown_role", "affirm", "好吧", last_topic="refund", channels_given=["ticket", "chase", "consumer_protection"], awaiting="form")
+    assert any(event.get("name") == "support_request_form" for event in others)
+
+
+def test_the_entry_asked_for_again_is_said_step_by_step_with_button_positions(run: Run) -> None:
+    slots, first, _ = ask(run, "unknown_role", "nlu_fallback", "在哪", last_topic="ask_contact_channels", channels_given=["alixiaomi", "order_page", "email"])
+    _, second, _ = ask(run, "unknown_role", "nlu_fallback", "还是找不到 在哪个位置", last_topic="ask_contact_channels", channels_given=slots["channels_given"])
+    assert "右下角" in text_of(second) and "右上角" in text_of(second)
+    assert text_of(second) != text_of(first)
+
+
+def test_past_48_hours_on_a_ticket_gives_the_consumer_protection_center(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "都48小时了还不处理", last_topic="refund", channels_given=["ticket"])
+    text = text_of(bubbles)
+    assert "消费者保护中心" in text and "72" in text
