@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import clock
 from actions.knowledge import (
     Channel,
+    ResponsibleMethod,
     caution,
     channel,
     mask_placeholders,
@@ -308,23 +309,26 @@ def responsible_answer(sit: Situation) -> Answer:
     else:
         methods = [method for method in methods if "buyer" in method.audience]
     numbers = "①②③④⑤⑥"
-    translated = reply("responsible_methods", sit.lang)
     lines = [line(sit, "responsible_intro")]
     for index, method in enumerate(methods):
-        wording = translated.get(method.id) or {"title": method.title, "how": method.how}
+        wording = method_wording(sit, method)
         lines.append(line(sit, "responsible_line", n=numbers[index], title=wording["title"], how=wording["how"]))
     replies = [Reply("\n".join(lines)), Reply(line(sit, "responsible_placeholder_note"))]
     return Answer(with_switch(sit, replies), "find_responsible_person")
 
 
+def method_wording(sit: Situation, method: ResponsibleMethod) -> Dict[str, str]:
+    """A way to find a store's 关联负责人 in the user's language (the guide's Chinese by default)."""
+    return reply("responsible_methods", sit.lang).get(method.id) or {"title": method.title, "how": method.how}
+
+
 def responsible_rest_answer(sit: Situation) -> Answer:
     """The store page shows no contact: the guide's other ways (customer service, announcements)."""
-    translated = reply("responsible_methods", sit.lang)
     lines = [line(sit, "responsible_rest")]
     for method in responsible_methods():
         if method.id in ("store_homepage", "seller_center"):
             continue
-        wording = translated.get(method.id) or {"title": method.title, "how": method.how}
+        wording = method_wording(sit, method)
         lines.append(f"· {wording['title']}：{wording['how']}" if sit.lang == "zh" else f"· {wording['title']}: {wording['how']}")
     return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
 
@@ -398,18 +402,8 @@ def how_long_subject(sit: Situation) -> str:
 
 def how_long_answer(sit: Situation) -> Answer:
     """The guide's times: hours to a day, 催办 after 24 h, 消费者保护中心 after 48 h, 72 h."""
-    ticket = scenario("ticket")
-    center = scenario("consumer_protection")
     lead = entry(sit, "how_long_lead", how_long_subject(sit))
-    body = line(
-        sit,
-        "how_long",
-        reply_time=caution("reply_time")["rule"],
-        chase=ticket["chase_after_hours"],
-        escalate=center["escalate_after_hours"],
-        center=center["name"],
-        intervene=center["intervene_within_hours"],
-    )
+    body = line(sit, "how_long", reply_time=caution("reply_time")["rule"], **deadlines())
     return Answer(
         [Reply(f"{lead}\n{body}", (button(sit, "start_support_request"),))],
         sit.last_topic or "slow_response",
@@ -664,14 +658,7 @@ def resigned_answer(sit: Situation) -> Answer:
 def buyer_problem_answer(sit: Situation, problem: str) -> Answer:
     """A buyer's problem: the 工单 path, evidence, the follow-up timeline, the form offer."""
     wording = reply("problems", sit.lang)[problem]
-    ticket = scenario("ticket")
-    center = scenario("consumer_protection")
-    times = {
-        "chase": ticket["chase_after_hours"],
-        "escalate": center["escalate_after_hours"],
-        "center": center["name"],
-        "intervene": center["intervene_within_hours"],
-    }
+    times = deadlines()
     if "ticket_line" in wording:
         ticket_text = str(wording["ticket_line"]).format(lead=wording["lead"], path=ticket_path(), **times)
     else:
@@ -680,14 +667,7 @@ def buyer_problem_answer(sit: Situation, problem: str) -> Answer:
         ticket_text = f"{ticket_text}\n{str(wording['extra']).format(**times)}"
     items = str(reply("list_sep", sit.lang)).join(wording["evidence"])
     first = f"{line(sit, 'problem_empathy')}{ticket_text}\n{line(sit, 'problem_evidence', items=items)}"
-    timeline = line(
-        sit,
-        "problem_timeline",
-        chase=ticket["chase_after_hours"],
-        escalate=center["escalate_after_hours"],
-        center=center["name"],
-        intervene=center["intervene_within_hours"],
-    )
+    timeline = line(sit, "problem_timeline", **times)
     if facet(sit.text, "night") or facet(sit.text, "how_long"):
         timeline = f"{line(sit, 'problem_now', now=now_label(sit), reply_time=caution('reply_time')['rule'])}\n{timeline}"
     replies = with_switch(sit, [Reply(first), Reply(timeline)]) + [form_offer(sit)]
