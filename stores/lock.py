@@ -26,8 +26,7 @@ class SQLiteLockStore(LockStore):
             endpoint_config.kwargs["db"], timeout=5, isolation_level=None, check_same_thread=False
         )
         self._connection.execute("PRAGMA journal_mode=WAL")
-        # A lock lives as long as one message; without this every lock save and delete waited
-        # for a disk sync (18 ms a message on the shared machine, 0.7 ms without).
+        # A lock lives as long as one message: its save and delete need not wait for a disk sync.
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.execute("CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY, lock TEXT)")
         self._guard = threading.Lock()
