@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import psutil
 import requests
@@ -224,7 +224,7 @@ def start_action_server(
 ) -> ServerHandle:
     """The rasa-sdk action server serving the `actions` package.
 
-    `wait=False` returns at once; `wait_in_background` then waits while the Rasa server starts
+    `wait=False` returns at once, to wait with `wait_until_up` once the Rasa server has started
     (as scripts/run.sh starts both together).
     """
     port = port or free_port()
@@ -233,28 +233,6 @@ def start_action_server(
     settings = {"SANIC_HOST": "127.0.0.1", "SANIC_KEEP_ALIVE_TIMEOUT": "75"}
     handle = spawn(name, cmd, port, {**settings, **(env or {})}, log_dir, sampler)
     return wait_until_up(handle, "/health", timeout) if wait else handle
-
-
-def wait_in_background(handle: ServerHandle, path: str, timeout: float) -> Callable[[], ServerHandle]:
-    """Wait for `handle` to answer `path` in a thread; the returned function joins it (re-raising)."""
-    failure: List[BaseException] = []
-
-    def wait() -> None:
-        try:
-            wait_until_up(handle, path, timeout)
-        except BaseException as error:  # noqa: BLE001  (handed to the joining thread)
-            failure.append(error)
-
-    thread = threading.Thread(target=wait, daemon=True)
-    thread.start()
-
-    def join() -> ServerHandle:
-        thread.join()
-        if failure:
-            raise failure[0]
-        return handle
-
-    return join
 
 
 def write_endpoints(

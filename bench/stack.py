@@ -29,7 +29,7 @@ from bench.harness import (
     start_echo,
     start_product,
     start_rasa_server,
-    wait_in_background,
+    wait_until_up,
     write_endpoints,
 )
 
@@ -119,13 +119,13 @@ def rasa_stack(
     log_dir = work_dir / "logs"
     env = {"REQUEST_STORE_URL": f"sqlite:///{directory / 'requests.db'}", "HANDOFF_WEBHOOK_URL": "",
            **UNLIMITED_GUARD, **(env or {})}
-    # Both servers start together (as scripts/run.sh starts them): the action server is waited
-    # for while the Rasa server loads its model.
+    # Both servers start together (as scripts/run.sh starts them): the action server is up by the
+    # time the Rasa server has loaded its model.
+    server = None
     actions = (
         start_action_server(env=env, name=f"{name}-actions", log_dir=log_dir, sampler=sampler, wait=False)
         if with_actions else None
     )
-    actions_ready = wait_in_background(actions, "/health", 180) if actions else None
     try:
         endpoints = write_endpoints(
             directory, actions.url if actions else None, directory / "tracker.db",
@@ -143,17 +143,13 @@ def rasa_stack(
             model, endpoints, credentials, env=env, name=f"{name}-rasa", log_dir=log_dir, sampler=sampler,
             launcher=launcher,
         )
+        if actions:
+            wait_until_up(actions, "/health", 180)
     except Exception:
+        if server:
+            server.stop()
         if actions:
             actions.stop()
-        raise
-    try:
-        if actions_ready:
-            actions_ready()
-    except Exception:
-        server.stop()
-        assert actions is not None
-        actions.stop()
         raise
     running = Running(server, actions)
     try:
