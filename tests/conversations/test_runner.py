@@ -205,3 +205,20 @@ def test_no_user_message_of_the_set_is_training_data() -> None:
         if turn.user and len(turn.user) >= 6 and turn.user.strip() in trained
     ]
     assert not reused, f"conversation messages found in the training data: {reused}"
+
+
+HELD_BACK_SETS = sorted(path for path in (ROOT / "eval").glob("conversations_*") if path.is_dir())
+
+
+@pytest.mark.parametrize("held_back", HELD_BACK_SETS, ids=lambda path: path.name)
+def test_no_user_message_of_a_held_back_set_is_trained_or_tested_on(held_back: Path) -> None:
+    """A held-back set measures a new user only while its messages are in neither data/ nor the CI set."""
+    ci_messages = {turn.user.strip() for conversation in load_all(CONVERSATIONS_DIR) for turn in conversation.turns if turn.user}
+    seen = _training_texts() | ci_messages
+    reused = [
+        (conversation.id, turn.user)
+        for conversation in load_all(held_back)
+        for turn in conversation.turns
+        if turn.user and len(turn.user) >= 6 and turn.user.strip() in seen
+    ]
+    assert not reused, f"held-back messages found in data/ or tests/conversations: {reused}"
