@@ -1,4 +1,5 @@
-"""Run the `rasa` CLI (as `python -m rasa_patches`, like scripts/train.sh) and record how long every training-graph node took.
+"""Run the `rasa` CLI with the product's patches (as scripts/train.sh: `python -m rasa_patches`) and
+record how long every training-graph node took.
 
 `python -m bench.timed_train TIMINGS.json train --config ... --out ...` wraps Rasa's own LoggingHook
 (called before and after every node of the training graph; the graph runs nodes one at a time) and
