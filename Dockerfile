@@ -26,7 +26,7 @@ COPY rasa_patches ./rasa_patches
 COPY web ./web
 COPY deploy/entrypoint.sh ./deploy/entrypoint.sh
 
-RUN PYTHONPATH=/app rasa train --fixed-model-name aliexpress --out models \
+RUN PYTHONPATH=/app python -m rasa_patches train --fixed-model-name aliexpress --out models \
     && useradd --create-home --uid 1001 rasa && chown -R rasa /app
 USER 1001
 

@@ -94,6 +94,14 @@ def cues() -> Dict[str, Any]:
     return _load_yaml(CUES_PATH)
 
 
+def read_all() -> None:
+    """Reads and caches every file now (the action server does this while it starts)."""
+    guide()
+    replies()
+    cues()
+    _placeholder_pattern()
+
+
 def clear_cache() -> None:
     """Forget the cached files (tests that edit a copy of the data call this)."""
     guide.cache_clear()

@@ -16,7 +16,7 @@ from bench import knobs
 from bench.accuracy import HELDOUT, heldout_accuracy, load_heldout
 from bench.load import conversation_load, parse_latency
 from bench.harness import ROOT, MemorySampler
-from bench.profiles import Profile
+from bench.profiles import FULL, Profile
 from bench import stages
 from bench.stack import Running, coverage, echo_stack, product_stack, rasa_stack
 from bench.training import (
@@ -137,11 +137,11 @@ class Bench:
         stack = product_stack(system, run.model, self.work_dir, self.sampler, workers=workers)
         return self.serve(system, run, training, stack)
 
-    def stage_breakdown(self, run: TrainingRun) -> Dict[str, Any]:
+    def stage_breakdown(self, model: Path) -> Dict[str, Any]:
         """Where one message's time goes: the product's parts in one Rasa process with timers, sequential."""
         print("[bench] per-stage breakdown ...", flush=True)
         path = self.work_dir / "stages.json"
-        with rasa_stack("stages", run.model, self.work_dir, self.sampler, launch=("--stages", str(path))) as running:
+        with rasa_stack("stages", model, self.work_dir, self.sampler, launch=("--stages", str(path))) as running:
             level = self.rest_levels(running, "stages", [1])["1"]
         return {"rest": level, "stages": stages.per_message(path) if path.exists() else {}}
 
@@ -162,6 +162,15 @@ def machine() -> Dict[str, Any]:
 def git_commit() -> Optional[str]:
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     return result.stdout.strip() or None
+
+
+def stages_only(model: Path, work_dir: Path) -> Dict[str, Any]:
+    """The per-stage breakdown of the full run alone, for a trained model (no training, about a minute)."""
+    bench = Bench(FULL, work_dir)
+    try:
+        return bench.stage_breakdown(model)
+    finally:
+        bench.close()
 
 
 def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
@@ -202,7 +211,7 @@ def run(profile: Profile, work_dir: Path) -> Dict[str, Any]:
             "minimal_pipeline": bench.stock_system("minimal_pipeline", baseline_run, baseline_training),
             "assistant": bench.product_system("assistant", assistant_run, assistant_run.summary(), profile.workers),
         }
-        breakdown = bench.stage_breakdown(assistant_run)
+        breakdown = bench.stage_breakdown(assistant_run.model)
         knob_results = knobs.run_all(bench, project_config, assistant_run, variants, systems["assistant"])
     finally:
         bench.close()

@@ -1,4 +1,5 @@
-"""Run the `rasa` CLI and record how long every training-graph node took.
+"""Run the `rasa` CLI with the product's patches (as scripts/train.sh: `python -m rasa_patches`) and
+record how long every training-graph node took.
 
 `python -m bench.timed_train TIMINGS.json train --config ... --out ...` wraps Rasa's own LoggingHook
 (called before and after every node of the training graph; the graph runs nodes one at a time) and
@@ -14,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List
+
+import rasa_patches  # first: skops before TensorFlow, as scripts/train.sh (rasa_patches/__init__.py)
 
 DIALOGUE_NODES = {
     "domain_for_core_training_provider",
@@ -91,6 +94,7 @@ def install_timer(records: List[Dict[str, Any]]) -> None:
 def main() -> int:
     timings_path = Path(sys.argv[1])
     records: List[Dict[str, Any]] = []
+    rasa_patches.install()
     install_timer(records)
     sys.argv = ["rasa", *sys.argv[2:]]
     from rasa.__main__ import main as rasa_main

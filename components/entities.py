@@ -32,7 +32,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.io import read_yaml_file
 
-from parsing import find_deadlines, find_order_ids, iso_duration
+from parsing import find_deadlines, find_order_ids, iso_duration, warm_up
 from parsing.vocabulary import ENTITY_TABLES, VOCABULARY_FILE
 
 SPANS_KEY = "rules"
@@ -111,6 +111,9 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         """Builds the spaCy pipeline from the phrase tables."""
         self._config = {**self.get_default_config(), **config}
         self._nlp = build_nlp(load_patterns(Path(self._config["patterns_file"])))
+        # Set up now, while the server loads the model, not on the first user's message.
+        warm_up()
+        self.extract("你好")
 
     @classmethod
     def create(

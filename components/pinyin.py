@@ -2,12 +2,14 @@
 
 Users type pinyin ("rengong kefu", "tuikuan") and homophone typos (人工克服, 退宽, 转人宫); in
 characters these share nothing with 人工客服 / 退款 / 转人工, in toneless pinyin they are the same
-string. This is Rasa's CountVectorsFeaturizer with each token replaced by its toneless pinyin
-(pypinyin; Latin letters and digits pass through lower-cased), so its sparse features sit beside
-the character features of the plain CountVectorsFeaturizer and every classifier sees both.
+string. This is Rasa's CountVectorsFeaturizer (its sentence features: components/count_vectors.py)
+with each token replaced by its toneless pinyin (pypinyin; Latin letters and digits pass through
+lower-cased), so its sparse features sit beside the character features of the plain featurizer
+and the classifier sees both.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Dict, List, Text
 
 from pypinyin import Style, lazy_pinyin
@@ -18,7 +20,11 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.count_vectors import SentenceCountVectorsFeaturizer
 
+
+# Tokens repeat across the training data, and training reads each twice (vocabulary, features).
+@lru_cache(maxsize=65536)
 def to_pinyin(text: Text) -> Text:
     """Toneless pinyin of the Chinese characters, syllables run together (人工客服 → rengongkefu)."""
     return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="default")).lower()
@@ -27,8 +33,8 @@ def to_pinyin(text: Text) -> Text:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
-class PinyinCountVectorsFeaturizer(CountVectorsFeaturizer):
-    """CountVectorsFeaturizer over the pinyin of the message's tokens (text attribute only)."""
+class PinyinCountVectorsFeaturizer(SentenceCountVectorsFeaturizer):
+    """SentenceCountVectorsFeaturizer over the pinyin of the message's tokens (text attribute only)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -2,7 +2,8 @@
 
 The same as `rasa ARGS`, with this package imported first (skops before TensorFlow, see
 `rasa_patches/__init__.py`) and its patches installed. scripts/run.sh, scripts/shell.sh, the
-container entry point and the test and benchmark harness start the Rasa server this way.
+container entry point and the test and benchmark harness start the Rasa server this way;
+scripts/train.sh, the Dockerfile and the benchmark train this way.
 """
 from __future__ import annotations
 

@@ -22,8 +22,10 @@ if up_to_date; then
   exit 0
 fi
 echo "Training $model (log: var/train.log) ..."
+# `python -m rasa_patches` is `rasa` with skops imported before TensorFlow: the classifier's save
+# imports skops, which takes seconds once TensorFlow is loaded (rasa_patches/__init__.py).
 started=$SECONDS
-if ! PYTHONPATH=. RASA_TELEMETRY_ENABLED=false .venv/bin/rasa train --fixed-model-name aliexpress --out models "$@" \
+if ! PYTHONPATH=. RASA_TELEMETRY_ENABLED=false .venv/bin/python -m rasa_patches train --fixed-model-name aliexpress --out models "$@" \
     > var/train.log 2>&1; then
   echo "ERROR: training failed; the end of var/train.log:" >&2
   tail -30 var/train.log >&2
