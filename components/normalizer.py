@@ -87,6 +87,10 @@ ABBREVIATIONS = {
     "ddh": "订单号",
     "zmb": "怎么办",
     "zmd": "怎么的",
+    "zm": "怎么",
+    "sm": "什么",
+    "qs": "签收",
+    "yx": "邮箱",
 }
 _ABBREVIATION_RE = re.compile(
     r"(?<![A-Za-z0-9])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![A-Za-z0-9])",

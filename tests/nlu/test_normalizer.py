@@ -155,6 +155,9 @@ def test_non_empty_message_keeps_its_intent_and_emoji_are_not_duplicated() -> No
         ("wl一直不动 zmd", "物流一直不动 怎么的"),
         ("我要tk", "我要退款"),
         ("rgkf", "人工客服"),
+        ("zm还没qs", "怎么还没签收"),
+        ("发sm快递", "发什么快递"),
+        ("yx地址", "邮箱地址"),
         ("转rg", "转人工"),
         ("kfc好吃吗", "kfc好吃吗"),  # part of a longer Latin word
         ("thanks", "thanks"),
