@@ -50,11 +50,13 @@ class ChoiceSlot:
     unknown_line: str
     left_open_words: Callable[[], List[str]]
     negation_clears: bool
+    # Asked for and naming no option, a wish in the user's own words is taken (诉求是追回包裹).
+    takes_own_words: bool
 
 
 CHOICES = {
-    "issue_category": ChoiceSlot("fallback_category", "category_fallback", "category_unknown", list, False),
-    "request_goal": ChoiceSlot("default_goal", "goal_default", "goal_unknown", lambda: words("vague_goals"), True),
+    "issue_category": ChoiceSlot("fallback_category", "category_fallback", "category_unknown", list, False, False),
+    "request_goal": ChoiceSlot("default_goal", "goal_default", "goal_unknown", lambda: words("vague_goals"), True, True),
 }
 
 
@@ -155,8 +157,10 @@ class ValidateSupportRequestForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """A category or a goal, settled by its row of ``CHOICES``."""
         choice = CHOICES[slot]
+        own = self.own_words(slot, tracker)
         if reading.answers_other_slot(slot, tracker):
-            return {slot: reading.previous_value(tracker, slot)}
+            # 诉求是追回包裹，一周内给答复: the time is taken by its own slot, the wish here.
+            return self.succeeded(slot, own, tracker) if own else {slot: reading.previous_value(tracker, slot)}
         if reading.only_negated(slot, tracker):
             return {slot: None if choice.negation_clears else reading.previous_value(tracker, slot)}
         kept = self.keeps_earlier(slot, tracker)
@@ -170,9 +174,19 @@ class ValidateSupportRequestForm(FormValidationAction):
             default = facts()[choice.default_fact]
             dispatcher.utter_message(text=say(choice.default_line, value=default))
             return self.succeeded(slot, default, tracker)
+        if read.value is None and own:
+            return self.succeeded(slot, own, tracker)
         if read.value is None:
             return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
         return self.succeeded(slot, read.value, tracker)
+
+    @staticmethod
+    def own_words(slot: str, tracker: Tracker) -> Optional[str]:
+        """The wish in the user's own words, for a slot that takes them and is the one asked."""
+        if not CHOICES[slot].takes_own_words or tracker.get_slot("requested_slot") != slot:
+            return None
+        _, text = reading.latest_user(tracker)
+        return None if reading.is_button(text) else reading.own_goal(text)
 
     def validate_issue_category(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
