@@ -161,9 +161,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if is_resigned(turn):
         return resigned_answer(sit), []
     if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
-        answer = not_transferring_answer(sit)
-        answer.given = (*answer.given, "not_transferring")
-        return answer, []
+        return not_transferring_once(sit), []
     if has_cue(text, "callback"):
         return callback_answer(sit), []
     if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
@@ -187,6 +185,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         if answered is not None:
             return answered, []
     # A question about the hours or how long is answered first; anything else unclear stays on the emergency.
+    if sit.last_topic == "scam_paid" and intent == "scam_check" and not names_problem(text, "scam_check"):
+        return answer_topic("scam_paid", sit), []  # after money was sent, the same emergency's steps
     if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
         return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
@@ -201,6 +201,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+def not_transferring_once(sit: Situation) -> Answer:
+    """The tips for getting past the robot, noted as given so that the next complaint gets the ladder."""
+    answer = not_transferring_answer(sit)
+    answer.given = (*answer.given, "not_transferring")
+    return answer
 
 
 def seller_dispute(turn: Turn) -> Optional[Answer]:
@@ -312,6 +319,8 @@ def topic_answer(turn: Turn) -> Answer:
         return answer_topic(str(named), sit)  # a first message cannot complain about an answer: its problem
     if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
         return how_long_answer(sit)
+    if intent == "bot_not_transferring" and sit.last_topic in HUMAN_TOPICS and "not_transferring" not in sit.given:
+        return not_transferring_once(sit)  # the tips for getting past the robot come before the next channel
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
         return ladder_answer(sit)
     if intent == "not_helpful" and not sit.last_topic:
