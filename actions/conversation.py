@@ -203,10 +203,14 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     return topic_answer(turn), []
 
 
-def not_transferring_once(sit: Situation) -> Answer:
-    """The tips for getting past the robot, noted as given so that the next complaint gets the ladder."""
+def not_transferring_once(sit: Situation, lead_key: Optional[str] = None) -> Answer:
+    """The tips for getting past the robot, noted as given so that the next complaint gets the ladder;
+    `lead_key` acknowledges a complaint first."""
     answer = not_transferring_answer(sit)
     answer.given = (*answer.given, "not_transferring")
+    if lead_key:
+        first = answer.replies[0]
+        answer.replies = [replace(first, text=f"{line(sit, lead_key)}\n{first.text}"), *answer.replies[1:]]
     return answer
 
 
@@ -320,7 +324,7 @@ def topic_answer(turn: Turn) -> Answer:
     if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
         return how_long_answer(sit)
     if intent == "bot_not_transferring" and sit.last_topic in HUMAN_TOPICS and "not_transferring" not in sit.given:
-        return not_transferring_once(sit)  # the tips for getting past the robot come before the next channel
+        return not_transferring_once(sit, lead_key="not_transferring_ack")  # the tips before the next channel
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
         return ladder_answer(sit)
     if intent == "not_helpful" and not sit.last_topic:

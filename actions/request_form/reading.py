@@ -206,13 +206,14 @@ def own_goal(text: Any) -> Optional[str]:
     Only a clause that starts with a wish word (goal_wishes) and holds no duration counts, so that a
     question or a mumble is never taken as the goal; at most a short phrase (the request's length).
     """
-    wishes = phrase_pattern(words("goal_wishes"))
-    for clause in re.split(r"[，,。.;；!！?？\n]+", clean(text)):
-        found = re.match(rf"\s*(?:{wishes})\s*(?:是|为|:|：)?\s*(.+)$", clause, re.I)
+    wishes, joiners = phrase_pattern(words("goal_wishes")), phrase_pattern(words("goal_wish_joiners"))
+    questions = re.compile(rf"(?:{phrase_pattern(words('question_endings'))})$")
+    for clause in re.split(r"[，,。.;；!！\n]+", clean(text)):
+        found = re.match(rf"\s*(?:{wishes})\s*(?:{joiners})?\s*(.+)$", clause, re.I)
         if not found or find_durations(clause):
             continue
         wish = found.group(1).strip()
-        if OWN_GOAL_CHARS[0] <= len(wish) <= OWN_GOAL_CHARS[1] and not re.search(r"[?？吗么]$", wish):
+        if OWN_GOAL_CHARS[0] <= len(wish) <= OWN_GOAL_CHARS[1] and not questions.search(wish):
             return wish
     return None
 

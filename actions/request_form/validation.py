@@ -135,7 +135,8 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.succeeded("order_id", PENDING_ORDER, tracker)
         if reading.says_no_order(raw, order["none_phrases"]):
             category = tracker.get_slot("issue_category")
-            if category in order["none_allowed_for"]:
+            # Asked first, before the problem: taken for now; a problem that needs one asks again.
+            if category is None or category in order["none_allowed_for"]:
                 return self.succeeded("order_id", NO_ORDER, tracker)
             message = say("order_needed", category=category or say("this_problem"), where=order["where"])
             return self.failed("order_id", message, dispatcher, tracker)
@@ -252,13 +253,16 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
         if previous == value:
             continue
         shown = say("value", label=label(slot), value=describe_value(slot, value))
+        described = slot in CHOICES and not reading.is_button(text) and str(value) not in reading.clean(text)
         if previous is not None:
             changed.append(shown)
-        elif slot != requested:
-            taken.append(shown)
-        elif slot in ("issue_category", "request_goal") and not reading.is_button(text) and reading.clean(text) != value:
+        elif described and (slot == requested or slot == "issue_category" and requested is not None):
+            # A description read as an option is confirmed in its own line, also when it answers
+            # the order question that comes first (at activation all values are said in one line).
             if value not in (facts()["fallback_category"], facts()["default_goal"]):
                 inferred.append((slot, value))
+        elif slot != requested:
+            taken.append(shown)
     separator = say("value_separator")
     if changed:
         dispatcher.utter_message(text=say("changed", values=separator.join(changed)))
