@@ -62,6 +62,7 @@ from actions.guidance import (
     line,
     other_platform_answer,
     phone_answer,
+    privacy_answer,
     say,
     topic_buttons,
     with_switch,
@@ -153,6 +154,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return other_platform_answer(sit, platform), []
     if has_cue(text, "leaked_table") or contains_placeholder(text):
         return leaked_table_answer(sit), []
+    if has_cue(text, "private_contact") and not names_problem(text, "scam_check"):
+        return privacy_answer(sit), []
     asked = asked_to_do(text)
     if asked:
         return cannot_do_answer(sit, asked), []

@@ -335,6 +335,12 @@ def responsible_rest_answer(sit: Situation) -> Answer:
     return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
 
 
+def privacy_answer(sit: Situation) -> Answer:
+    """A private phone or chat off the platform asked for: the guide's privacy rule, talk on the platform."""
+    text = line(sit, "privacy", privacy=caution("privacy")["rule"], email=channel("email")["address"])
+    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], sit.last_topic)
+
+
 def leaked_table_answer(sit: Situation) -> Answer:
     """A contact table seen online is the guide's placeholder sample, not real."""
     return Answer(

@@ -130,3 +130,9 @@ def test_the_robot_tips_come_once_before_the_ladder(run: Run) -> None:
     given.append("not_transferring")
     slots, bubbles, _ = ask(run, "unknown_role", "bot_not_transferring", "还是不转", last_topic="bot_not_transferring", channels_given=given)
     assert TICKET_PATH in text_of(bubbles)
+
+
+def test_a_private_phone_asked_for_gets_the_privacy_rule(run: Run) -> None:
+    _, bubbles, _ = ask(run, "seller_web", "ask_contact_channels", "买家总问我要个人微信，能给吗")
+    said = text_of(bubbles)
+    assert "官方平台内" in said and "1234567890" not in said
