@@ -218,6 +218,15 @@ def own_goal(text: Any) -> Optional[str]:
     return None
 
 
+def described_category(text: Any) -> Optional[str]:
+    """The category a free description reads as (账户让人给盗了 → 账户安全), None when none is near."""
+    free = clean(text)
+    if not free or is_button(free):
+        return None
+    phrases = find_phrases("issue_category", free)
+    return phrases[0][2] if phrases else nearest("issue_category", free)
+
+
 @dataclass(frozen=True)
 class Reading:
     """What one message says for a category or goal: the value (None: not understood), the words."""

@@ -145,6 +145,10 @@ class ValidateSupportRequestForm(FormValidationAction):
             # A question, not a wrong answer: say where to look, count no failure, ask again.
             dispatcher.utter_message(text=say("order_where", where=order["where"]))
             return {"order_id": None}
+        described = reading.described_category(raw) if value is None and not tracker.get_slot("issue_category") else None
+        if described is not None:
+            # The problem told before its number (asked first): the category now, the number asked again.
+            return {"order_id": None, "issue_category": described}
         if value is None:
             message = say(
                 "order_invalid", text=reading.clean(raw), min_digits=ORDER_DIGITS[0], max_digits=ORDER_DIGITS[1],

@@ -422,3 +422,9 @@ def test_an_own_words_goal_and_a_time_in_one_message_fill_both(validate, underst
 def test_a_mumble_or_a_question_is_no_goal(validate, understand, text):
     events, _ = validate(said(understand, text, requested_slot="request_goal", slots={"order_id": ORDER, "issue_category": "物流问题"}))
     assert not any(e["name"] == "request_goal" and e["value"] for e in events)
+
+
+def test_a_problem_without_a_category_word_at_the_order_question_is_read_as_the_category(validate):
+    events, messages = validate(make_tracker("账户让人给盗了", {"order_id": "账户让人给盗了"}, requested_slot="order_id"))
+    assert slot("issue_category", "账户安全") in events and slot("order_id", None) in events
+    assert not any(e["name"] == FAILURES_SLOT for e in events)
