@@ -196,7 +196,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     dispute = seller_dispute(turn)
     if dispute is not None:
-        return dispute, []
+        return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)
     if intent == "inform":
         return inform_answer(turn), []
     if intent == "nlu_fallback":

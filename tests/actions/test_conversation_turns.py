@@ -136,3 +136,8 @@ def test_a_private_phone_asked_for_gets_the_privacy_rule(run: Run) -> None:
     _, bubbles, _ = ask(run, "seller_web", "ask_contact_channels", "买家总问我要个人微信，能给吗")
     said = text_of(bubbles)
     assert "官方平台内" in said and "1234567890" not in said
+
+
+def test_a_dispute_read_from_a_sellers_story_makes_the_user_a_seller(run: Run) -> None:
+    slots, _, _ = ask(run, "unknown_role", "seller_support", "做代发的，买家说一直没收到货，想问平台物流异常怎么处理")
+    assert slots["role"] == "seller"
