@@ -40,6 +40,9 @@ from actions.guidance import (
     button,
     callback_answer,
     cannot_do_answer,
+    capabilities_answer,
+    example_answer,
+    iamabot_answer,
     evidence_answer,
     fastest_answer,
     fit_screen,
@@ -59,12 +62,14 @@ from actions.guidance import (
     line,
     other_platform_answer,
     phone_answer,
+    privacy_answer,
     say,
     topic_buttons,
     with_switch,
     unresolved_close,
     upset_answer,
     where_answer,
+    where_steps_answer,
     working_hours_answer,
 )
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
@@ -72,6 +77,8 @@ from actions.understanding import (
     asked_to_do,
     facet,
     has_cue,
+    names_problem,
+    problem_among,
     language_of,
     other_platform,
     problem_named,
@@ -79,6 +86,8 @@ from actions.understanding import (
 )
 
 FORM = "support_request_form"
+# "What should I prepare" with these intents and nothing asked before: the tips.
+PREPARE_INTENTS = ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback", "out_of_scope")
 FORM_DETAIL_ENTITIES = ("order_id", "issue_category", "request_goal", "expected_time")
 # After these the problem is not solved yet: 那算了 / 不用了 gets a next step, not a goodbye.
 UNRESOLVED_TOPICS = (*PROBLEM_INTENTS, "not_helpful", "slow_response", "bot_not_transferring", "scam_paid")
@@ -107,6 +116,9 @@ SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "o
 # Candidates never offered when the NLU is unsure: a button "打招呼" helps nobody.
 NOT_OFFERED = ("nlu_fallback", "inform", "start_support_request", *SMALL_TALK)
 CLARIFY_CHOICES = 3
+# A seller naming a buyer's dispute in a message read as one of these gets the dispute's answer.
+SELLER_DISPUTE_INTENTS = ("seller_support", "request_human", "ask_contact_channels", "nlu_fallback", "not_helpful", "slow_response")
+SELLER_DISPUTES = (*PROBLEM_INTENTS, "account_security")
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return other_platform_answer(sit, platform), []
     if has_cue(text, "leaked_table") or contains_placeholder(text):
         return leaked_table_answer(sit), []
+    if has_cue(text, "private_contact") and not names_problem(text, "scam_check"):
+        return privacy_answer(sit), []
     asked = asked_to_do(text)
     if asked:
         return cannot_do_answer(sit, asked), []
@@ -150,9 +164,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if is_resigned(turn):
         return resigned_answer(sit), []
     if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
-        answer = not_transferring_answer(sit)
-        answer.given = (*answer.given, "not_transferring")
-        return answer, []
+        return not_transferring_once(sit), []
     if has_cue(text, "callback"):
         return callback_answer(sit), []
     if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
@@ -167,17 +179,24 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
     if named == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
-    if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and intent not in PROBLEM_INTENTS:
-        return Answer([Reply(line(sit, "closing"))]), []
+    if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
+        return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
+    if has_cue(text, "what_can_you_do") and not turn.in_form:
+        return capabilities_answer(sit), []
     if intent != "thank":
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
     # A question about the hours or how long is answered first; anything else unclear stays on the emergency.
+    if sit.last_topic == "scam_paid" and intent == "scam_check" and not names_problem(text, "scam_check"):
+        return answer_topic("scam_paid", sit), []  # after money was sent, the same emergency's steps
     if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
         return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
+    dispute = seller_dispute(turn)
+    if dispute is not None:
+        return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)
     if intent == "inform":
         return inform_answer(turn), []
     if intent == "nlu_fallback":
@@ -185,6 +204,30 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+def not_transferring_once(sit: Situation, lead_key: Optional[str] = None) -> Answer:
+    """The tips for getting past the robot, noted as given so that the next complaint gets the ladder;
+    `lead_key` acknowledges a complaint first."""
+    answer = not_transferring_answer(sit)
+    answer.given = (*answer.given, "not_transferring")
+    if lead_key:
+        first = answer.replies[0]
+        answer.replies = [replace(first, text=f"{line(sit, lead_key)}\n{first.text}"), *answer.replies[1:]]
+    return answer
+
+
+def seller_dispute(turn: Turn) -> Optional[Answer]:
+    """A seller whose message names a buyer's dispute anywhere in it (a long story ending on
+    "who do I contact") gets that dispute's seller-side answer, not only the seller desk."""
+    sit, intent = turn.sit, turn.intent
+    seller = sit.role == "seller" and not sit.role_assumed or intent == "seller_support"
+    if not seller or intent not in SELLER_DISPUTE_INTENTS:
+        return None
+    problem = problem_among(sit.text, SELLER_DISPUTES)
+    if problem is None or problem == sit.last_topic:
+        return None
+    return answer_topic(problem, replace(sit, role="seller", role_assumed=False))
 
 
 def is_own_store(turn: Turn) -> bool:
@@ -230,16 +273,22 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return where_responsible_answer(sit)  # the store's phone, not the platform's: on the store page
     if facet(text, "phone"):
         return phone_answer(sit)
+    if facet(text, "prepare") and (sit.last_topic or turn.intent in PREPARE_INTENTS):
+        return answer_topic("communication_tips", sit)
+    if facet(text, "if_no_answer") and sit.last_topic:
+        return how_long_answer(sit, lead_key="if_no_answer")
     if facet(text, "how_long"):
         return how_long_answer(sit)
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
         return fastest_answer(sit)
     if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)
-    if facet(text, "prepare") and turn.intent in ("seller_support", "ask_contact_channels", "request_human", "nlu_fallback", "out_of_scope"):
-        return answer_topic("communication_tips", sit)
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
+    if facet(text, "example") and not facet(text, "email"):
+        return example_answer(sit)
+    if facet(text, "in_progress") and sit.last_topic in HUMAN_TOPICS and sit.role == "buyer":
+        return where_steps_answer(sit)  # part-way along the path: the steps with where each button sits
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_escalate"):
         return where_answer(replace(sit, last_topic="file_complaint"))  # past 48 h: the 消费者保护中心
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_chase"):
@@ -263,14 +312,22 @@ def topic_answer(turn: Turn) -> Answer:
     named = problem_named(sit.text)
     if intent == "working_hours" and not facet(sit.text, "hours") and named in TOPIC_ANSWERS:
         return answer_topic(str(named), sit)  # the words name another topic than the NLU's
+    if intent == "working_hours" and named in PROBLEM_INTENTS and sit.role == "buyer":
+        return answer_topic(str(named), sit)  # a buyer's problem at night: its answer, with the time now
+    if intent == "scam_check" and named in PROBLEM_INTENTS and not names_problem(sit.text, "scam_check"):
+        return answer_topic(str(named), sit)  # no scam word in it: the problem it names
     if intent in ("not_helpful", "slow_response") and named == "contact_seller" and sit.role == "buyer" and sit.last_topic:
         return seller_silent_answer(sit)  # the seller does not answer: the platform's ways
     if intent == "seller_support" and sit.role == "seller" and named in (*PROBLEM_INTENTS, "account_security"):
         return answer_topic(str(named), sit)  # a seller's dispute: seller-side wording, evidence to attach
+    if intent == "not_helpful" and named in PROBLEM_INTENTS and named != sit.last_topic and not names_problem(sit.text, "not_helpful"):
+        return answer_topic(str(named), sit)  # "那纠纷怎么开" names another problem, says nothing failed
     if intent == "not_helpful" and not sit.last_topic and named in PROBLEM_INTENTS:
         return answer_topic(str(named), sit)  # a first message cannot complain about an answer: its problem
     if intent == "slow_response" and sit.last_topic in PROBLEM_INTENTS:
         return how_long_answer(sit)
+    if intent == "bot_not_transferring" and sit.last_topic in HUMAN_TOPICS and "not_transferring" not in sit.given:
+        return not_transferring_once(sit, lead_key="not_transferring_ack")  # the tips before the next channel
     if intent in COMPLAINTS and sit.last_topic in HUMAN_TOPICS and not facet(sit.text, "how_long"):
         return ladder_answer(sit)
     if intent == "not_helpful" and not sit.last_topic:
@@ -365,8 +422,12 @@ def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "goodbye"))]), []
     if intent == "greet":
         return Answer([Reply(line(sit, "greet"), topic_buttons(sit))]), []
+    asks_if_bot = has_cue(sit.text, "asks_if_bot")
+    if intent == "bot_challenge" and not asks_if_bot and problem_named(sit.text) == "request_human":
+        return answer_topic("request_human", sit), []  # "how do I talk to a real person": the ways
     if intent == "bot_challenge" and sit.last_topic in HUMAN_TOPICS:
-        return ladder_answer(sit), []  # "still a robot answering me" after the ways to a human
+        # "Are you a robot?" is answered before the next way; "still a robot answering me" gets the next way.
+        return (iamabot_answer(sit) if asks_if_bot else ladder_answer(sit)), []
     if intent == "bot_challenge":
         return Answer([Reply(line(sit, "iamabot"), (button(sit, "request_human"),))], sit.last_topic), []
     if turn.awaiting in ("clarify", "rephrase"):

@@ -46,6 +46,8 @@ ROLE_DEPENDENT_TOPICS = (
     "not_helpful",
     *PROBLEM_INTENTS,
 )
+# After these the user is a buyer with an order problem (even if they never said "buyer").
+BUYER_TOPICS = (*PROBLEM_INTENTS, "contact_seller")
 # Asking about these says who is asking (unless the message says otherwise).
 IMPLIED_ROLES = {"seller_support": "seller", "eu_responsible_person": "seller", "contact_seller": "buyer"}
 # The escalation ladder, in the guide's order; a step already given in this conversation is skipped.
@@ -333,6 +335,12 @@ def responsible_rest_answer(sit: Situation) -> Answer:
     return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
 
 
+def privacy_answer(sit: Situation) -> Answer:
+    """A private phone or chat off the platform asked for: the guide's privacy rule, talk on the platform."""
+    text = line(sit, "privacy", privacy=caution("privacy")["rule"], email=channel("email")["address"])
+    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], sit.last_topic)
+
+
 def leaked_table_answer(sit: Situation) -> Answer:
     """A contact table seen online is the guide's placeholder sample, not real."""
     return Answer(
@@ -371,6 +379,8 @@ def working_hours_answer(sit: Situation) -> Answer:
     """Hours for this role with the China time now; nights and weekends when asked."""
     values = seller_hours(sit)
     seller = channel("seller_channel")
+    if is_known_buyer(sit):
+        return buyer_hours_answer(sit)
     lines = []
     if sit.role == "buyer":
         lines.append(line(sit, "hours_buyer"))
@@ -389,6 +399,20 @@ def working_hours_answer(sit: Situation) -> Answer:
     return Answer(with_switch(sit, [Reply("\n".join(lines))]), "working_hours")
 
 
+def is_known_buyer(sit: Situation) -> bool:
+    """The user said they are a buyer, or the conversation is about a buyer's order problem."""
+    return sit.role == "buyer" and (not sit.role_assumed or sit.last_topic in BUYER_TOPICS)
+
+
+def buyer_hours_answer(sit: Situation) -> Answer:
+    """Hours for a buyer: the chat and e-mail take messages at any time (the seller desk's hours are
+    not theirs); the China time now, and the best time to write when asked."""
+    lines = [line(sit, "hours_buyer"), line(sit, "hours_buyer_now", now=now_label(sit))]
+    if facet(sit.text, "best_time"):
+        lines.append(line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]))
+    return Answer(with_switch(sit, [Reply("\n".join(lines))]), sit.last_topic or "working_hours")
+
+
 def how_long_subject(sit: Situation) -> str:
     """What a "how long" question is about: the channel it names, else the last topic."""
     if facet(sit.text, "email") or sit.last_topic == "email_support":
@@ -400,9 +424,12 @@ def how_long_subject(sit: Situation) -> str:
     return "other"
 
 
-def how_long_answer(sit: Situation) -> Answer:
-    """The guide's times: hours to a day, 催办 after 24 h, 消费者保护中心 after 48 h, 72 h."""
-    lead = entry(sit, "how_long_lead", how_long_subject(sit))
+def how_long_answer(sit: Situation, lead_key: Optional[str] = None) -> Answer:
+    """The guide's times: hours to a day, 催办 after 24 h, 消费者保护中心 after 48 h, 72 h.
+
+    `lead_key` words the question otherwise ("and if nobody answers?"); by default the lead names
+    what the wait is for (an e-mail, a 工单, the seller desk)."""
+    lead = line(sit, lead_key) if lead_key else entry(sit, "how_long_lead", how_long_subject(sit))
     body = line(sit, "how_long", reply_time=caution("reply_time")["rule"], **deadlines())
     return Answer(
         [Reply(f"{lead}\n{body}", (button(sit, "start_support_request"),))],
@@ -419,6 +446,8 @@ def where_answer(sit: Situation) -> Answer:
     if topic == "email_support":
         text = line(sit, "where_email", address=channel("email")["address"])
         return Answer([Reply(f"{lead}\n{text}")], topic, ("email",))
+    if sit.role == "seller" and topic in PROBLEM_INTENTS:
+        return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))  # a seller's dispute goes to the desk
     if topic == "file_complaint":
         text = line(
             sit,
@@ -482,7 +511,7 @@ def tips_answer(sit: Situation) -> Answer:
         Reply(
             "\n".join(
                 [
-                    line(sit, "tips_prepare", prepare=to_prepare),
+                    line(sit, "tips_prepare", prepare=to_prepare, why=prepare["why"]),
                     line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]),
                 ]
             ),
@@ -490,6 +519,28 @@ def tips_answer(sit: Situation) -> Answer:
         ),
     ]
     return Answer(with_switch(sit, replies), "communication_tips")
+
+
+def example_answer(sit: Situation) -> Answer:
+    """"Give me an example": the guide's example of the request, and the offer to write the user's own."""
+    describe = tip("describe_precisely")
+    offer = form_offer(sit)
+    text = line(sit, "example", example=describe["example"], template=describe["template"])
+    return Answer([Reply(text, offer.buttons)], sit.last_topic, awaiting="form")
+
+
+def capabilities_answer(sit: Situation) -> Answer:
+    """"What can you do for me": write the request for the agent (offered), and the main topics."""
+    offer = form_offer(sit)
+    return Answer([Reply(line(sit, "capabilities"), (*offer.buttons[:1], *topic_buttons(sit)[:2]))], sit.last_topic, awaiting="form")
+
+
+def iamabot_answer(sit: Situation) -> Answer:
+    """"Are you a robot?" after the ways to a human: yes, an assistant; then the next way not given yet."""
+    answer = ladder_answer(sit, lead_key="iamabot_next")
+    if answer.awaiting == "form":  # the ladder is used up: say what it is, then offer the request
+        answer.replies = [Reply(f"{line(sit, 'iamabot')}\n{answer.replies[0].text}", answer.replies[0].buttons)]
+    return answer
 
 
 def not_transferring_answer(sit: Situation) -> Answer:
@@ -668,7 +719,7 @@ def buyer_problem_answer(sit: Situation, problem: str) -> Answer:
     items = str(reply("list_sep", sit.lang)).join(wording["evidence"])
     first = f"{line(sit, 'problem_empathy')}{ticket_text}\n{line(sit, 'problem_evidence', items=items)}"
     timeline = line(sit, "problem_timeline", **times)
-    if facet(sit.text, "night") or facet(sit.text, "how_long"):
+    if facet(sit.text, "night") or facet(sit.text, "how_long") or facet(sit.text, "hours"):
         timeline = f"{line(sit, 'problem_now', now=now_label(sit), reply_time=caution('reply_time')['rule'])}\n{timeline}"
     replies = with_switch(sit, [Reply(first), Reply(timeline)]) + [form_offer(sit)]
     return Answer(replies, problem, ("ticket", "chase", "consumer_protection"), awaiting="form")

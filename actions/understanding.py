@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import opencc
 
@@ -29,9 +29,21 @@ def normalized(text: str) -> str:
     return _SPACES.sub("", _T2S.convert(text or "").lower())
 
 
-def _has_any(text: str, words: Iterable[str]) -> bool:
+@lru_cache(maxsize=256)
+def _pattern(expression: str) -> "re.Pattern[str]":
+    return re.compile(expression)
+
+
+def _matches(flat: str, cue: Any) -> bool:
+    """A cue word is a substring of the normalized text; a {re: …} cue a pattern searched in it."""
+    if isinstance(cue, dict):
+        return _pattern(str(cue["re"])).search(flat) is not None
+    return normalized(str(cue)) in flat
+
+
+def _has_any(text: str, words: Iterable[Any]) -> bool:
     flat = normalized(text)
-    return any(normalized(str(word)) in flat for word in words)
+    return any(_matches(flat, word) for word in words)
 
 
 def has_cue(text: str, name: str) -> bool:
@@ -70,15 +82,28 @@ def problem_named(text: str) -> Optional[str]:
     """The problem or topic whose clear word the message contains (物流 → not_received …).
 
     In a long message the problem said last is the one meant ("快递送来…拆开一看碎了" is a
-    broken item), so the latest match wins; on a tie the earlier list in cues.yml.
+    broken item), so the match that ends latest wins (the longer word of two that start together:
+    海关专员 is a scam, not 海关); on a tie the earlier list in cues.yml.
     """
+    return problem_among(text, cues()["problems"])
+
+
+def names_problem(text: str, problem: str) -> bool:
+    """The message contains one of the clear words of `problem` (the lists of cues.yml's problems)."""
+    return _has_any(text, cues()["problems"][problem])
+
+
+def problem_among(text: str, problems: Iterable[str]) -> Optional[str]:
+    """The one of `problems` whose word ends latest in the message (a rant's problem, not its
+    "who do I contact"), else None; on a tie the first of `problems`."""
     flat = normalized(text)
     best: Optional[str] = None
     best_at = -1
-    for problem, words in cues()["problems"].items():
-        at = max((flat.rfind(normalized(str(word))) for word in words), default=-1)
+    for problem in problems:
+        words = (normalized(str(word)) for word in cues()["problems"].get(problem, ()))
+        at = max((flat.rfind(cue) + len(cue) for cue in words if cue in flat), default=-1)
         if at > best_at:
-            best, best_at = str(problem), at
+            best, best_at = problem, at
     return best
 
 

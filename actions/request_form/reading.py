@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
+from parsing import find_durations
 from parsing.text import half_width
 from parsing.orders import words_of as order_words
 from parsing.vocabulary import find_phrases, nearest, phrase_pattern, words
@@ -21,6 +22,8 @@ from actions.request_form.settings import ANSWER_ENTITIES, FORM_SLOTS, SKIP, fac
 _PUNCT = re.compile(r"[\s，。,.!！?？、;；:：\"'“”‘’()（）【】\[\]<>《》~～-]+")
 # Slots whose vocabulary words may also be a word of the other (退款: a category and a goal).
 _RIVAL = {"issue_category": "request_goal", "request_goal": "issue_category"}
+# A goal in the user's own words: long enough to say something, short enough for the request store.
+OWN_GOAL_CHARS = (2, 20)
 
 
 def clean(text: Any) -> str:
@@ -181,6 +184,49 @@ def only_negated(slot: str, tracker: Tracker) -> bool:
     return bool(found) and all(_negated(text, e.get("start")) for e in found)
 
 
+def fallback_at(text: str) -> Optional[int]:
+    """Where a fallback begins (要求补发，不行就退款: at 不行就), None when the message has none."""
+    found = re.search(phrase_pattern(words("goal_fallbacks")), text.lower())
+    return found.start() if found else None
+
+
+def wished_first(candidates: List[Tuple[int, str]], text: str) -> Optional[str]:
+    """Of several goals (start, value): the last said before a fallback, else the last of all
+    (要换货……算了，退款吧 changes the wish; 要求补发，不行就退款 keeps 补发)."""
+    if not candidates:
+        return None
+    cut = fallback_at(text)
+    before = [value for start, value in candidates if cut is not None and start < cut]
+    return before[-1] if before else candidates[-1][1]
+
+
+def own_goal(text: Any) -> Optional[str]:
+    """A wish in the user's own words (诉求是追回包裹 → 追回包裹), when no option fits it.
+
+    Only a clause that starts with a wish word (goal_wishes) and holds no duration counts, so that a
+    question or a mumble is never taken as the goal; at most a short phrase (the request's length).
+    """
+    wishes, joiners = phrase_pattern(words("goal_wishes")), phrase_pattern(words("goal_wish_joiners"))
+    questions = re.compile(rf"(?:{phrase_pattern(words('question_endings'))})$")
+    for clause in re.split(r"[，,。.;；!！\n]+", clean(text)):
+        found = re.match(rf"\s*(?:{wishes})\s*(?:{joiners})?\s*(.+)$", clause, re.I)
+        if not found or find_durations(clause):
+            continue
+        wish = found.group(1).strip()
+        if OWN_GOAL_CHARS[0] <= len(wish) <= OWN_GOAL_CHARS[1] and not questions.search(wish):
+            return wish
+    return None
+
+
+def described_category(text: Any) -> Optional[str]:
+    """The category a free description reads as (账户让人给盗了 → 账户安全), None when none is near."""
+    free = clean(text)
+    if not free or is_button(free):
+        return None
+    phrases = find_phrases("issue_category", free)
+    return phrases[0][2] if phrases else nearest("issue_category", free)
+
+
 @dataclass(frozen=True)
 class Reading:
     """What one message says for a category or goal: the value (None: not understood), the words."""
@@ -204,12 +250,13 @@ def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Readin
         text = parse["text"]
     meant = meant_entities(parse, slot, requested == slot, bool(previous_value(tracker, slot)))
     if meant:
-        entity = meant[0] if slot == "issue_category" else meant[-1]
-        return Reading(str(entity["value"]), text)
+        if slot == "issue_category":
+            return Reading(str(meant[0]["value"]), text)
+        return Reading(wished_first([(int(e.get("start") or 0), str(e["value"])) for e in meant], text), text)
     if entities_of(parse, slot):
         return None
     free = clean(text if not is_button(text) else slot_value)
     phrases = find_phrases(slot, free)
     if phrases:
-        return Reading(phrases[0][2] if slot == "issue_category" else phrases[-1][2], free)
+        return Reading(phrases[0][2] if slot == "issue_category" else wished_first([(p[0], p[2]) for p in phrases], free), free)
     return Reading(nearest(slot, free) if free and not is_button(text) else None, free)

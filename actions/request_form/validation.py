@@ -50,11 +50,13 @@ class ChoiceSlot:
     unknown_line: str
     left_open_words: Callable[[], List[str]]
     negation_clears: bool
+    # Asked for and naming no option, a wish in the user's own words is taken (诉求是追回包裹).
+    takes_own_words: bool
 
 
 CHOICES = {
-    "issue_category": ChoiceSlot("fallback_category", "category_fallback", "category_unknown", list, False),
-    "request_goal": ChoiceSlot("default_goal", "goal_default", "goal_unknown", lambda: words("vague_goals"), True),
+    "issue_category": ChoiceSlot("fallback_category", "category_fallback", "category_unknown", list, False, False),
+    "request_goal": ChoiceSlot("default_goal", "goal_default", "goal_unknown", lambda: words("vague_goals"), True, True),
 }
 
 
@@ -133,7 +135,8 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.succeeded("order_id", PENDING_ORDER, tracker)
         if reading.says_no_order(raw, order["none_phrases"]):
             category = tracker.get_slot("issue_category")
-            if category in order["none_allowed_for"]:
+            # Asked first, before the problem: taken for now; a problem that needs one asks again.
+            if category is None or category in order["none_allowed_for"]:
                 return self.succeeded("order_id", NO_ORDER, tracker)
             message = say("order_needed", category=category or say("this_problem"), where=order["where"])
             return self.failed("order_id", message, dispatcher, tracker)
@@ -142,6 +145,10 @@ class ValidateSupportRequestForm(FormValidationAction):
             # A question, not a wrong answer: say where to look, count no failure, ask again.
             dispatcher.utter_message(text=say("order_where", where=order["where"]))
             return {"order_id": None}
+        described = reading.described_category(raw) if value is None and not tracker.get_slot("issue_category") else None
+        if described is not None:
+            # The problem told before its number (asked first): the category now, the number asked again.
+            return {"order_id": None, "issue_category": described}
         if value is None:
             message = say(
                 "order_invalid", text=reading.clean(raw), min_digits=ORDER_DIGITS[0], max_digits=ORDER_DIGITS[1],
@@ -155,8 +162,10 @@ class ValidateSupportRequestForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """A category or a goal, settled by its row of ``CHOICES``."""
         choice = CHOICES[slot]
+        own = self.own_words(slot, tracker)
         if reading.answers_other_slot(slot, tracker):
-            return {slot: reading.previous_value(tracker, slot)}
+            # 诉求是追回包裹，一周内给答复: the time is taken by its own slot, the wish here.
+            return self.succeeded(slot, own, tracker) if own else {slot: reading.previous_value(tracker, slot)}
         if reading.only_negated(slot, tracker):
             return {slot: None if choice.negation_clears else reading.previous_value(tracker, slot)}
         kept = self.keeps_earlier(slot, tracker)
@@ -170,9 +179,19 @@ class ValidateSupportRequestForm(FormValidationAction):
             default = facts()[choice.default_fact]
             dispatcher.utter_message(text=say(choice.default_line, value=default))
             return self.succeeded(slot, default, tracker)
+        if read.value is None and own:
+            return self.succeeded(slot, own, tracker)
         if read.value is None:
             return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
         return self.succeeded(slot, read.value, tracker)
+
+    @staticmethod
+    def own_words(slot: str, tracker: Tracker) -> Optional[str]:
+        """The wish in the user's own words, for a slot that takes them and is the one asked."""
+        if not CHOICES[slot].takes_own_words or tracker.get_slot("requested_slot") != slot:
+            return None
+        _, text = reading.latest_user(tracker)
+        return None if reading.is_button(text) else reading.own_goal(text)
 
     def validate_issue_category(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -238,13 +257,16 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
         if previous == value:
             continue
         shown = say("value", label=label(slot), value=describe_value(slot, value))
+        described = slot in CHOICES and not reading.is_button(text) and str(value) not in reading.clean(text)
         if previous is not None:
             changed.append(shown)
-        elif slot != requested:
-            taken.append(shown)
-        elif slot in ("issue_category", "request_goal") and not reading.is_button(text) and reading.clean(text) != value:
+        elif described and (slot == requested or slot == "issue_category" and requested is not None):
+            # A description read as an option is confirmed in its own line, also when it answers
+            # the order question that comes first (at activation all values are said in one line).
             if value not in (facts()["fallback_category"], facts()["default_goal"]):
                 inferred.append((slot, value))
+        elif slot != requested:
+            taken.append(shown)
     separator = say("value_separator")
     if changed:
         dispatcher.utter_message(text=say("changed", values=separator.join(changed)))

@@ -380,3 +380,51 @@ def test_the_saved_order_number_has_exactly_the_users_digits(validate, digits, s
     tracker = make_tracker(text, {"order_id": text}, requested_slot="order_id", slots={"issue_category": "物流问题"})
     events, _ = validate(tracker)
     assert slot("order_id", digits) in events
+
+
+# ----------------------------------------------------------------------------- the order number first, goals in the user's words
+def test_no_order_before_the_problem_is_known_is_taken_for_now(validate):
+    """The order number is asked first: 没有 before any category is taken (an account problem needs none)."""
+    events, messages = validate(make_tracker("没有订单号", {"order_id": "没有订单号"}, requested_slot="order_id"))
+    assert events == [slot("order_id", "无")]
+    assert messages == []
+
+
+def test_a_description_at_the_order_question_is_confirmed_as_the_category(validate, understand):
+    events, messages = validate(said(understand, "收到的杯子碎了", requested_slot="order_id"))
+    assert slot("issue_category", "商品质量问题") in events
+    assert say("inferred", value="商品质量问题", label=label("issue_category")) in texts(messages)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("要求补发，不行就退款", "补发或换货"), ("先换货吧，实在不行再退钱", "补发或换货"), ("要换货……算了，退款吧", "要求退款")],
+)
+def test_a_fallback_goal_does_not_replace_the_wish(validate, understand, text, expected):
+    events, _ = validate(said(understand, text, requested_slot="request_goal", slots={"order_id": ORDER, "issue_category": "物流问题"}))
+    assert slot("request_goal", expected) in events
+
+
+@pytest.mark.parametrize("text, wish", [("诉求是把差评删掉", "把差评删掉"), ("要求卖家道歉", "卖家道歉")])
+def test_a_wish_in_the_users_own_words_is_the_goal(validate, understand, text, wish):
+    events, _ = validate(said(understand, text, requested_slot="request_goal", slots={"order_id": ORDER, "issue_category": "投诉纠纷"}))
+    assert slot("request_goal", wish) in events
+
+
+def test_an_own_words_goal_and_a_time_in_one_message_fill_both(validate, understand):
+    tracker = said(understand, "诉求是尽快补偿运费，五个工作日内答复", requested_slot="request_goal", slots={"order_id": ORDER, "issue_category": "物流问题"})
+    events, _ = validate(tracker)
+    assert slot("request_goal", "尽快补偿运费") in events
+    assert slot("expected_time", "PT120H") in events
+
+
+@pytest.mark.parametrize("text", ["嗯嗯", "什么意思", "希望能快点吗"])
+def test_a_mumble_or_a_question_is_no_goal(validate, understand, text):
+    events, _ = validate(said(understand, text, requested_slot="request_goal", slots={"order_id": ORDER, "issue_category": "物流问题"}))
+    assert not any(e["name"] == "request_goal" and e["value"] for e in events)
+
+
+def test_a_problem_without_a_category_word_at_the_order_question_is_read_as_the_category(validate):
+    events, messages = validate(make_tracker("账户让人给盗了", {"order_id": "账户让人给盗了"}, requested_slot="order_id"))
+    assert slot("issue_category", "账户安全") in events and slot("order_id", None) in events
+    assert not any(e["name"] == FAILURES_SLOT for e in events)

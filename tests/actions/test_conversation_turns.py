@@ -1,0 +1,143 @@
+"""action_answer on the second turn and on first turns the NLU misreads: money sent after a scam
+warning, follow-ups without an answer in the context (a sample, what if nobody answers, part-way
+along the path), sellers' disputes inside a long story, buyers at night, "are you a robot".
+
+Assertions are facts of the guide and behaviour, not sentences.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from actions.understanding import has_cue, problem_among, problem_named
+from tests.actions.conftest import OUT_OF_HOURS
+from tests.actions.test_guidance import EMAIL, FORM, SELLER_URL, TICKET_PATH, TO_SELLER, ask, payloads, text_of
+
+Run = Callable[..., Any]
+
+
+@pytest.mark.parametrize(
+    "text", ["押金我刚交了三百块", "他说要交解冻费，我已经转过去了", "付了定金", "I paid her 80 euros yesterday", "sent them the money"]
+)
+def test_money_sent_after_a_scam_warning_gets_the_emergency_steps(run: Run, text: str) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", text, last_topic="scam_check")
+    said = text_of(bubbles)
+    assert slots["last_topic"] == "scam_paid"
+    assert "110" in said and "96110" in said and EMAIL in said
+
+
+@pytest.mark.parametrize("text", ["客服都转不了人工", "我交了工单还没人理"])
+def test_money_cues_need_a_payment(text: str) -> None:
+    assert not has_cue(text, "scam_paid")
+
+
+def test_the_problem_word_that_ends_latest_wins() -> None:
+    assert problem_named("有人说是速卖通海关专员要我交税") == "scam_check"
+    rant = "买家收到货说是假货要全额退款，我都不知道该找谁，上次找客服等了半天"
+    assert problem_named(rant) == "request_human"
+    assert problem_among(rant, ("refund", "damaged_item")) == "refund"
+
+
+def test_a_sellers_story_with_a_buyer_dispute_gets_the_dispute_answer(run: Run) -> None:
+    text = "我是卖家，买家收到货非说是假货，还申请了退款，平台这边我该找谁"
+    slots, bubbles, _ = ask(run, "unknown_role", "seller_support", text)
+    said = text_of(bubbles)
+    assert SELLER_URL in said and "聊天记录" in said
+    assert slots["last_topic"] in ("refund", "damaged_item")
+
+
+def test_a_buyers_problem_at_night_has_the_time_now_and_no_seller_hours(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze(OUT_OF_HOURS)
+    _, bubbles, _ = ask(run, "unknown_role", "working_hours", "这么晚还有人工吗，收到的东西碎了")
+    said = text_of(bubbles)
+    assert TICKET_PATH in said and "22:30" in said
+    assert SELLER_URL not in said and "18:00" not in said
+
+
+def test_a_known_buyer_asking_the_hours_gets_no_seller_desk(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze(OUT_OF_HOURS)
+    _, bubbles, _ = ask(run, "buyer_app", "working_hours", "现在还有人吗")
+    said = text_of(bubbles)
+    assert "22:30" in said and "18:00" not in said and SELLER_URL not in said
+
+
+def test_a_seller_asking_whether_anyone_is_there_gets_the_desk_status(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze(OUT_OF_HOURS)
+    _, bubbles, _ = ask(run, "seller_web", "nlu_fallback", "现在还有人吗", last_topic="find_responsible_person")
+    said = text_of(bubbles)
+    assert "9:00" in said and "22:30" in said and "下班" in said
+
+
+def test_a_sample_of_the_request_after_the_tips(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "能举个例子吗", last_topic="communication_tips")
+    assert "订单#" in text_of(bubbles) and FORM in payloads(bubbles)
+    assert slots["awaiting"] == "form"
+
+
+def test_what_if_nobody_answers_gives_the_deadlines(run: Run) -> None:
+    given = ["ticket", "chase", "consumer_protection"]
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "万一提交了也没人理呢", last_topic="not_received", channels_given=given)
+    said = text_of(bubbles)
+    assert "催办" in said and "24" in said and "48" in said and "消费者保护中心" in said
+
+
+def test_part_way_along_the_path_gets_the_steps(run: Run) -> None:
+    given = ["alixiaomi", "order_page", "email"]
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "我点开了我的 然后呢", last_topic="ask_contact_channels", channels_given=given)
+    said = text_of(bubbles)
+    assert "我的订单" in said and "联系客服" in said
+
+
+def test_how_do_i_do_it_after_a_problem_gives_the_ticket_path(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "怎么弄 我不会", last_topic="damaged_item", channels_given=["ticket"])
+    assert TICKET_PATH in text_of(bubbles)
+
+
+def test_how_to_reach_a_real_person_read_as_a_bot_question_gets_the_ways(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "bot_challenge", "How can I talk to a real person?")
+    assert "My Orders" in text_of(bubbles) and TO_SELLER in payloads(bubbles)
+    assert slots["last_topic"] == "request_human"
+
+
+def test_are_you_a_robot_after_the_ways_says_so_then_the_next_way(run: Run) -> None:
+    given = ["alixiaomi", "order_page"]
+    slots, bubbles, _ = ask(run, "unknown_role", "bot_challenge", "那你是机器人吗", last_topic="bot_not_transferring", channels_given=given)
+    said = text_of(bubbles)
+    assert "智能助手" in said and TICKET_PATH in said
+
+
+def test_transfer_me_yourself_is_declined_with_where_to_do_it(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "refund", "你直接给我接过去不就完了", last_topic="request_human")
+    said = text_of(bubbles)
+    assert "没法" in said and "人工客服" in said and TICKET_PATH in said
+
+
+def test_thanks_while_going_to_complain_is_a_closing(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "file_complaint", "行吧我去投诉 谢了", last_topic="ticket_followup")
+    assert len(bubbles) == 1 and not payloads(bubbles)
+
+
+def test_what_can_you_do_offers_the_request(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "那你还能帮我干点啥", last_topic="not_helpful")
+    assert FORM in payloads(bubbles) and slots["awaiting"] == "form"
+
+
+def test_the_robot_tips_come_once_before_the_ladder(run: Run) -> None:
+    given = ["alixiaomi", "order_page", "email"]
+    slots, bubbles, _ = ask(run, "unknown_role", "bot_not_transferring", "小蜜试过了就是不转", last_topic="ask_contact_channels", channels_given=given)
+    assert "3次" in text_of(bubbles) and "not_transferring" in slots["channels_given"]
+    given.append("not_transferring")
+    slots, bubbles, _ = ask(run, "unknown_role", "bot_not_transferring", "还是不转", last_topic="bot_not_transferring", channels_given=given)
+    assert TICKET_PATH in text_of(bubbles)
+
+
+def test_a_private_phone_asked_for_gets_the_privacy_rule(run: Run) -> None:
+    _, bubbles, _ = ask(run, "seller_web", "ask_contact_channels", "买家总问我要个人微信，能给吗")
+    said = text_of(bubbles)
+    assert "官方平台内" in said and "1234567890" not in said
+
+
+def test_a_dispute_read_from_a_sellers_story_makes_the_user_a_seller(run: Run) -> None:
+    slots, _, _ = ask(run, "unknown_role", "seller_support", "做代发的，买家说一直没收到货，想问平台物流异常怎么处理")
+    assert slots["role"] == "seller"
