@@ -195,15 +195,19 @@ def _training_texts() -> set:
     return {re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", text) for text in texts}
 
 
+def _messages_in(directory: Path, seen: set) -> List[tuple]:
+    """(conversation id, message) of every user message of the set in `seen`; short replies such as 好的 are common to all."""
+    return [
+        (conversation.id, turn.user)
+        for conversation in load_all(directory)
+        for turn in conversation.turns
+        if turn.user and len(turn.user) >= 6 and turn.user.strip() in seen
+    ]
+
+
 def test_no_user_message_of_the_set_is_training_data() -> None:
     """The set measures conversations the model has not seen: none of its messages is in data/."""
-    trained = _training_texts()
-    reused = [
-        (conversation.id, turn.user)
-        for conversation in load_all(CONVERSATIONS_DIR)
-        for turn in conversation.turns
-        if turn.user and len(turn.user) >= 6 and turn.user.strip() in trained
-    ]
+    reused = _messages_in(CONVERSATIONS_DIR, _training_texts())
     assert not reused, f"conversation messages found in the training data: {reused}"
 
 
@@ -214,11 +218,5 @@ HELD_BACK_SETS = sorted(path for path in (ROOT / "eval").glob("conversations_*")
 def test_no_user_message_of_a_held_back_set_is_trained_or_tested_on(held_back: Path) -> None:
     """A held-back set measures a new user only while its messages are in neither data/ nor the CI set."""
     ci_messages = {turn.user.strip() for conversation in load_all(CONVERSATIONS_DIR) for turn in conversation.turns if turn.user}
-    seen = _training_texts() | ci_messages
-    reused = [
-        (conversation.id, turn.user)
-        for conversation in load_all(held_back)
-        for turn in conversation.turns
-        if turn.user and len(turn.user) >= 6 and turn.user.strip() in seen
-    ]
+    reused = _messages_in(held_back, _training_texts() | ci_messages)
     assert not reused, f"held-back messages found in data/ or tests/conversations: {reused}"
