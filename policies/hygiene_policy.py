@@ -104,12 +104,15 @@ def unhandled_streak(
     fallback_actions: Sequence[str],
     reset_actions: Sequence[str],
     answered_slot: Optional[str] = None,
+    handling_actions: Sequence[str] = (),
 ) -> int:
     """How many of the latest turns in a row the assistant could not handle.
 
     A turn is unhandled when its intent is (e.g. nlu_fallback) or a fallback action answered
-    it, unless its answer set `answered_slot` after all. The streak stops at a handled turn and
-    at a turn already answered with a reset action (the human channels were offered: start again).
+    it, unless its answer set `answered_slot` after all or a handling action answered it (a
+    correction of the request summary read as unsure: the value it named was applied). The
+    streak stops at a handled turn and at a turn already answered with a reset action (the human
+    channels were offered: start again).
     """
     streak = 0
     for turn in reversed(turns):
@@ -118,7 +121,8 @@ def unhandled_streak(
         unhandled = turn.intent in unhandled_intents or any(
             action in fallback_actions for action in turn.actions
         )
-        if not unhandled or answered_slot in turn.slots:
+        handled = answered_slot in turn.slots or any(action in handling_actions for action in turn.actions)
+        if not unhandled or handled:
             break
         streak += 1
     return streak
@@ -158,6 +162,8 @@ class ConversationHygienePolicy(Policy):
             "ask_in_words_action": "action_ask_in_words",
             # Set by an answer that resolved the turn (a topic was answered).
             "answered_slot": "last_topic",
+            # Answers that apply what the message named, whatever its intent.
+            "handling_actions": ["action_review_support_request"],
         }
 
     def __init__(
@@ -203,6 +209,7 @@ class ConversationHygienePolicy(Policy):
             config["fallback_actions"],
             [config["offer_human_action"]],
             config["answered_slot"],
+            config["handling_actions"],
         )
         if streak >= config["max_unhandled_turns"]:
             return config["offer_human_action"]

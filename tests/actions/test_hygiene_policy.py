@@ -77,6 +77,18 @@ def test_an_unsure_turn_answered_with_a_topic_counts_as_handled(policy, domain) 
     assert predicted(policy, domain, t) is None
 
 
+def test_corrections_of_the_summary_read_as_unsure_count_as_handled(policy, domain) -> None:
+    """Each reply named a value the review applied: no strike, however the classifier read it."""
+    review = "action_review_support_request"
+    t = tracker(
+        domain,
+        *turn("change the deadline to 3 days", "nlu_fallback", review),
+        *turn("change the goal to replacement", "nlu_fallback", review),
+        user("make it two weeks", "out_of_scope"),
+    )
+    assert predicted(policy, domain, t) is None
+
+
 def test_two_unhandled_turns_are_left_to_the_other_policies(policy, domain) -> None:
     t = tracker(domain, *turn("讲个笑话", "out_of_scope", ANSWER), user("天气怎么样", "out_of_scope"))
     assert predicted(policy, domain, t) is None

@@ -353,10 +353,11 @@ def test_widget_is_accessible_links_open_and_the_request_is_copied(
         assert links and all(protocol in ("https:", "http:", "mailto:") for protocol, _ in links), links
         assert all("noopener" in rel for protocol, rel in links if protocol != "mailto:"), links
 
-        # The support-request form: quick replies for the category, the summary to confirm.
-        events = ask(page, stack, session, "帮我整理要发给客服的问题", users=4)
-        assert last_buttons(events), "the form offers its categories as buttons"
+        # The support-request form asks for the order number first, as the request template has it,
+        # then offers quick replies until the summary asks to confirm.
+        ask(page, stack, session, "帮我整理要发给客服的问题", users=4)
         events = ask(page, stack, session, ORDER_MESSAGE, users=5)
+        assert last_buttons(events), "after the order number the form asks with buttons"
 
         # Answer the form's questions with its first quick reply until the summary asks to confirm.
         users = 5
