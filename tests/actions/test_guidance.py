@@ -97,7 +97,17 @@ def test_seller_desk_with_its_status_in_china_time(run: Run, freeze: Callable[[s
 def test_before_opening_the_seller_desk_opens_today(run: Run, freeze: Callable[[str], None]) -> None:
     freeze(BEFORE_OPENING)
     _, bubbles, _ = ask(run, "seller_web", "seller_support")
-    assert "北京时间7:30" in text_of(bubbles) and "今天 9:00" in text_of(bubbles)
+    text = text_of(bubbles)
+    assert "北京时间7:30" in text and "今天 9:00" in text
+    assert "还没开始" in text and "1小时30分钟" in text and "已下班" not in text  # not closed: not open yet
+
+
+def test_how_long_while_the_seller_desk_is_closed_is_the_wait_until_it_opens(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze(BEFORE_OPENING)
+    _, bubbles, _ = ask(run, "seller_web", "slow_response", "还得等多长时间", last_topic="seller_support")
+    text = text_of(bubbles)
+    assert "1小时30分钟" in text and "9:00" in text and EMAIL in text
+    assert "催办" not in text  # the ticket deadlines are for a reply, not for the desk to open
 
 
 def test_asking_for_the_seller_desk_marks_an_unknown_user_as_seller(run: Run) -> None:
