@@ -165,7 +165,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "private_contact") and not names_problem(text, "scam_check"):
         return privacy_answer(sit), []
     asked = asked_to_do(text)
-    if asked and not names_problem(text, "scam_check"):  # "他说能帮我催退款" tells of a scammer, not a request
+    # "他说能帮我催退款" tells of a scammer and "打什么字它才给我转" asks for the keyword: no requests to the assistant.
+    if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         return role_switched(sit), []
@@ -279,6 +280,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return responsible_rest_answer(sit)  # the store page shows no contact: the other ways
     if sit.last_topic == "find_responsible_person" and facet(text, "phone"):
         return where_responsible_answer(sit)  # the store's phone, not the platform's: on the store page
+    if facet(text, "what_to_type") and sit.last_topic in (*HUMAN_TOPICS, None):
+        return not_transferring_answer(sit)  # the words that make the robot hand over
     if facet(text, "phone"):
         return phone_answer(sit)
     if facet(text, "prepare") and (sit.last_topic or turn.intent in PREPARE_INTENTS):
