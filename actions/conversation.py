@@ -183,6 +183,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
+    if intent in PROBLEM_INTENTS and has_cue(text, "bot_words") and names_problem(text, "request_human") and not turn.in_form:
+        return answer_topic("request_human", sit), []  # stuck with the robot: a person first, then the problem
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
