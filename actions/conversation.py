@@ -176,6 +176,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_transferring_once(sit), []
     if has_cue(text, "callback"):
         return callback_answer(sit), []
+    if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
+        return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
     if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
         return evidence_answer(sit), []
     if is_own_store(turn):
