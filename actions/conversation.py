@@ -160,6 +160,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     platform = other_platform(text)
     if platform and intent not in ("thank", "goodbye"):
         return other_platform_answer(sit, platform), []
+    if sit.last_topic == "other_platform" and has_cue(text, "this_platform") and problem_named(text) is None:
+        return answer_topic("request_human", sit), []  # the same question, now about AliExpress
     if has_cue(text, "leaked_table") or contains_placeholder(text):
         return leaked_table_answer(sit), []
     if has_cue(text, "private_contact") and not names_problem(text, "scam_check"):

@@ -835,8 +835,8 @@ def scam_paid_answer(sit: Situation) -> Answer:
 
 
 def other_platform_answer(sit: Situation, platform: str) -> Answer:
-    """淘宝, 京东 …: this assistant covers AliExpress only."""
-    return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))])
+    """淘宝, 京东 …: this assistant covers AliExpress only ("那速卖通呢" then gets the ways to a human)."""
+    return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))], "other_platform")
 
 
 def cannot_do_answer(sit: Situation, asked: str) -> Answer:
