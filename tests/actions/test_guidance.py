@@ -315,7 +315,9 @@ def test_other_platforms_are_declined_politely(run: Run) -> None:
     slots, bubbles, _ = ask(run, "unknown_role", "request_human", "淘宝的人工客服怎么找")
     assert "淘宝" in text_of(bubbles) and "速卖通" in text_of(bubbles)
     assert "9:00" not in text_of(bubbles) and SELLER_URL not in text_of(bubbles)
-    assert "last_topic" not in slots
+    assert slots["last_topic"] == "other_platform"  # so that "那速卖通呢" is the same question about AliExpress
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "那速卖通上呢", last_topic="other_platform")
+    assert slots["last_topic"] == "request_human" and "人工客服" in text_of(bubbles)
 
 
 def test_the_assistant_says_what_it_cannot_do_and_where_the_user_can(run: Run) -> None:
