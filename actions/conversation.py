@@ -64,6 +64,8 @@ from actions.guidance import (
     phone_answer,
     privacy_answer,
     say,
+    seller_desk_closed,
+    seller_wait_answer,
     topic_buttons,
     with_switch,
     unresolved_close,
@@ -82,6 +84,7 @@ from actions.understanding import (
     language_of,
     other_platform,
     problem_named,
+    says_scam_paid,
     stated_role,
 )
 
@@ -108,6 +111,8 @@ STAY_ON_TOPIC = ("scam_paid", "account_security")
 STAY_ON_TOPIC_INTENTS = ("communication_tips", "nlu_fallback", "out_of_scope", "inform", "file_complaint")
 # After these a mention of the police is about the same scam: the scam steps again (110 / 96110).
 SCAM_TOPICS = ("scam_check", "account_security", "scam_paid")
+# Answers that gave the seller desk and its hours.
+DESK_TOPICS = ("seller_support", "working_hours")
 # A resigned 好吧 / 行吧 longer than this is another question ("好吧，那邮箱是哪个").
 LONGEST_RESIGNED = 8
 LONGEST_RESIGNED_WORDS = 3
@@ -139,8 +144,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
     # Said in the message, these have one answer whatever the intent.
-    if has_cue(text, "scam_paid") and (sit.last_topic in SCAM_TOPICS or problem_named(text) == "scam_check"):
+    scam_told = sit.last_topic in SCAM_TOPICS or problem_named(text) == "scam_check" or has_cue(text, "scam_lure")
+    if says_scam_paid(text) and scam_told:
         return answer_topic("scam_paid", sit), []
+    if has_cue(text, "scam_lure"):
+        return answer_topic("scam_check", sit), []
     if has_cue(text, "police") and sit.last_topic in SCAM_TOPICS:
         return answer_topic("scam_paid", sit), []
     if has_cue(text, "knows_order"):
@@ -152,12 +160,15 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     platform = other_platform(text)
     if platform and intent not in ("thank", "goodbye"):
         return other_platform_answer(sit, platform), []
+    if sit.last_topic == "other_platform" and has_cue(text, "this_platform") and problem_named(text) is None:
+        return answer_topic("request_human", sit), []  # the same question, now about AliExpress
     if has_cue(text, "leaked_table") or contains_placeholder(text):
         return leaked_table_answer(sit), []
     if has_cue(text, "private_contact") and not names_problem(text, "scam_check"):
         return privacy_answer(sit), []
     asked = asked_to_do(text)
-    if asked:
+    # "他说能帮我催退款" tells of a scammer and "打什么字它才给我转" asks for the keyword: no requests to the assistant.
+    if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         return role_switched(sit), []
@@ -167,6 +178,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_transferring_once(sit), []
     if has_cue(text, "callback"):
         return callback_answer(sit), []
+    if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
+        return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
     if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
         return evidence_answer(sit), []
     if is_own_store(turn):
@@ -174,6 +187,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
+    if intent in PROBLEM_INTENTS and has_cue(text, "bot_words") and names_problem(text, "request_human") and not turn.in_form:
+        return answer_topic("request_human", sit), []  # stuck with the robot: a person first, then the problem
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
@@ -271,12 +286,16 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return responsible_rest_answer(sit)  # the store page shows no contact: the other ways
     if sit.last_topic == "find_responsible_person" and facet(text, "phone"):
         return where_responsible_answer(sit)  # the store's phone, not the platform's: on the store page
+    if facet(text, "what_to_type") and sit.last_topic in (*HUMAN_TOPICS, None):
+        return not_transferring_answer(sit)  # the words that make the robot hand over
     if facet(text, "phone"):
         return phone_answer(sit)
     if facet(text, "prepare") and (sit.last_topic or turn.intent in PREPARE_INTENTS):
         return answer_topic("communication_tips", sit)
     if facet(text, "if_no_answer") and sit.last_topic:
         return how_long_answer(sit, lead_key="if_no_answer")
+    if facet(text, "how_long") and sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit):
+        return seller_wait_answer(sit)  # waiting for the desk to open, not for a reply
     if facet(text, "how_long"):
         return how_long_answer(sit)
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):

@@ -9,7 +9,7 @@ the device, the China time, the language, and what this conversation has already
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -164,18 +164,40 @@ def seller_hours(sit: Situation) -> Dict[str, str]:
     }
 
 
+def wait_label(sit: Situation, wait: timedelta) -> str:
+    """1小时30分钟 / 2小时 / 40分钟 (whole minutes, rounded up)."""
+    minutes = -(-int(wait.total_seconds()) // 60)
+    hours, minutes = divmod(minutes, 60)
+    words = reply("wait_words", sit.lang)
+    key = "hours_minutes" if hours and minutes else "hours" if hours else "minutes"
+    return str(words[key]).format(hours=hours, minutes=minutes)
+
+
 def seller_status(sit: Situation) -> str:
-    """Whether the seller desk is staffed now; when closed, when it opens and what to do."""
+    """Whether the seller desk is staffed now; when closed, when it opens (and how long that is
+    away) and what to do. Before the opening of the same day the desk has not opened yet."""
     seller = channel("seller_channel")
     if clock.is_open(seller, sit.now):
         return line(sit, "seller_open_now", now=now_label(sit))
+    opening = clock.next_opening(seller, sit.now)
+    not_yet = opening.date() == sit.now.date()
     return line(
         sit,
-        "seller_closed_now",
+        "seller_not_open_yet" if not_yet else "seller_closed_now",
         now=now_label(sit),
-        next_open=opening_label(sit, clock.next_opening(seller, sit.now)),
+        next_open=opening_label(sit, opening),
+        wait=wait_label(sit, opening - sit.now),
         email=channel("email")["address"],
     )
+
+
+def seller_desk_closed(sit: Situation) -> bool:
+    return not clock.is_open(channel("seller_channel"), sit.now)
+
+
+def seller_wait_answer(sit: Situation) -> Answer:
+    """"还要等多久" while the seller desk is closed: how long until it opens, and the e-mail meanwhile."""
+    return Answer([Reply(seller_status(sit))], sit.last_topic, ("email",))
 
 
 def seller_desk(sit: Situation) -> Reply:
@@ -813,8 +835,8 @@ def scam_paid_answer(sit: Situation) -> Answer:
 
 
 def other_platform_answer(sit: Situation, platform: str) -> Answer:
-    """淘宝, 京东 …: this assistant covers AliExpress only."""
-    return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))])
+    """淘宝, 京东 …: this assistant covers AliExpress only ("那速卖通呢" then gets the ways to a human)."""
+    return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))], "other_platform")
 
 
 def cannot_do_answer(sit: Situation, asked: str) -> Answer:

@@ -51,6 +51,14 @@ def has_cue(text: str, name: str) -> bool:
     return _has_any(text, cues()[name])
 
 
+def says_scam_paid(text: str) -> bool:
+    """The user says money or a code already went to the scammer; a payment only asked for
+    ("他让我先交200保证金") is not one."""
+    if not has_cue(text, "scam_paid"):
+        return False
+    return not has_cue(text, "scam_demanded") or has_cue(text, "scam_done")
+
+
 def facet(text: str, name: str) -> bool:
     """The message asks about `name` (hours, night, weekend, how_long, where, email, phone …)."""
     return _has_any(text, cues()["facets"][name])

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from actions.understanding import has_cue, problem_among, problem_named
+from actions.understanding import has_cue, problem_among, problem_named, says_scam_paid
 from tests.actions.conftest import OUT_OF_HOURS
 from tests.actions.test_guidance import EMAIL, FORM, SELLER_URL, TICKET_PATH, TO_SELLER, ask, payloads, text_of
 
@@ -30,6 +30,18 @@ def test_money_sent_after_a_scam_warning_gets_the_emergency_steps(run: Run, text
 @pytest.mark.parametrize("text", ["客服都转不了人工", "我交了工单还没人理"])
 def test_money_cues_need_a_payment(text: str) -> None:
     assert not has_cue(text, "scam_paid")
+
+
+@pytest.mark.parametrize("text, paid", [("对方要我先充1000保证金", False), ("他叫我交300块手续费，我已经交了", True), ("银行卡号和密码我都输进去了", True)])
+def test_a_payment_only_demanded_is_not_a_payment_made(text: str, paid: bool) -> None:
+    assert says_scam_paid(text) is paid
+
+
+@pytest.mark.parametrize("text", ["有条短信说订单能退款，要我点开链接填卡号", "说能帮我催退款，但得先交手续费"])
+def test_a_scam_lure_is_warned_about_whatever_else_the_message_names(run: Run, text: str) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "refund", text)
+    said = text_of(bubbles)
+    assert slots["last_topic"] == "scam_check" and "诈骗" in said and TICKET_PATH not in said
 
 
 def test_the_problem_word_that_ends_latest_wins() -> None:

@@ -97,7 +97,17 @@ def test_seller_desk_with_its_status_in_china_time(run: Run, freeze: Callable[[s
 def test_before_opening_the_seller_desk_opens_today(run: Run, freeze: Callable[[str], None]) -> None:
     freeze(BEFORE_OPENING)
     _, bubbles, _ = ask(run, "seller_web", "seller_support")
-    assert "北京时间7:30" in text_of(bubbles) and "今天 9:00" in text_of(bubbles)
+    text = text_of(bubbles)
+    assert "北京时间7:30" in text and "今天 9:00" in text
+    assert "还没开始" in text and "1小时30分钟" in text and "已下班" not in text  # not closed: not open yet
+
+
+def test_how_long_while_the_seller_desk_is_closed_is_the_wait_until_it_opens(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze(BEFORE_OPENING)
+    _, bubbles, _ = ask(run, "seller_web", "slow_response", "还得等多长时间", last_topic="seller_support")
+    text = text_of(bubbles)
+    assert "1小时30分钟" in text and "9:00" in text and EMAIL in text
+    assert "催办" not in text  # the ticket deadlines are for a reply, not for the desk to open
 
 
 def test_asking_for_the_seller_desk_marks_an_unknown_user_as_seller(run: Run) -> None:
@@ -305,7 +315,9 @@ def test_other_platforms_are_declined_politely(run: Run) -> None:
     slots, bubbles, _ = ask(run, "unknown_role", "request_human", "淘宝的人工客服怎么找")
     assert "淘宝" in text_of(bubbles) and "速卖通" in text_of(bubbles)
     assert "9:00" not in text_of(bubbles) and SELLER_URL not in text_of(bubbles)
-    assert "last_topic" not in slots
+    assert slots["last_topic"] == "other_platform"  # so that "那速卖通呢" is the same question about AliExpress
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "那速卖通上呢", last_topic="other_platform")
+    assert slots["last_topic"] == "request_human" and "人工客服" in text_of(bubbles)
 
 
 def test_the_assistant_says_what_it_cannot_do_and_where_the_user_can(run: Run) -> None:
