@@ -40,6 +40,11 @@ from actions.guidance import (
     button,
     callback_answer,
     cannot_do_answer,
+    cannot_do_why_answer,
+    email_unanswered_answer,
+    queue_answer,
+    scam_followup_answer,
+    seller_desk_steps_answer,
     capabilities_answer,
     example_answer,
     iamabot_answer,
@@ -76,6 +81,7 @@ from actions.guidance import (
 )
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
 from actions.understanding import (
+    asked_part,
     asked_to_do,
     facet,
     has_cue,
@@ -158,7 +164,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if facet(text, "subject") and facet(text, "email"):
         return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
     platform = other_platform(text)
-    if platform and intent not in ("thank", "goodbye"):
+    if platform and intent not in ("thank", "goodbye") and not has_cue(text, "this_platform"):
         return other_platform_answer(sit, platform), []
     if sit.last_topic == "other_platform" and has_cue(text, "this_platform") and problem_named(text) is None:
         return answer_topic("request_human", sit), []  # the same question, now about AliExpress
@@ -205,7 +211,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     # A question about the hours or how long is answered first; anything else unclear stays on the emergency.
     if sit.last_topic == "scam_paid" and intent == "scam_check" and not names_problem(text, "scam_check"):
         return answer_topic("scam_paid", sit), []  # after money was sent, the same emergency's steps
-    if sit.last_topic in STAY_ON_TOPIC and intent in STAY_ON_TOPIC_INTENTS:
+    # After a scam answer a message naming no problem is about the same lure, not a parcel problem the NLU guessed.
+    unnamed_problem = intent in PROBLEM_INTENTS and problem_named(text) is None
+    if sit.last_topic == "scam_check" and (unnamed_problem or intent in STAY_ON_TOPIC_INTENTS):
+        return scam_followup_answer(sit), []
+    if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem):
         return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
@@ -213,7 +223,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if dispute is not None:
         return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)
     if intent == "inform":
-        return inform_answer(turn), []
+        return inform_answer(turn)
     if intent == "nlu_fallback":
         return unsure_answer(turn), []
     if intent in SMALL_TALK:
@@ -268,8 +278,12 @@ def is_resigned(turn: Turn) -> bool:
 
 
 def role_switched(sit: Situation) -> Answer:
-    """The last topic answered again for the role the user just stated."""
-    answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
+    """The last topic answered again for the role the user just stated; a problem the correction
+    names ("其实我是买家，我开的纠纷卖家不回") is the topic now, and a buyer never keeps the seller desk."""
+    topic = problem_named(sit.text) if problem_named(sit.text) in TOPIC_ANSWERS else str(sit.last_topic)
+    if sit.role == "buyer" and topic == "seller_support":
+        topic = "request_human"
+    answer = answer_topic(topic, replace(sit, last_topic=topic, given=frozenset()))
     lead = str(reply("role_switched", sit.lang)[sit.role])
     first = answer.replies[0]
     answer.replies = with_switch(sit, [replace(first, text=f"{lead}\n{first.text}"), *answer.replies[1:]])
@@ -277,9 +291,21 @@ def role_switched(sit: Situation) -> Answer:
 
 
 def follow_up(turn: Turn) -> Optional[Answer]:
-    """A question about the previous topic: where, how long, when, a phone number."""
-    sit, text = turn.sit, turn.sit.text
+    """A question about the previous topic: where, how long, when, a phone number.
+
+    In a long message the question is its last part: a story's "用了几天" is not "how long".
+    """
+    sit = turn.sit
+    text = asked_part(sit.text)
     named = problem_named(text)
+    if turn.awaiting == "why_not" and facet(text, "why_not"):
+        return cannot_do_why_answer(sit)
+    if facet(text, "email_unanswered"):
+        return email_unanswered_answer(sit)
+    if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, None):
+        return queue_answer(sit)
+    if facet(text, "email") and text != sit.text and named in (None, "email_support"):
+        return answer_topic("email_support", sit)  # a story ending on "客服邮箱有吗"
     if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
         return None  # a new problem or an emergency: its own answer
     if sit.last_topic == "find_responsible_person" and facet(text, "missing"):
@@ -310,6 +336,10 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return where_steps_answer(sit)  # part-way along the path: the steps with where each button sits
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_escalate"):
         return where_answer(replace(sit, last_topic="file_complaint"))  # past 48 h: the 消费者保护中心
+    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "chased"):
+        return where_answer(replace(sit, last_topic="file_complaint"))  # 催办 did nothing: the 消费者保护中心
+    if sit.role == "seller" and sit.last_topic in (*DESK_TOPICS, *HUMAN_TOPICS) and (facet(text, "next") or facet(text, "in_progress")):
+        return seller_desk_steps_answer(sit)  # on the desk's page: what to click and write
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_chase"):
         return ladder_step_answer(sit, "chase")  # past 24 h: 催办
     if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster") or facet(text, "upload")):
@@ -356,21 +386,24 @@ def topic_answer(turn: Turn) -> Answer:
     return answer_topic(intent, sit)
 
 
-def inform_answer(turn: Turn) -> Answer:
-    """`inform` outside the form: a role or device noted, details offered the form."""
+def inform_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
+    """`inform` outside the form: a whole request starts the form, a role or device is noted,
+    other details are offered the form."""
     sit = turn.sit
+    if "order_id" in turn.entities and len(turn.entities & set(FORM_DETAIL_ENTITIES)) >= 2:
+        return Answer([]), [FollowupAction(FORM)]  # the request told whole: the form takes every value now
     if turn.entities & set(FORM_DETAIL_ENTITIES):
         offer = form_offer(sit)
         text = f"{line(sit, 'inform_details')}{line(sit, 'inform_offer_form')}"
-        return Answer([Reply(text, offer.buttons)], sit.last_topic, awaiting="form")
+        return Answer([Reply(text, offer.buttons)], sit.last_topic, awaiting="form"), []
     if not turn.role_stated and not ("device" in turn.entities and sit.device):
-        return unsure_answer(turn)  # nothing to note: read like any unclear message
+        return unsure_answer(turn), []  # nothing to note: read like any unclear message
     noted = []
     if turn.role_stated:
         noted.append(str(reply("role_noted", sit.lang)[sit.role]))
     if "device" in turn.entities and sit.device:
         noted.append(str(reply("device_noted", sit.lang)[sit.device]))
-    return Answer([Reply("".join([*noted, line(sit, "anything_else")]), topic_buttons(sit))], sit.last_topic)
+    return Answer([Reply("".join([*noted, line(sit, "anything_else")]), topic_buttons(sit))], sit.last_topic), []
 
 
 def unsure_answer(turn: Turn) -> Answer:

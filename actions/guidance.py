@@ -86,7 +86,8 @@ class Answer:
     replies: List[Reply]
     topic: Optional[str] = None
     given: Tuple[str, ...] = ()
-    # "form" after offering the support request form, "clarify" after asking which topic.
+    # "form" after offering the support request form, "clarify" after asking which topic,
+    # "why_not" after saying what the assistant cannot do itself.
     awaiting: Optional[str] = None
     ladder_step: Optional[int] = None
 
@@ -856,7 +857,57 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
     # Asked to be transferred, the topic is reaching a human: "还是不行" next gets the next step.
     topic = "request_human" if asked == "transfer" and not sit.last_topic else sit.last_topic
-    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], topic, given)
+    return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], topic, given, awaiting="why_not")
+
+
+def cannot_do_why_answer(sit: Situation) -> Answer:
+    """"为什么不能 / 那谁能查" after what the assistant cannot do: why, and who can."""
+    values = {
+        "keyword": channel("transfer_keyword")["keyword"],
+        "orders": str(reply("ticket_path_sep")).join(channel("alixiaomi_app").path[:2]),
+        "seller_button": channel("order_page")["button"],
+    }
+    return Answer([Reply(line(sit, "cannot_do_why", **values), (button(sit, "start_support_request"),))], sit.last_topic)
+
+
+def scam_followup_answer(sit: Situation) -> Answer:
+    """More about the same lure ("他说这样更快发货", "点了但是没填"): off-platform is never safe,
+    what to do after only opening the link, and after paying."""
+    text = line(sit, "scam_followup", email=channel("email")["address"])
+    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], "scam_check")
+
+
+def queue_answer(sit: Situation) -> Answer:
+    """Waiting long in the queue for a person: how the queue is sorted, what speeds it up."""
+    text = line(
+        sit,
+        "queue_tips",
+        smart_queue=tip("timing")["smart_queue_2024"],
+        no_flooding=caution("no_flooding")["rule"],
+        off_peak=tip("timing")["off_peak"],
+        hours=scenario("ticket")["chase_after_hours"],
+    )
+    return Answer([Reply(text, (button(sit, "not_helpful"),))], sit.last_topic or "slow_response", ("ticket", "chase"))
+
+
+def email_unanswered_answer(sit: Situation) -> Answer:
+    """The e-mail went unanswered: how long it takes, and the channels to use meanwhile."""
+    text = line(sit, "email_unanswered", keyword=channel("transfer_keyword")["keyword"], **deadlines())
+    return Answer([Reply(text, (button(sit, "not_helpful"),))], sit.last_topic or "email_support", ("email", "alixiaomi", "chase", "consumer_protection"))
+
+
+def seller_desk_steps_answer(sit: Situation) -> Answer:
+    """"进去以后呢" after the seller desk: what to do on its page."""
+    seller = channel("seller_channel")
+    text = line(
+        sit,
+        "seller_desk_steps",
+        position=seller["entry_position"],
+        entry=seller["entry"],
+        email=channel("email")["address"],
+        **seller_hours(sit),
+    )
+    return Answer([Reply(text)], sit.last_topic, ("seller_desk",))
 
 
 TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {

@@ -46,6 +46,23 @@ def _has_any(text: str, words: Iterable[Any]) -> bool:
     return any(_matches(flat, word) for word in words)
 
 
+# A message longer than this is a story; its question is the last clause or two.
+LONG_MESSAGE = 40
+ASKED_CHARS = 20
+_CLAUSE_END = re.compile(r"[，,。.!！?？;；\n]+")
+
+
+def asked_part(text: str) -> str:
+    """What a long message asks: its last clauses up to ASKED_CHARS (the whole of a short one)."""
+    if len(text) <= LONG_MESSAGE:
+        return text
+    clauses = [clause for clause in _CLAUSE_END.split(text) if clause.strip()]
+    asked = ""
+    while clauses and (not asked or len(asked) + len(clauses[-1]) <= ASKED_CHARS):
+        asked = f"{clauses.pop()}，{asked}" if asked else clauses.pop()
+    return asked
+
+
 def has_cue(text: str, name: str) -> bool:
     """The message contains one of the words of the top-level list `name` of cues.yml."""
     return _has_any(text, cues()[name])
