@@ -24,6 +24,18 @@ _PUNCT = re.compile(r"[\s，。,.!！?？、;；:：\"'“”‘’()（）【�
 _RIVAL = {"issue_category": "request_goal", "request_goal": "issue_category"}
 # A goal in the user's own words: long enough to say something, short enough for the request store.
 OWN_GOAL_CHARS = (2, 20)
+# A described problem this short is kept beside its category in the user's words (东西坏了).
+OWN_WORDS_CHARS = 10
+
+
+def own_words(read: Optional["Reading"]) -> Optional[str]:
+    """The user's words for a category, when they say more than the category's name."""
+    if read is None or read.value is None or not read.words:
+        return None
+    words = read.words.strip()
+    if words.lower() in read.value.lower() or read.value in words:
+        return None
+    return words
 
 
 def clean(text: Any) -> str:
@@ -233,6 +245,8 @@ class Reading:
 
     value: Optional[str]
     text: str
+    # The user's words the value was read from (商品破损 → 商品质量问题); None for a button.
+    words: Optional[str] = None
 
 
 def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Reading]:
@@ -251,12 +265,16 @@ def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Readin
     meant = meant_entities(parse, slot, requested == slot, bool(previous_value(tracker, slot)))
     if meant:
         if slot == "issue_category":
-            return Reading(str(meant[0]["value"]), text)
+            return Reading(str(meant[0]["value"]), text, said_text(meant[0], text))
         return Reading(wished_first([(int(e.get("start") or 0), str(e["value"])) for e in meant], text), text)
     if entities_of(parse, slot):
         return None
     free = clean(text if not is_button(text) else slot_value)
     phrases = find_phrases(slot, free)
     if phrases:
-        return Reading(phrases[0][2] if slot == "issue_category" else wished_first([(p[0], p[2]) for p in phrases], free), free)
-    return Reading(nearest(slot, free) if free and not is_button(text) else None, free)
+        if slot == "issue_category":
+            start, end, value = phrases[0]
+            return Reading(value, free, None if is_button(text) else free[start:end])
+        return Reading(wished_first([(p[0], p[2]) for p in phrases], free), free)
+    typed = free if free and not is_button(text) else None
+    return Reading(nearest(slot, free) if typed else None, free, typed if typed and len(typed) <= OWN_WORDS_CHARS else None)

@@ -1,13 +1,14 @@
 """What the form's modules share: slot names, the guide's ``request_form`` facts and the wording."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from actions import knowledge
 from parsing import describe_parts, iso_minutes
 
 FORM_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
 FAILURES_SLOT = "support_form_failures"
+WORDS_SLOT = "issue_words"  # the user's own words for the problem, shown beside the category
 # Entities that answer a question of their own; free text carrying one of them is not taken
 # as the answer to a different form slot (e.g. 「订单号错了，是…」 while the time is asked).
 ANSWER_ENTITIES = FORM_SLOTS + ("role", "device")
@@ -53,6 +54,11 @@ def describe_order(order_id: str) -> str:
     if order_id == PENDING_ORDER:
         return say("pending_order_label")
     return say("order_label", order_id=order_id)
+
+
+def describe_category(category: str, words: Optional[str]) -> str:
+    """The category with the user's own words for it (商品质量问题（商品破损）)."""
+    return say("category_with_words", category=category, words=words) if words else category
 
 
 def describe_value(slot: str, value: str) -> str:

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import clock, knowledge
 from actions.handoff import HandoffConfig, deliver_and_record, deliver_pending
-from actions.request_form.settings import facts, say
+from actions.request_form.settings import WORDS_SLOT, facts, say
 from actions.request_form.summary import filled, format_summary, incomplete, reset_events, send_request_block
 from actions.request_store import SupportRequest, get_store
 
@@ -70,7 +70,7 @@ class ActionSubmitSupportRequest(Action):
         role = tracker.get_slot("role")
         request = SupportRequest(
             sender_id=tracker.sender_id,
-            summary=format_summary(**values),
+            summary=format_summary(**values, issue_words=tracker.get_slot(WORDS_SLOT)),
             created_at=now.isoformat(),
             role=role,
             **values,

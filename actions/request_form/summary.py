@@ -10,18 +10,30 @@ from rasa_sdk.types import DomainDict
 from rasa_sdk.utils import call_potential_coroutine
 
 from actions.request_form import reading
-from actions.request_form.settings import FAILURES_SLOT, FORM_SLOTS, buttons, describe_duration, describe_order, say
+from actions.request_form.settings import (
+    FAILURES_SLOT,
+    FORM_SLOTS,
+    WORDS_SLOT,
+    buttons,
+    describe_category,
+    describe_duration,
+    describe_order,
+    say,
+)
 from actions.request_form.validation import ValidateSupportRequestForm, acknowledge
 
 REQUEST_MESSAGE_TYPE = "support_request"  # json_message type the widget renders with a copy button
 
 
-def format_summary(order_id: str, issue_category: str, request_goal: str, expected_time: str) -> str:
-    """The guide's template: 【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】."""
+def format_summary(
+    order_id: str, issue_category: str, request_goal: str, expected_time: str, issue_words: Optional[str] = None
+) -> str:
+    """The guide's template: 【订单编号】+【问题类别】+【诉求目标】+【期望解决时间】, the category
+    with the user's own words for the problem."""
     return say(
         "summary",
         order=describe_order(order_id),
-        category=issue_category,
+        category=describe_category(issue_category, issue_words),
         goal=request_goal,
         duration=describe_duration(expected_time),
     )
@@ -40,7 +52,7 @@ def filled(tracker: Tracker) -> Optional[Dict[str, str]]:
 
 def reset_events() -> List[EventType]:
     """Clear the four form slots and the failure counts so nothing stale reaches a later form."""
-    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet(FAILURES_SLOT, None)]
+    return [SlotSet(slot, None) for slot in (*FORM_SLOTS, WORDS_SLOT, FAILURES_SLOT)]
 
 
 def incomplete(dispatcher: CollectingDispatcher) -> List[EventType]:
@@ -49,8 +61,8 @@ def incomplete(dispatcher: CollectingDispatcher) -> List[EventType]:
     return reset_events()
 
 
-def show_summary(dispatcher: CollectingDispatcher, values: Dict[str, str]) -> None:
-    summary = format_summary(**values)
+def show_summary(dispatcher: CollectingDispatcher, values: Dict[str, str], words: Optional[str]) -> None:
+    summary = format_summary(**values, issue_words=words)
     # The block goes first: the web widget shows quick replies only on the turn's last message.
     send_request_block(dispatcher, summary)
     dispatcher.utter_message(
@@ -71,7 +83,7 @@ class ActionSummarizeSupportRequest(Action):
         values = filled(tracker)
         if values is None:
             return incomplete(dispatcher)
-        show_summary(dispatcher, values)
+        show_summary(dispatcher, values, tracker.get_slot(WORDS_SLOT))
         return []
 
 
@@ -111,5 +123,5 @@ class ActionReviewSupportRequest(Action):
         values = filled(tracker)
         if values is None:
             return events + incomplete(dispatcher)
-        show_summary(dispatcher, values)
+        show_summary(dispatcher, values, tracker.get_slot(WORDS_SLOT))
         return events

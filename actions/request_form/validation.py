@@ -24,7 +24,9 @@ from actions.request_form.settings import (
     NO_ORDER,
     PENDING_ORDER,
     SKIP,
+    WORDS_SLOT,
     buttons,
+    describe_category,
     describe_duration,
     describe_value,
     entity_payload,
@@ -148,7 +150,10 @@ class ValidateSupportRequestForm(FormValidationAction):
         described = reading.described_category(raw) if value is None and not tracker.get_slot("issue_category") else None
         if described is not None:
             # The problem told before its number (asked first): the category now, the number asked again.
-            return {"order_id": None, "issue_category": described}
+            result = {"order_id": None, "issue_category": described}
+            typed = reading.clean(raw)
+            words = reading.own_words(reading.Reading(described, typed, typed)) if len(typed) <= reading.OWN_WORDS_CHARS else None
+            return {**result, WORDS_SLOT: words} if words else result
         if value is None:
             message = say(
                 "order_invalid", text=reading.clean(raw), min_digits=ORDER_DIGITS[0], max_digits=ORDER_DIGITS[1],
@@ -183,7 +188,11 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.succeeded(slot, own, tracker)
         if read.value is None:
             return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
-        return self.succeeded(slot, read.value, tracker)
+        result = self.succeeded(slot, read.value, tracker)
+        words = reading.own_words(read) if slot == "issue_category" else None
+        if words or slot == "issue_category" and tracker.get_slot(WORDS_SLOT):
+            result[WORDS_SLOT] = words
+        return result
 
     @staticmethod
     def own_words(slot: str, tracker: Tracker) -> Optional[str]:
@@ -200,6 +209,8 @@ class ValidateSupportRequestForm(FormValidationAction):
         result = self.validate_choice("issue_category", slot_value, dispatcher, tracker)
         category = result["issue_category"]
         changed = category is not None and category != reading.previous_value(tracker, "issue_category")
+        if changed and WORDS_SLOT not in result and tracker.get_slot(WORDS_SLOT):
+            result[WORDS_SLOT] = None  # words said for the earlier category
         if changed and tracker.get_slot("order_id") == NO_ORDER and category not in facts()["order_id"]["none_allowed_for"]:
             dispatcher.utter_message(text=say("order_needed_later", category=category))
             result["order_id"] = None
@@ -248,6 +259,8 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
     """
     requested = tracker.get_slot("requested_slot")
     _, text = reading.latest_user(tracker)
+    set_now = {event.get("name"): event.get("value") for event in events if event.get("event") == "slot"}
+    words = set_now.get(WORDS_SLOT) if WORDS_SLOT in set_now else tracker.get_slot(WORDS_SLOT)
     taken, changed, inferred = [], [], []
     for event in events:
         slot, value = event.get("name"), event.get("value")
@@ -256,7 +269,8 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
         previous = reading.previous_value(tracker, slot)
         if previous == value:
             continue
-        shown = say("value", label=label(slot), value=describe_value(slot, value))
+        shown_value = describe_category(value, words) if slot == "issue_category" else describe_value(slot, value)
+        shown = say("value", label=label(slot), value=shown_value)
         described = slot in CHOICES and not reading.is_button(text) and str(value) not in reading.clean(text)
         if previous is not None:
             changed.append(shown)
@@ -264,7 +278,7 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
             # A description read as an option is confirmed in its own line, also when it answers
             # the order question that comes first (at activation all values are said in one line).
             if value not in (facts()["fallback_category"], facts()["default_goal"]):
-                inferred.append((slot, value))
+                inferred.append((slot, shown_value))
         elif slot != requested:
             taken.append(shown)
     separator = say("value_separator")

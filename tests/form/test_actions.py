@@ -29,6 +29,7 @@ RESET = [
     slot("issue_category", None),
     slot("request_goal", None),
     slot("expected_time", None),
+    slot("issue_words", None),
     slot("support_form_failures", None),
 ]
 TIMELINE = say("timeline", chase_hours=24, escalate_hours=48, center="消费者保护中心", intervene_hours=72)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 
 from actions import knowledge
 from parsing import is_id_card, is_mobile_number
-from actions.request_form.settings import FAILURES_SLOT, label, say
+from actions.request_form.settings import FAILURES_SLOT, WORDS_SLOT, label, say
 from tests.form.conftest import entity, make_tracker, said, slot
 
 ORDER = "8123456789012345"
@@ -137,14 +137,28 @@ def test_category_button_is_taken_without_comment(validate):
     ],
 )
 def test_category_from_an_ordinary_description_is_confirmed_in_one_line(validate, understand, text, expected):
+    """The nearest category is confirmed with the user's own words beside it (商品质量问题（破了个洞）)."""
     events, messages = validate(said(understand, text))
     assert slot("issue_category", expected) in events
-    assert texts(messages) == [say("inferred", value=expected, label=label("issue_category"))]
+    words = words_of(events)
+    assert words and words.lower() in text.lower()
+    shown_value = say("category_with_words", category=expected, words=words)
+    assert texts(messages) == [say("inferred", value=shown_value, label=label("issue_category"))]
+
+
+def words_of(events):
+    """The user's words kept beside the category, None when none were set."""
+    return next((e["value"] for e in events if e["name"] == WORDS_SLOT), None)
+
+
+def form_values(events):
+    return [e for e in events if e["name"] != WORDS_SLOT]
 
 
 def test_category_free_text_without_entity_uses_the_vocabulary(validate):
     events, _ = validate(make_tracker("一直没收到货", {"issue_category": "一直没收到货"}))
-    assert events == [slot("issue_category", "物流问题")]
+    assert form_values(events) == [slot("issue_category", "物流问题")]
+    assert words_of(events) in "一直没收到货"
 
 
 def test_unknown_category_is_asked_once_more_then_the_form_moves_on(validate):
@@ -294,7 +308,7 @@ def test_slots_given_early_are_acknowledged(validate, understand):
 def test_prefilled_slots_at_activation_are_validated_together(validate, understand):
     text = "我的订单8123456789012345一直没收到货，想退款，帮我整理一下"
     events, messages = validate(said(understand, text, intent="start_support_request", requested_slot=None))
-    assert events == [slot("order_id", ORDER), slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
+    assert form_values(events) == [slot("order_id", ORDER), slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
     assert len(messages) == 1 and messages[0]["text"].startswith(say("taken", values="")[:2])
 
 
@@ -365,7 +379,7 @@ def test_prefilled_values_are_checked_against_the_message_that_said_them(validat
         earlier_events=earlier,
     )
     events, _ = validate(tracker)
-    assert events == [slot("order_id", ORDER), slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
+    assert form_values(events) == [slot("order_id", ORDER), slot("issue_category", "物流问题"), slot("request_goal", "要求退款")]
 
 
 @hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -393,7 +407,10 @@ def test_no_order_before_the_problem_is_known_is_taken_for_now(validate):
 def test_a_description_at_the_order_question_is_confirmed_as_the_category(validate, understand):
     events, messages = validate(said(understand, "收到的杯子碎了", requested_slot="order_id"))
     assert slot("issue_category", "商品质量问题") in events
-    assert say("inferred", value="商品质量问题", label=label("issue_category")) in texts(messages)
+    words = words_of(events)
+    assert words and words in "收到的杯子碎了"
+    shown_value = say("category_with_words", category="商品质量问题", words=words)
+    assert say("inferred", value=shown_value, label=label("issue_category")) in texts(messages)
 
 
 @pytest.mark.parametrize(
@@ -428,3 +445,20 @@ def test_a_problem_without_a_category_word_at_the_order_question_is_read_as_the_
     events, messages = validate(make_tracker("账户让人给盗了", {"order_id": "账户让人给盗了"}, requested_slot="order_id"))
     assert slot("issue_category", "账户安全") in events and slot("order_id", None) in events
     assert not any(e["name"] == FAILURES_SLOT for e in events)
+
+
+def test_the_users_words_for_the_problem_reach_the_saved_request(validate, understand):
+    """「商品破损」 is read as 商品质量问题 and the summary keeps the user's word beside it."""
+    from actions.request_form.summary import format_summary
+
+    events, _ = validate(said(understand, "问题是商品破损", requested_slot="issue_category", slots={"order_id": ORDER}))
+    words = words_of(events)
+    assert slot("issue_category", "商品质量问题") in events and words and "破损" in words
+    summary = format_summary(ORDER, "商品质量问题", "补发或换货", "PT72H", issue_words=words)
+    assert "商品质量问题" in summary and words in summary and ORDER in summary
+
+
+def test_a_category_button_keeps_no_words(validate):
+    tracker = make_tracker('/inform{"issue_category":"物流问题"}', {"issue_category": "物流问题"}, entities=[entity("issue_category", "物流问题")])
+    events, _ = validate(tracker)
+    assert slot("issue_category", "物流问题") in events and words_of(events) is None
