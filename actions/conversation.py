@@ -300,7 +300,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     named = problem_named(text)
     if turn.awaiting == "why_not" and facet(text, "why_not"):
         return cannot_do_why_answer(sit)
-    if facet(text, "email_unanswered"):
+    if facet(text, "email") and facet(text, "no_reply"):
         return email_unanswered_answer(sit)
     if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, None):
         return queue_answer(sit)

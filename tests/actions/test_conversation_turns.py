@@ -153,3 +153,65 @@ def test_a_private_phone_asked_for_gets_the_privacy_rule(run: Run) -> None:
 def test_a_dispute_read_from_a_sellers_story_makes_the_user_a_seller(run: Run) -> None:
     slots, _, _ = ask(run, "unknown_role", "seller_support", "做代发的，买家说一直没收到货，想问平台物流异常怎么处理")
     assert slots["role"] == "seller"
+
+
+def test_why_not_after_what_the_assistant_cannot_do_says_why_and_who_can(run: Run) -> None:
+    slots, _, _ = ask(run, "buyer_app", "request_human", "你能不能直接把我转给人工")
+    assert slots["awaiting"] == "why_not"
+    _, bubbles, _ = ask(run, "buyer_app", "nlu_fallback", "这也不行？为啥不能", last_topic="request_human", awaiting="why_not")
+    said = text_of(bubbles)
+    assert "人工客服" in said and "联系卖家" in said and "您是想问" not in said
+
+
+def test_a_long_wait_in_the_queue_gets_the_queue_tips(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "slow_response", "转到人工了但是排了半天还没轮到", last_topic="request_human")
+    said = text_of(bubbles)
+    assert "骚扰" in said and "高峰" in said and "催办" in said
+
+
+def test_an_unanswered_email_gets_the_channels_to_use_meanwhile(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "not_helpful", "发了邮件到现在都没人理", last_topic="email_support", channels_given=["email"])
+    said = text_of(bubbles)
+    assert "人工客服" in said and "消费者保护中心" in said and "催办" in said
+
+
+def test_a_chased_ticket_that_stays_silent_goes_to_consumer_protection(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "not_helpful", "催过了，一点动静都没有", last_topic="ticket_followup", channels_given=["ticket", "chase"])
+    assert "消费者保护中心" in text_of(bubbles)
+
+
+def test_after_the_seller_desk_what_to_do_on_its_page(run: Run) -> None:
+    _, bubbles, _ = ask(run, "seller_web", "nlu_fallback", "打开那个页面以后呢", last_topic="seller_support", channels_given=["seller_desk"])
+    said = text_of(bubbles)
+    assert "向我提问" in said and "右下角" in said
+
+
+@pytest.mark.parametrize("intent", ["not_received", "nlu_fallback"])
+def test_more_about_a_scam_lure_is_not_read_as_a_parcel_problem(run: Run, intent: str) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", intent, "我就打开看了一眼，啥也没输", last_topic="scam_check")
+    said = text_of(bubbles)
+    assert "密码" in said and "96110" in said and TICKET_PATH not in said
+
+
+def test_a_whole_request_read_as_inform_starts_the_form(run: Run) -> None:
+    entities = [{"entity": "order_id", "value": "8123456789012345"}, {"entity": "request_goal", "value": "要求退款"}]
+    _, bubbles, others = ask(run, "buyer_app", "inform", "订单8123456789012345，要退款，三天内", entities=entities)
+    assert {"event": "followup", "name": "support_request_form"} in [{k: e.get(k) for k in ("event", "name")} for e in others]
+    assert bubbles == []
+
+
+def test_a_correction_from_seller_to_buyer_drops_the_seller_desk(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "搞错了，我是买家，我申请的退款卖家一直拖着", last_topic="seller_support", role="seller", role_assumed=False)
+    said = text_of(bubbles)
+    assert SELLER_URL not in said and ("退款" in said or TICKET_PATH in said)
+
+
+def test_a_story_naming_another_platform_in_passing_is_answered_for_aliexpress(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "seller_support", "以前在拼多多开店，刚转来速卖通，卖家这边找平台客服在哪")
+    assert slots.get("last_topic") != "other_platform" and SELLER_URL in text_of(bubbles)
+
+
+def test_a_long_story_that_asks_for_the_mail_address_gets_it(run: Run) -> None:
+    story = "上个月给我爸买的剃须刀，用了一个礼拜就充不进电了，我拍了好几段视频想一起发过去给他们看，请问客服的邮箱是多少"
+    _, bubbles, _ = ask(run, "buyer_app", "damaged_item", story)
+    assert EMAIL in text_of(bubbles)
