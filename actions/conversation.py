@@ -280,7 +280,8 @@ def is_resigned(turn: Turn) -> bool:
 def role_switched(sit: Situation) -> Answer:
     """The last topic answered again for the role the user just stated; a problem the correction
     names ("其实我是买家，我开的纠纷卖家不回") is the topic now, and a buyer never keeps the seller desk."""
-    topic = problem_named(sit.text) if problem_named(sit.text) in TOPIC_ANSWERS else str(sit.last_topic)
+    named = problem_named(sit.text)
+    topic = named if named in (*PROBLEM_INTENTS, "contact_seller") else str(sit.last_topic)
     if sit.role == "buyer" and topic == "seller_support":
         topic = "request_human"
     answer = answer_topic(topic, replace(sit, last_topic=topic, given=frozenset()))
@@ -293,19 +294,20 @@ def role_switched(sit: Situation) -> Answer:
 def follow_up(turn: Turn) -> Optional[Answer]:
     """A question about the previous topic: where, how long, when, a phone number.
 
-    In a long message the question is its last part: a story's "用了几天" is not "how long".
+    In a long message the question is its last part: a story's "用了几天" is not "how long", and
+    a story that ends on "客服邮箱有吗" asks for the address.
     """
-    sit = turn.sit
-    text = asked_part(sit.text)
+    sit, text = turn.sit, turn.sit.text
+    asked = asked_part(text)
     named = problem_named(text)
     if turn.awaiting == "why_not" and facet(text, "why_not"):
         return cannot_do_why_answer(sit)
-    if facet(text, "email") and facet(text, "no_reply"):
+    if facet(text, "no_reply") and (facet(text, "email") or sit.last_topic == "email_support"):
         return email_unanswered_answer(sit)
     if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, None):
         return queue_answer(sit)
-    if facet(text, "email") and text != sit.text and named in (None, "email_support"):
-        return answer_topic("email_support", sit)  # a story ending on "客服邮箱有吗"
+    if asked != text and facet(asked, "email") and problem_named(asked) in (None, "email_support"):
+        return answer_topic("email_support", sit)
     if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
         return None  # a new problem or an emergency: its own answer
     if sit.last_topic == "find_responsible_person" and facet(text, "missing"):
@@ -320,9 +322,9 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("communication_tips", sit)
     if facet(text, "if_no_answer") and sit.last_topic:
         return how_long_answer(sit, lead_key="if_no_answer")
-    if facet(text, "how_long") and sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit):
+    if facet(asked, "how_long") and sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit):
         return seller_wait_answer(sit)  # waiting for the desk to open, not for a reply
-    if facet(text, "how_long"):
+    if facet(asked, "how_long"):
         return how_long_answer(sit)
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
         return fastest_answer(sit)
@@ -338,7 +340,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return where_answer(replace(sit, last_topic="file_complaint"))  # past 48 h: the 消费者保护中心
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "chased"):
         return where_answer(replace(sit, last_topic="file_complaint"))  # 催办 did nothing: the 消费者保护中心
-    if sit.role == "seller" and sit.last_topic in (*DESK_TOPICS, *HUMAN_TOPICS) and (facet(text, "next") or facet(text, "in_progress")):
+    if sit.role == "seller" and sit.last_topic in (*DESK_TOPICS, *HUMAN_TOPICS) and (facet(text, "on_the_page") or facet(text, "in_progress")):
         return seller_desk_steps_answer(sit)  # on the desk's page: what to click and write
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_chase"):
         return ladder_step_answer(sit, "chase")  # past 24 h: 催办

@@ -640,7 +640,7 @@ def ladder_step_text(sit: Situation, step: str) -> str:
         "alixiaomi": {"how": how, "keyword": keyword},
         "seller_desk": {"url": seller["url"], "entry": seller["entry"], **seller_hours(sit)},
         "order_page": {"queue": channel("order_page")["queue_notice"]},
-        "ticket": {"path": ticket_path(), "choose": ticket["choose"]},
+        "ticket": {"path": ticket_path(), "choose": ticket["choose"], "chase": ticket["chase_after_hours"]},
         "chase": {"hours": ticket["chase_after_hours"]},
         "consumer_protection": {
             "hours": center["escalate_after_hours"],

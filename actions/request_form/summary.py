@@ -65,10 +65,11 @@ def show_summary(dispatcher: CollectingDispatcher, values: Dict[str, str], words
     summary = format_summary(**values, issue_words=words)
     # The block goes first: the web widget shows quick replies only on the turn's last message.
     send_request_block(dispatcher, summary)
-    dispatcher.utter_message(
-        text=say("confirm", summary=summary),
-        buttons=buttons([(say("confirm_button"), "/affirm"), (say("reject_button"), "/deny")]),
-    )
+    dispatcher.utter_message(text=say("confirm", summary=summary), buttons=confirm_buttons())
+
+
+def confirm_buttons() -> List[Dict[str, str]]:
+    return buttons([(say("confirm_button"), "/affirm"), (say("reject_button"), "/deny")])
 
 
 class ActionSummarizeSupportRequest(Action):
@@ -115,9 +116,14 @@ class ActionReviewSupportRequest(Action):
         events: List[EventType] = [SlotSet(slot, value) for slot, value in checked.items()]
         changed = [slot for slot in FORM_SLOTS if slot in checked and checked[slot] != reading.previous_value(tracker, slot)]
         if not changed:
-            if tracker.latest_message.get("intent", {}).get("name") == "deny":
+            intent = tracker.latest_message.get("intent", {}).get("name")
+            if intent == "deny":
                 dispatcher.utter_message(text=say("stopped"))
                 return events + reset_events()
+            if intent == "thank":
+                # A thanks is no yes: nothing is saved until 确认提交 (the summary stands just above).
+                dispatcher.utter_message(text=say("not_submitted_yet"), buttons=confirm_buttons())
+                return events
             dispatcher.utter_message(text=say("nothing_changed"))
         acknowledge(dispatcher, tracker, events)
         values = filled(tracker)

@@ -78,3 +78,11 @@ def test_an_invalid_new_value_keeps_the_earlier_one(domain):
     )
     events, _ = review(tracker, domain)
     assert values_after(events)["expected_time"] == "PT48H"
+
+
+def test_thanks_at_the_summary_saves_nothing_and_asks_to_confirm(understand, domain):
+    events, messages = review(after_summary(understand, "好嘞多谢", "thank"), domain)
+    assert values_after(events) == FILLED and not any(e["name"] in FILLED and e["value"] is None for e in events)
+    texts = [m["text"] for m in messages if m.get("text")]
+    assert texts[0] == say("not_submitted_yet")
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
