@@ -80,6 +80,7 @@ from actions.guidance import (
     working_hours_answer,
 )
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
+from actions.request_form.submission import where_to_send
 from actions.understanding import (
     asked_part,
     asked_to_do,
@@ -144,6 +145,8 @@ class Turn:
     in_form: bool = False
     role_stated: bool = False
     previous_texts: FrozenSet[str] = field(default_factory=frozenset)
+    # The category of the request being written, if any (where it is sent depends on it).
+    request_category: Optional[str] = None
 
 
 def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
@@ -191,6 +194,10 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if is_own_store(turn):
         # One's own store: the seller center, and the seller from now on (the desk for what follows).
         return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]
+    if facet(text, "send_where") and sit.lang == "zh" and not turn.in_form:
+        # The request written (or about to be): where it goes for this role, device and problem.
+        role = None if sit.role_assumed else sit.role
+        return Answer([Reply(where_to_send(role, sit.device, turn.request_category or "", sit.now))], sit.last_topic), []
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
     if intent in PROBLEM_INTENTS and has_cue(text, "bot_words") and names_problem(text, "request_human") and not turn.in_form:
@@ -583,6 +590,7 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         in_form=tracker.active_loop.get("name") == FORM if tracker.active_loop else False,
         role_stated=said_role is not None,
         previous_texts=_previous_bot_texts(tracker),
+        request_category=tracker.get_slot("issue_category"),
     )
     established = {"language": lang}
     if role and role != tracker.get_slot("role"):

@@ -215,3 +215,10 @@ def test_a_long_story_that_asks_for_the_mail_address_gets_it(run: Run) -> None:
     story = "上个月给我爸买的剃须刀，用了一个礼拜就充不进电了，我拍了好几段视频想一起发过去给他们看，请问客服的邮箱是多少"
     _, bubbles, _ = ask(run, "buyer_app", "damaged_item", story)
     assert EMAIL in text_of(bubbles)
+
+
+def test_where_to_send_the_written_request_gets_the_place_for_the_role(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "ask_contact_channels", "整理完了我该往哪发", issue_category="物流问题")
+    assert "人工客服" in text_of(bubbles) or "联系客服" in text_of(bubbles)
+    _, bubbles, _ = ask(run, "seller_web", "ask_contact_channels", "整理完了我该往哪发", issue_category="物流问题")
+    assert SELLER_URL in text_of(bubbles)
