@@ -153,7 +153,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
     # Said in the message, these have one answer whatever the intent.
-    scam_told = sit.last_topic in SCAM_TOPICS or problem_named(text) == "scam_check" or has_cue(text, "scam_lure")
+    # Money sent with any scam word in the message is the emergency, whatever problem it ends on
+    # ("转了800给自称客服的人，说交保证金才能退款" ends on 退款).
+    scam_told = sit.last_topic in SCAM_TOPICS or names_problem(text, "scam_check") or has_cue(text, "scam_lure")
     if says_scam_paid(text) and scam_told:
         return answer_topic("scam_paid", sit), []
     if has_cue(text, "scam_lure"):

@@ -222,3 +222,9 @@ def test_where_to_send_the_written_request_gets_the_place_for_the_role(run: Run)
     assert "人工客服" in text_of(bubbles) or "联系客服" in text_of(bubbles)
     _, bubbles, _ = ask(run, "seller_web", "ask_contact_channels", "整理完了我该往哪发", issue_category="物流问题")
     assert SELLER_URL in text_of(bubbles)
+
+
+def test_money_sent_to_a_fake_agent_is_the_emergency_even_when_the_story_ends_on_a_refund(run: Run) -> None:
+    _, bubbles, _ = ask(run, "buyer_app", "refund", "上周给一个自称官方客服的人打了500，他说先交押金才给我退款")
+    said = text_of(bubbles)
+    assert "96110" in said and "银行" in said and TICKET_PATH not in said
