@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
-from parsing.numbers import HALF, read_number
+from parsing.numbers import HALF, english_number_words, read_number
 from parsing.text import half_width
 from parsing.vocabulary import phrase_pattern, vocabulary
 
@@ -24,10 +24,6 @@ def _words(name: str) -> List[str]:
     return [str(word) for word in vocabulary()["durations"][name]]
 
 
-def _number_words() -> Dict[str, int]:
-    return {str(word).lower(): int(value) for word, value in vocabulary()["durations"]["number_words"].items()}
-
-
 def _units() -> Dict[str, int]:
     return {str(unit).lower(): int(minutes) for unit, minutes in vocabulary()["durations"]["units"].items()}
 
@@ -35,7 +31,7 @@ def _units() -> Dict[str, int]:
 @lru_cache(maxsize=1)
 def _patterns() -> Dict[str, "re.Pattern[str]"]:
     units = phrase_pattern(list(_units()))
-    number = rf"{_NUMBER}|(?<![A-Za-z])(?:{phrase_pattern(list(_number_words()))})(?=\s)"
+    number = rf"{_NUMBER}|(?<![A-Za-z])(?:{phrase_pattern(list(english_number_words()))})(?=\s)"
     return {
         # number, optional 个, optional 半 (一个半小时), unit, optional 半 (一天半), optional 内/之前
         "duration": re.compile(
@@ -88,7 +84,7 @@ def find_durations(text: str) -> List[Tuple[int, int, int, bool]]:
     units = _units()
     found = []
     for match in patterns["duration"].finditer(folded):
-        number = _number_words().get(match.group(1).lower()) or read_number(match.group(1))
+        number = read_number(match.group(1))
         if number is None:
             continue
         if match.group(2) or match.group(4):

@@ -17,6 +17,7 @@ from parsing import (
     iso_duration,
     iso_minutes,
     read_deadline,
+    read_number,
     read_order_answer,
     spell_digits,
 )
@@ -107,6 +108,23 @@ def test_deadlines(text: str, iso: str) -> None:
 def test_durations_that_describe_the_problem_are_no_deadline(text: str) -> None:
     assert find_deadlines(text) == []
     assert read_deadline(text, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "token, value",
+    [("24", 24), ("三", 3), ("两", 2), ("十二", 12), ("半", 0.5), ("three", 3), ("Two", 2), ("a", 1), ("weeks", None)],
+)
+def test_the_one_number_reader(token: str, value) -> None:
+    """Digits, Chinese numerals and English number words are read by parsing/numbers.py alone."""
+    assert read_number(token) == value
+
+
+@pytest.mark.parametrize(
+    "text, iso",
+    [("please reply within three days", "PT72H"), ("change the deadline to two hours", "PT2H"), ("within a week", "PT168H")],
+)
+def test_english_number_words_in_deadlines(text: str, iso: str) -> None:
+    assert [iso_duration(minutes) for _, _, minutes in find_deadlines(text)] == [iso]
 
 
 def test_one_unit_convention() -> None:
