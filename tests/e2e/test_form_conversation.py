@@ -13,7 +13,7 @@ import os
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -93,7 +93,7 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
     # A description, not a category, before the order number: the nearest option is taken and
     # said in one line, and the order number is asked again.
     described = say_("收到的货是坏的")
-    assert say("inferred", value="商品质量问题", label=label("issue_category")) in described, described
+    assert _inferred("商品质量问题", "是坏的") in described, described
     assert say("ask_order_id", example="8123456789012345", letter_example="#ABC123") in described, described
 
     # A spaced order number followed by 一直: read exactly, no digit gained.
@@ -119,7 +119,7 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
     hurry = say_("5分钟内回复")
     assert "回复可能要几个小时甚至一天" in hurry and say("ask_expected_time") in hurry, hurry
 
-    first_summary = "订单#8123456789012345，商品质量问题，请尽快处理，希望3天内回复。"
+    first_summary = "订单#8123456789012345，商品质量问题（是坏的），请尽快处理，希望3天内回复。"
     summary = say_("三天内")
     assert say("confirm", summary=first_summary) in summary, summary
     assert _blocks(last["replies"]) == [first_summary]
@@ -127,10 +127,10 @@ def test_form_in_natural_sentences_with_corrections_saves_what_was_meant(form_st
     # Corrections to the summary change the slot they name, are said, and the summary comes again.
     changed_goal = say_("不对，我改主意了，要退款不换货了")
     assert say("changed", values=say("value", label=label("request_goal"), value="要求退款")) in changed_goal, changed_goal
-    second_summary = "订单#8123456789012345，商品质量问题，要求退款，希望3天内回复。"
+    second_summary = "订单#8123456789012345，商品质量问题（是坏的），要求退款，希望3天内回复。"
     assert say("confirm", summary=second_summary) in changed_goal, changed_goal
     changed_time = say_("时间改为两天内")
-    final_summary = "订单#8123456789012345，商品质量问题，要求退款，希望48小时内回复。"
+    final_summary = "订单#8123456789012345，商品质量问题（是坏的），要求退款，希望48小时内回复。"
     assert say("confirm", summary=final_summary) in changed_time, changed_time
     assert _saved_rows(form_stack) == []  # nothing saved before 确认
 
@@ -189,7 +189,7 @@ def test_form_started_pre_filled_asks_only_what_is_missing(form_stack: Stack):
     assert text.rstrip().endswith(say("ask_expected_time")), text
     assert say("ask_issue_category") not in text and say("ask_request_goal") not in text, text
     summary = "\n".join(r.get("text", "") for r in form_stack.say(sender, "尽快"))
-    assert "订单#8123456789012345，物流问题，要求退款，希望24小时内回复。" in summary, summary
+    assert _summary(ORDER, "物流问题", "要求退款", "PT24H", "没收到货") in summary, summary
 
 
 def test_english_and_pinyin_answers_and_a_plain_no_saves_nothing(form_stack: Stack):
@@ -197,13 +197,13 @@ def test_english_and_pinyin_answers_and_a_plain_no_saves_nothing(form_stack: Sta
     text_of = chat(form_stack, sender)
 
     category = text_of(START, "my package never arrived")
-    assert say("inferred", value="物流问题", label=label("issue_category")) in category, category
+    assert _inferred("物流问题", "never arrived") in category, category
     goal = text_of("#abc123", "tuikuan")
     assert say("ask_expected_time") in goal, goal
     summary = text_of("within 3 days")
-    assert say("confirm", summary="订单#ABC123，物流问题，要求退款，希望3天内回复。") in summary, summary
+    assert say("confirm", summary="订单#ABC123，物流问题（never arrived），要求退款，希望3天内回复。") in summary, summary
     changed = text_of("改成换货")
-    assert say("confirm", summary="订单#ABC123，物流问题，补发或换货，希望3天内回复。") in changed, changed
+    assert say("confirm", summary="订单#ABC123，物流问题（never arrived），补发或换货，希望3天内回复。") in changed, changed
     stopped = text_of("/deny")
     assert say("stopped") in stopped, stopped
     assert _saved_rows(form_stack, sender) == []
@@ -216,7 +216,7 @@ def test_order_question_answered_in_the_middle_of_the_form(form_stack: Stack):
     text_of = chat(form_stack, sender)
 
     category = text_of(START, "耳机右边没声音")
-    assert say("inferred", value="商品质量问题", label=label("issue_category")) in category, category
+    assert _inferred("商品质量问题", "没声音") in category, category
     where = text_of("我不知道订单号在哪里")
     order = knowledge.guide()["request_form"]["order_id"]
     assert say("order_where", where=order["where"]) in where, where
@@ -238,8 +238,13 @@ def test_account_request_without_an_order_is_saved_with_the_urgent_channels(form
     assert knowledge.channel("email")["address"] in saved, saved
 
 
-def _summary(order: str, category: str, goal: str, iso: str) -> str:
-    return format_summary(order_id=order, issue_category=category, request_goal=goal, expected_time=iso)
+def _summary(order: str, category: str, goal: str, iso: str, words: Optional[str] = None) -> str:
+    return format_summary(order_id=order, issue_category=category, request_goal=goal, expected_time=iso, issue_words=words)
+
+
+def _inferred(category: str, words: str) -> str:
+    """The line confirming a category read from a description, with the user's words beside it."""
+    return say("inferred", value=say("category_with_words", category=category, words=words), label=label("issue_category"))
 
 
 def _saved_values(stack: Stack, sender: str) -> List[Tuple[Any, ...]]:
@@ -285,7 +290,7 @@ def test_several_fields_in_one_message_go_straight_to_the_summary(form_stack: St
     sender = "form-e2e-all-at-once"
     text_of = chat(form_stack, sender)
     everything = text_of(START, "订单 8123 4567 8901 2345 一直没收到货，要退款，三天内")
-    assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT72H")) in everything, everything
+    assert say("confirm", summary=_summary(ORDER, "物流问题", "要求退款", "PT72H", "没收到货")) in everything, everything
     for question in ("ask_order_id", "ask_request_goal", "ask_expected_time"):
         assert say(question, example=ORDER, letter_example="#ABC123") not in everything, everything
     text_of("确认")
