@@ -845,12 +845,7 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
 
     What was asked comes first, so that asking for another one is a new answer.
     """
-    values = {
-        "keyword": channel("transfer_keyword")["keyword"],
-        "orders": str(reply("ticket_path_sep")).join(channel("alixiaomi_app").path[:2]),
-        "path": ticket_path(),
-        "hours": scenario("ticket")["chase_after_hours"],
-    }
+    values = {**self_service_values(), "path": ticket_path(), "hours": scenario("ticket")["chase_after_hours"]}
     ways = reply("cannot_do_where", sit.lang)
     order = [asked, *(kind for kind in ways if kind != asked)]
     lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
@@ -860,14 +855,18 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], topic, given, awaiting="why_not")
 
 
-def cannot_do_why_answer(sit: Situation) -> Answer:
-    """"为什么不能 / 那谁能查" after what the assistant cannot do: why, and who can."""
-    values = {
+def self_service_values() -> Dict[str, str]:
+    """What the user can do without the assistant: the transfer keyword and the way to the orders."""
+    return {
         "keyword": channel("transfer_keyword")["keyword"],
         "orders": str(reply("ticket_path_sep")).join(channel("alixiaomi_app").path[:2]),
-        "seller_button": channel("order_page")["button"],
     }
-    return Answer([Reply(line(sit, "cannot_do_why", **values), (button(sit, "start_support_request"),))], sit.last_topic)
+
+
+def cannot_do_why_answer(sit: Situation) -> Answer:
+    """"为什么不能 / 那谁能查" after what the assistant cannot do: why, and who can."""
+    text = line(sit, "cannot_do_why", seller_button=channel("order_page")["button"], **self_service_values())
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic)
 
 
 def scam_followup_answer(sit: Situation) -> Answer:

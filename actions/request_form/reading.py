@@ -38,6 +38,12 @@ def own_words(read: Optional["Reading"]) -> Optional[str]:
     return words
 
 
+def short_description(text: Any) -> Optional[str]:
+    """A typed answer short enough to stand beside its category as the user's words (东西坏了)."""
+    typed = clean(text)
+    return typed if typed and not is_button(typed) and len(typed) <= OWN_WORDS_CHARS else None
+
+
 def clean(text: Any) -> str:
     """Half-width and trimmed."""
     return half_width(str(text or "")).strip()
@@ -277,4 +283,4 @@ def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Readin
             return Reading(value, free, None if is_button(text) else free[start:end])
         return Reading(wished_first([(p[0], p[2]) for p in phrases], free), free)
     typed = free if free and not is_button(text) else None
-    return Reading(nearest(slot, free) if typed else None, free, typed if typed and len(typed) <= OWN_WORDS_CHARS else None)
+    return Reading(nearest(slot, free) if typed else None, free, short_description(typed))

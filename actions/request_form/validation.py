@@ -151,8 +151,7 @@ class ValidateSupportRequestForm(FormValidationAction):
         if described is not None:
             # The problem told before its number (asked first): the category now, the number asked again.
             result = {"order_id": None, "issue_category": described}
-            typed = reading.clean(raw)
-            words = reading.own_words(reading.Reading(described, typed, typed)) if len(typed) <= reading.OWN_WORDS_CHARS else None
+            words = reading.own_words(reading.Reading(described, raw, reading.short_description(raw)))
             return {**result, WORDS_SLOT: words} if words else result
         if value is None:
             message = say(
@@ -190,9 +189,8 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
         result = self.succeeded(slot, read.value, tracker)
         words = reading.own_words(read) if slot == "issue_category" else None
-        if words or slot == "issue_category" and tracker.get_slot(WORDS_SLOT):
-            result[WORDS_SLOT] = words
-        return result
+        # Words of an earlier category are cleared by validate_issue_category when it changes.
+        return {**result, WORDS_SLOT: words} if words else result
 
     @staticmethod
     def own_words(slot: str, tracker: Tracker) -> Optional[str]:
