@@ -28,7 +28,7 @@ def now_in_china() -> datetime:
     return datetime.now(CHINA)
 
 
-def _hours(channel: Channel) -> OpeningHours:
+def hours_of(channel: Channel) -> OpeningHours:
     if channel.hours is None:
         raise ValueError(f"channel {channel.id} has no opening hours in the guide")
     return channel.hours
@@ -36,14 +36,14 @@ def _hours(channel: Channel) -> OpeningHours:
 
 def is_open(channel: Channel, now: Optional[datetime] = None) -> bool:
     """Whether `channel` is staffed at `now` (default: the current China time)."""
-    hours = _hours(channel)
+    hours = hours_of(channel)
     moment = (now or now_in_china()).astimezone(CHINA)
     return moment.isoweekday() in hours.weekdays and hours.open <= moment.time() < hours.close
 
 
 def next_opening(channel: Channel, now: Optional[datetime] = None) -> datetime:
     """The next moment at or after `now` when `channel` opens (now itself when it is open)."""
-    hours = _hours(channel)
+    hours = hours_of(channel)
     moment = (now or now_in_china()).astimezone(CHINA)
     if is_open(channel, moment):
         return moment

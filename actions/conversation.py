@@ -30,6 +30,7 @@ from actions.guidance import (
     DEVICES,
     channels_answer,
     IMPLIED_ROLES,
+    LADDERS,
     PROBLEM_INTENTS,
     ROLES,
     TOPIC_ANSWERS,
@@ -61,7 +62,6 @@ from actions.guidance import (
     form_offer,
     how_long_answer,
     ladder_answer,
-    ladder_step_answer,
     next_ladder_step,
     leaked_table_answer,
     line,
@@ -69,12 +69,14 @@ from actions.guidance import (
     phone_answer,
     privacy_answer,
     say,
+    seller_after_close_answer,
     seller_desk_closed,
     seller_wait_answer,
     topic_buttons,
     with_switch,
     unresolved_close,
     upset_answer,
+    waited_answer,
     where_answer,
     where_steps_answer,
     working_hours_answer,
@@ -93,6 +95,8 @@ from actions.understanding import (
     problem_named,
     says_scam_paid,
     stated_role,
+    tried_steps,
+    waited_minutes,
 )
 
 FORM = "support_request_form"
@@ -107,13 +111,14 @@ HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring",
 # A message this short with a thanks in it is a closing, whatever else the NLU read in it.
 SHORT_MESSAGE = 16
 # "网页上怎么找" after an answer: the same topic again, for that device.
-DEVICE_FOLLOW_UPS = ("inform", "nlu_fallback", "ask_contact_channels", "request_human")
+DEVICE_FOLLOW_UPS = ("inform", "nlu_fallback", "out_of_scope", "ask_contact_channels", "request_human")
 # Named in a message, these are answered for themselves, never as a follow-up of the last topic.
 OWN_ANSWER_TOPICS = (*PROBLEM_INTENTS, "account_security", "scam_check")
 # A yes or no with nothing asked and longer than this is a mumble or another question.
 LONGEST_YES = 4
-# After these an unclear message is about the same emergency (restated, never guessed away).
-STAY_ON_TOPIC = ("scam_paid", "account_security")
+# After these an unclear message is about the same matter (restated, never guessed away): an
+# emergency, or the urgent tag ("我买的是手机，两千多" after asking whether it may be marked urgent).
+STAY_ON_TOPIC = ("scam_paid", "account_security", "urgent_request")
 # After them these intents ask how to tell the platform about the same emergency.
 STAY_ON_TOPIC_INTENTS = ("communication_tips", "nlu_fallback", "out_of_scope", "inform", "file_complaint")
 # After these a mention of the police is about the same scam: the scam steps again (110 / 96110).
@@ -164,6 +169,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_paid", sit), []
     if has_cue(text, "knows_order"):
         return knows_order_answer(sit), []
+    if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:
+        # "Can you say it in English?": the last answer again, in English, from the start.
+        return answer_topic(str(sit.last_topic), replace(sit, lang="en", given=frozenset())), [SlotSet("language", "en")]
+    if has_cue(text, "doubt") and "no_phone" in sit.given:
+        return phone_answer(sit, lead_key="no_phone_again"), []
     if facet(text, "verify_official") and sit.last_topic in SCAM_TOPICS:
         return answer_topic("scam_check", sit), []
     if facet(text, "subject") and facet(text, "email"):
@@ -202,8 +212,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(where_to_send(role, sit.device, turn.request_category or "", sit.now))], sit.last_topic), []
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
-    if intent in PROBLEM_INTENTS and has_cue(text, "bot_words") and names_problem(text, "request_human") and not turn.in_form:
-        return answer_topic("request_human", sit), []  # stuck with the robot: a person first, then the problem
+    wants_person = has_cue(text, "bot_words") and names_problem(text, "request_human") or problem_named(text) == "request_human"
+    if intent in PROBLEM_INTENTS and wants_person and not turn.in_form:
+        # Stuck with the robot, or a story that ends on "想找个真人问问" (the wish said after the
+        # problem): a person first, then the problem.
+        return answer_topic("request_human", sit), []
+    if facet(text, "urgent_tag") and not turn.in_form:
+        return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
@@ -217,6 +232,12 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
+    # "邮件也发了…全都没用", "小蜜里输了人工，等半天没人": the step after those tried (a robot that
+    # will not transfer gets its tips first, in topic_answer).
+    complained = sit.last_topic is not None or names_problem(text, "not_helpful")
+    tried = tried_steps(text, LADDERS[sit.role])
+    if tried and complained and intent not in (*SMALL_TALK, "bot_not_transferring") and not turn.in_form:
+        return ladder_answer(sit), []
     # A question about the hours or how long is answered first; anything else unclear stays on the emergency.
     if sit.last_topic == "scam_paid" and intent == "scam_check" and not names_problem(text, "scam_check"):
         return answer_topic("scam_paid", sit), []  # after money was sent, the same emergency's steps
@@ -267,7 +288,8 @@ def seller_dispute(turn: Turn) -> Optional[Answer]:
 def is_own_store(turn: Turn) -> bool:
     """The store details asked about are the user's own (my store, a change to a store, a seller)."""
     sit, text = turn.sit, turn.sit.text
-    if not has_cue(text, "store_details") or turn.role_stated and sit.role == "buyer":
+    about_store = has_cue(text, "store_details") or sit.last_topic == "find_responsible_person"
+    if not about_store or turn.role_stated and sit.role == "buyer":
         return False
     changed = facet(text, "change") and has_cue(text, "store_word")
     return has_cue(text, "own_store") or changed or turn.role_stated and sit.role == "seller"
@@ -313,12 +335,16 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return cannot_do_why_answer(sit)
     if facet(text, "no_reply") and (facet(text, "email") or sit.last_topic == "email_support"):
         return email_unanswered_answer(sit)
-    if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, None):
-        return queue_answer(sit)
+    if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, None) and not tried_steps(text, LADDERS[sit.role]):
+        return queue_answer(sit)  # (a channel named as tried and waited on: the next step, in respond)
     if asked != text and facet(asked, "email") and problem_named(asked) in (None, "email_support"):
         return answer_topic("email_support", sit)
     if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
         return None  # a new problem or an emergency: its own answer
+    if facet(text, "address") and sit.last_topic == "email_support":
+        return answer_topic("email_support", sit)  # "地址是啥" after the e-mail: the address
+    if facet(text, "too_late") and sit.role == "seller":
+        return seller_after_close_answer(sit)
     if sit.last_topic == "find_responsible_person" and facet(text, "missing"):
         return responsible_rest_answer(sit)  # the store page shows no contact: the other ways
     if sit.last_topic == "find_responsible_person" and facet(text, "phone"):
@@ -345,14 +371,13 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return example_answer(sit)
     if facet(text, "in_progress") and sit.last_topic in HUMAN_TOPICS and sit.role == "buyer":
         return where_steps_answer(sit)  # part-way along the path: the steps with where each button sits
-    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_escalate"):
-        return where_answer(replace(sit, last_topic="file_complaint"))  # past 48 h: the 消费者保护中心
+    waited = waited_minutes(text)
+    if sit.last_topic in UNRESOLVED_TOPICS and waited is not None and sit.role == "buyer":
+        return waited_answer(sit, waited)  # "都十天了" / "才一天": the step the deadlines open by now
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "chased"):
         return where_answer(replace(sit, last_topic="file_complaint"))  # 催办 did nothing: the 消费者保护中心
     if sit.role == "seller" and sit.last_topic in (*DESK_TOPICS, *HUMAN_TOPICS) and (facet(text, "on_the_page") or facet(text, "in_progress")):
         return seller_desk_steps_answer(sit)  # on the desk's page: what to click and write
-    if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "past_chase"):
-        return ladder_step_answer(sit, "chase")  # past 24 h: 催办
     if sit.last_topic == "email_support" and (facet(text, "attachment") or facet(text, "faster") or facet(text, "upload")):
         return answer_topic("email_support", sit)  # attachments, or how to get the mail handled first
     if facet(text, "next") and sit.last_topic == "slow_response":

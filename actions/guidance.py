@@ -27,11 +27,13 @@ from actions.knowledge import (
     ticket_path,
     tip,
 )
-from actions.understanding import facet, has_cue
+from actions.understanding import facet, has_cue, tried_steps
 
 ROLES = ("buyer", "seller")
 # What fits a phone screen; a longer bubble is split at line ends.
 MAX_BUBBLE = 300
+# Asked this close to the seller desk's closing time, the answer says to hurry and what comes after.
+CLOSING_SOON = timedelta(minutes=30)
 DEVICES = ("app", "web")
 PROBLEM_INTENTS = ("refund", "not_received", "damaged_item", "ticket_followup", "file_complaint")
 # Topics whose answer depends on the role: an assumed role gets a one-tap switch button.
@@ -53,7 +55,7 @@ IMPLIED_ROLES = {"seller_support": "seller", "eu_responsible_person": "seller", 
 # The escalation ladder, in the guide's order; a step already given in this conversation is skipped.
 LADDERS = {
     "buyer": ("alixiaomi", "order_page", "ticket", "chase", "consumer_protection", "email"),
-    "seller": ("seller_desk", "email", "alixiaomi"),
+    "seller": ("seller_desk", "email", "seller_chat"),
 }
 
 
@@ -179,7 +181,17 @@ def seller_status(sit: Situation) -> str:
     away) and what to do. Before the opening of the same day the desk has not opened yet."""
     seller = channel("seller_channel")
     if clock.is_open(seller, sit.now):
-        return line(sit, "seller_open_now", now=now_label(sit))
+        closing = closing_time(sit)
+        if closing - sit.now > CLOSING_SOON:
+            return line(sit, "seller_open_now", now=now_label(sit))
+        return line(
+            sit,
+            "seller_closing_soon",
+            now=now_label(sit),
+            wait=wait_label(sit, closing - sit.now),
+            next_open=opening_label(sit, clock.next_opening(seller, closing)),
+            email=channel("email")["address"],
+        )
     opening = clock.next_opening(seller, sit.now)
     not_yet = opening.date() == sit.now.date()
     return line(
@@ -190,6 +202,19 @@ def seller_status(sit: Situation) -> str:
         wait=wait_label(sit, opening - sit.now),
         email=channel("email")["address"],
     )
+
+
+def closing_time(sit: Situation) -> datetime:
+    """When the seller desk closes today."""
+    return datetime.combine(sit.now.date(), clock.hours_of(channel("seller_channel")).close, tzinfo=sit.now.tzinfo)
+
+
+def seller_after_close_answer(sit: Situation) -> Answer:
+    """"来不及了怎么办" near or after the desk's closing time: when it opens next, and the e-mail meanwhile."""
+    seller = channel("seller_channel")
+    reopening = clock.next_opening(seller, max(sit.now, closing_time(sit)))
+    text = line(sit, "seller_after_close", next_open=opening_label(sit, reopening), email=channel("email")["address"], **seller_hours(sit))
+    return Answer([Reply(text, (button(sit, "email_support"),))], "working_hours", ("email",))
 
 
 def seller_desk_closed(sit: Situation) -> bool:
@@ -283,11 +308,13 @@ def request_human_answer(sit: Situation) -> Answer:
     return answer
 
 
-def phone_answer(sit: Situation) -> Answer:
-    """No official phone number is published: the online ways instead."""
+def phone_answer(sit: Situation, lead_key: str = "no_phone") -> Answer:
+    """No official phone number is published: the online ways instead (`lead_key` "no_phone_again"
+    when the user doubts it)."""
     answer = channels_answer(replace(sit, given=frozenset()))
     first = answer.replies[0]
-    answer.replies[0] = replace(first, text=f"{line(sit, 'no_phone')}\n{first.text}")
+    answer.replies[0] = replace(first, text=f"{line(sit, lead_key)}\n{first.text}")
+    answer.given = (*answer.given, "no_phone")
     return answer
 
 
@@ -638,6 +665,7 @@ def ladder_step_text(sit: Situation, step: str) -> str:
     seller = channel("seller_channel")
     values: Dict[str, Any] = {
         "alixiaomi": {"how": how, "keyword": keyword},
+        "seller_chat": {"how": channel("alixiaomi_web")["how"], "keyword": keyword},
         "seller_desk": {"url": seller["url"], "entry": seller["entry"], **seller_hours(sit)},
         "order_page": {"queue": channel("order_page")["queue_notice"]},
         "ticket": {"path": ticket_path(), "choose": ticket["choose"], "chase": ticket["chase_after_hours"]},
@@ -658,29 +686,42 @@ def ladder_step_text(sit: Situation, step: str) -> str:
 def next_ladder_step(sit: Situation) -> Optional[str]:
     """The next step of this role's ladder that the conversation has not given yet.
 
-    The ladder goes on from the highest step already given (after a problem's 工单 and 消费者保护中心
-    comes the e-mail with evidence, not 阿里小蜜 again), then wraps round to the unused earlier ones.
+    When the message says which steps were tried, the step after the last of them comes next (a
+    list of channels given earlier is rarely read to its end). Otherwise the ladder goes on from
+    the highest step already given (after a problem's 工单 and 消费者保护中心 comes the e-mail with
+    evidence, not 阿里小蜜 again), then wraps round to the unused earlier ones.
     """
     ladder = LADDERS[sit.role]
-    reached = max((index for index, step in enumerate(ladder) if step in sit.given), default=-1)
+    tried = tried_steps(sit.text, ladder)
+    if tried:
+        last_tried = max(ladder.index(step) for step in tried)
+        after = [step for step in ladder[last_tried + 1 :] if step not in tried]
+        if after:
+            return after[0]
+    given = sit.given | tried
+    reached = max((index for index, step in enumerate(ladder) if step in given), default=-1)
     for step in (*ladder[reached + 1 :], *ladder[: reached + 1]):
-        if step not in sit.given:
+        if step not in given:
             return step
     return None
 
 
 def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack") -> Answer:
-    """not_helpful: acknowledge, then the next unused step; when used up, say so and offer the form."""
+    """not_helpful: acknowledge, then the next unused step; when used up, say so and offer the form
+    (said once; asked again, how to make the same request stronger)."""
     step = next_ladder_step(sit)
+    # The steps the user said they tried count as given from now on.
+    tried = tuple(sorted(tried_steps(sit.text, LADDERS[sit.role])))
     if step is None:
         offer = form_offer(sit)
-        return Answer([Reply(line(sit, "ladder_done"), offer.buttons)], "not_helpful", awaiting="form")
+        done_key = "ladder_done_again" if "ladder_done" in sit.given else "ladder_done"
+        return Answer([Reply(line(sit, done_key), offer.buttons)], "not_helpful", (*tried, "ladder_done"), awaiting="form")
     text = f"{line(sit, lead_key)}\n{ladder_step_text(sit, step)}"
     buttons = (button(sit, "not_helpful"), button(sit, "start_support_request"))
     return Answer(
         with_switch(sit, [Reply(text, buttons)]),
         "not_helpful",
-        (step,),
+        (*tried, step),
         ladder_step=LADDERS[sit.role].index(step) + 1,
     )
 
@@ -690,6 +731,21 @@ def ladder_step_answer(sit: Situation, step: str) -> Answer:
     text = f"{line(sit, 'next_step')}\n{ladder_step_text(sit, step)}"
     buttons = (button(sit, "not_helpful"), button(sit, "start_support_request"))
     return Answer([Reply(text, buttons)], sit.last_topic, (step,))
+
+
+def waited_answer(sit: Situation, minutes: int) -> Answer:
+    """A buyer says how long the problem has waited: the step the guide's deadlines open by now
+    (消费者保护中心 past 48 h, 催办 past 24 h), or, before 24 h, to wait and when to chase."""
+    times = deadlines()
+    if minutes >= times["escalate"] * 60:
+        # Past both deadlines: 催办 now, and the 消费者保护中心 is open too.
+        steps = ("chase", "consumer_protection")
+        text = "\n".join([line(sit, "next_step"), *(ladder_step_text(sit, step) for step in steps)])
+        return Answer([Reply(text, (button(sit, "not_helpful"), button(sit, "start_support_request")))], sit.last_topic, steps)
+    if minutes >= times["chase"] * 60:
+        return ladder_step_answer(sit, "chase")
+    text = line(sit, "too_early", reply_time=caution("reply_time")["rule"], **times)
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic, ("chase",))
 
 
 def upset_answer(sit: Situation) -> Answer:
@@ -850,8 +906,9 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     order = [asked, *(kind for kind in ways if kind != asked)]
     lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
     given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
-    # Asked to be transferred, the topic is reaching a human: "还是不行" next gets the next step.
-    topic = "request_human" if asked == "transfer" and not sit.last_topic else sit.last_topic
+    # Asked to be transferred, the topic is reaching a human ("还是不行" next gets the next step);
+    # asked to chase, the 工单 ("提交才一天" next is about its deadlines).
+    topic = sit.last_topic or {"transfer": "request_human", "chase": "ticket_followup"}.get(asked)
     return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], topic, given, awaiting="why_not")
 
 

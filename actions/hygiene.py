@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import read_turn
 from actions.guidance import Reply, button, channels_answer, line, say
 from actions.knowledge import caution
+from actions.understanding import has_cue
 
 
 class ActionOfferHuman(Action):
@@ -56,5 +57,10 @@ class ActionAskInWords(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         sit = read_turn(tracker)[0].sit
-        say(dispatcher, [Reply(line(sit, "ask_in_words"))])
+        # A wave is a hello: greeted back before the request for words. The NLU's normalizer keeps
+        # the emoji as entities (the text it parses is empty).
+        entities = tracker.latest_message.get("entities") or []
+        emoji = "".join(str(e.get("value")) for e in entities if e.get("entity") == "emoji")
+        key = "ask_in_words_greeting" if has_cue(f"{sit.text}{emoji}", "greeting_emoji") else "ask_in_words"
+        say(dispatcher, [Reply(line(sit, key))])
         return []

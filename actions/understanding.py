@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Optional
+from typing import Any, FrozenSet, Iterable, Optional, Sequence
 
 import opencc
 
 from actions.knowledge import cues
+from parsing.durations import find_durations
 
 _SPACES = re.compile(r"\s+")
 # Traditional → simplified, as the NLU's normalizer does (the action server does not load Rasa).
@@ -125,11 +126,19 @@ def problem_among(text: str, problems: Iterable[str]) -> Optional[str]:
     best: Optional[str] = None
     best_at = -1
     for problem in problems:
-        words = (normalized(str(word)) for word in cues()["problems"].get(problem, ()))
-        at = max((flat.rfind(cue) + len(cue) for cue in words if cue in flat), default=-1)
+        at = max((_last_end(flat, cue) for cue in cues()["problems"].get(problem, ())), default=-1)
         if at > best_at:
             best, best_at = problem, at
     return best
+
+
+def _last_end(flat: str, cue: Any) -> int:
+    """Where the last occurrence of a cue word (or {re: …} pattern) ends in the text, else -1."""
+    if isinstance(cue, dict):
+        return max((match.end() for match in _pattern(str(cue["re"])).finditer(flat)), default=-1)
+    word = normalized(str(cue))
+    at = flat.rfind(word)
+    return at + len(word) if at >= 0 else -1
 
 
 def other_platform(text: str) -> Optional[str]:
@@ -164,3 +173,24 @@ def language_of(text: str) -> Optional[str]:
     if len(english) >= 2 or any(len(word) >= 4 for word in english):
         return "en"
     return None
+
+
+def tried_steps(text: str, ladder: Sequence[str]) -> FrozenSet[str]:
+    """The steps of `ladder` the user says they already tried ("邮件也发了", "输了人工客服也没人"),
+    with the steps those come after (a complaint to the 消费者保护中心 follows the 工单)."""
+    tried = cues()["tried"]
+    if _has_any(text, tried["everything"]):
+        return frozenset(ladder)
+    if not _has_any(text, tried["marks"]) or _has_any(text, tried["hypothetical"]):
+        return frozenset()
+    found = {step for step, words in tried["steps"].items() if step in ladder and _has_any(text, words)}
+    for step in list(found):
+        found |= set(tried["requires"].get(step, ())) & set(ladder)
+    return frozenset(found)
+
+
+def waited_minutes(text: str) -> Optional[int]:
+    """How long the user says they have waited ("都十天了", "才一天"): the longest duration of the
+    message that is not a deadline they wish for."""
+    waits = [minutes for _, _, minutes, deadline in find_durations(text) if not deadline]
+    return max(waits, default=None)

@@ -11,6 +11,7 @@ come from the one parser, `parsing` (also used by the form and the guard's maski
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Text, Tuple
 
@@ -33,9 +34,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.io import read_yaml_file
 
 from parsing import find_deadlines, find_order_ids, iso_duration, warm_up
-from parsing.vocabulary import ENTITY_TABLES, VOCABULARY_FILE
+from parsing.vocabulary import ENTITY_TABLES, VOCABULARY_FILE, phrase_pattern, words
 
 SPANS_KEY = "rules"
+# A role or device right after a negation is the one the user is not ("不用app", "我不是卖家").
+NEGATABLE = ("role", "device")
 
 
 def load_patterns(path: Path = VOCABULARY_FILE) -> Dict[Text, Dict[Text, List[Text]]]:
@@ -62,6 +65,30 @@ def build_nlp(patterns: Dict[Text, Dict[Text, List[Text]]]) -> "spacy.language.L
         [{"label": label, "pattern": phrase, "id": value} for label, value, phrase in phrases]
     )
     return nlp
+
+
+@lru_cache(maxsize=1)
+def _negation_end() -> "re.Pattern[str]":
+    return re.compile(rf"(?:{phrase_pattern(words('negations'))})\s*$", re.I)
+
+
+def _without_negated(text: Text, candidates: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """Drops roles and devices said after a negation, and a phrase of the same kind right after a
+    negated one ("不是手机app": both 手机 and app)."""
+    negation = _negation_end()
+    negated: List[Dict[Text, Any]] = []
+    for entity in sorted(candidates, key=lambda e: e[ENTITY_ATTRIBUTE_START]):
+        if entity[ENTITY_ATTRIBUTE_TYPE] not in NEGATABLE:
+            continue
+        before = text[: entity[ENTITY_ATTRIBUTE_START]]
+        follows_negated = any(
+            other[ENTITY_ATTRIBUTE_TYPE] == entity[ENTITY_ATTRIBUTE_TYPE]
+            and not text[other[ENTITY_ATTRIBUTE_END] : entity[ENTITY_ATTRIBUTE_START]].strip()
+            for other in negated
+        )
+        if negation.search(before) or follows_negated:
+            negated.append(entity)
+    return [entity for entity in candidates if all(entity is not other for other in negated)]
 
 
 def find_deadline_entities(text: Text) -> List[Tuple[int, int, Text]]:
@@ -140,7 +167,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
                  ENTITY_ATTRIBUTE_END: end, ENTITY_ATTRIBUTE_VALUE: value}
                 for start, end, value in finder(text)
             ]
-        entities = _non_overlapping(candidates)
+        entities = _non_overlapping(_without_negated(text, candidates))
         for entity in entities:
             entity["confidence_entity"] = 1.0
         return self.add_extractor_name(entities)

@@ -61,7 +61,9 @@ def matches_phrase(text: Any, phrases: List[str]) -> bool:
 
 
 def is_skip(text: Any) -> bool:
-    return matches_phrase(text, [SKIP] + list(facts()["skip_phrases"]))
+    """The answer skips the question: a skip phrase alone or said in it ("类别不知道 跳过")."""
+    bare = _PUNCT.sub("", clean(text)).lower()
+    return matches_phrase(text, [SKIP]) or any(str(phrase).lower() in bare for phrase in facts()["skip_phrases"])
 
 
 def says_correction(text: str) -> bool:

@@ -178,7 +178,10 @@ class ValidateSupportRequestForm(FormValidationAction):
         read = reading.read_choice(slot, slot_value, tracker)
         if read is None:
             return {slot: reading.previous_value(tracker, slot)}
-        left_open = reading.is_skip(read.text) or reading.matches_phrase(read.text, choice.left_open_words())
+        # "要退款 时间无所谓": the option named wins over words that leave something else open.
+        left_open = read.value is None and (
+            reading.is_skip(read.text) or reading.matches_phrase(read.text, choice.left_open_words())
+        )
         if left_open or (read.value is None and self.failures(slot, tracker) + 1 >= MAX_FAILURES):
             default = facts()[choice.default_fact]
             dispatcher.utter_message(text=say(choice.default_line, value=default))
@@ -260,6 +263,7 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
     set_now = {event.get("name"): event.get("value") for event in events if event.get("event") == "slot"}
     words = set_now.get(WORDS_SLOT) if WORDS_SLOT in set_now else tracker.get_slot(WORDS_SLOT)
     taken, changed, inferred = [], [], []
+    answer = []  # the value that answers the question asked, said only beside others
     for event in events:
         slot, value = event.get("name"), event.get("value")
         if event.get("event") != "slot" or slot not in FORM_SLOTS or value is None:
@@ -279,6 +283,11 @@ def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List
                 inferred.append((slot, shown_value))
         elif slot != requested:
             taken.append(shown)
+        else:
+            answer.append(shown)
+    if taken:
+        # Several values in one message ("订单#8066 1123… 坏了 要换新的 一周内"): each as it was read.
+        taken = [*answer, *taken]
     separator = say("value_separator")
     if changed:
         dispatcher.utter_message(text=say("changed", values=separator.join(changed)))

@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 import pytest
 
-from actions.understanding import has_cue, problem_among, problem_named, says_scam_paid
+from actions.guidance import LADDERS
+from actions.understanding import has_cue, problem_among, problem_named, says_scam_paid, tried_steps, waited_minutes
 from tests.actions.conftest import OUT_OF_HOURS
 from tests.actions.test_guidance import EMAIL, FORM, SELLER_URL, TICKET_PATH, TO_SELLER, ask, payloads, text_of
 
@@ -228,3 +229,58 @@ def test_money_sent_to_a_fake_agent_is_the_emergency_even_when_the_story_ends_on
     _, bubbles, _ = ask(run, "buyer_app", "refund", "上周给一个自称官方客服的人打了500，他说先交押金才给我退款")
     said = text_of(bubbles)
     assert "96110" in said and "银行" in said and TICKET_PATH not in said
+
+
+@pytest.mark.parametrize(
+    "text, steps",
+    [
+        ("小蜜里打了人工 没人理", {"alixiaomi"}),
+        ("订单页也一样", {"order_page"}),
+        ("消保也投诉了", {"alixiaomi", "order_page", "ticket", "chase", "consumer_protection"}),
+        ("能试的都试了", set(LADDERS["buyer"])),
+        ("万一工单交上去也没人管呢", set()),
+        ("工单怎么提交", set()),
+    ],
+)
+def test_the_steps_a_user_says_were_tried(text: str, steps: set) -> None:
+    assert tried_steps(text, LADDERS["buyer"]) == steps
+
+
+def test_the_ladder_goes_on_after_the_last_step_tried_even_if_listed_before(run: Run) -> None:
+    given = ["alixiaomi", "order_page", "email"]
+    slots, bubbles, _ = ask(run, "unknown_role", "not_helpful", "小蜜里输了人工客服也没人", last_topic="request_human", channels_given=given)
+    assert "订单详情页" in text_of(bubbles) and TICKET_PATH not in text_of(bubbles)
+    slots, bubbles, _ = ask(run, "unknown_role", "file_complaint", "邮件发过了 消费者保护中心也投诉了 都没用")
+    assert "整理" in text_of(bubbles) and "ladder_done" in slots["channels_given"]
+    _, again, _ = ask(run, "unknown_role", "nlu_fallback", "那还能怎么办", last_topic="not_helpful", channels_given=slots["channels_given"])
+    assert "证据" in text_of(again) and text_of(again) != text_of(bubbles)
+
+
+@pytest.mark.parametrize(
+    "text, waited",
+    [("卖家同意都十天了", 14400), ("提交才一天", 1440), ("刚交了三个小时", 180), ("希望三天内处理", None), ("退款怎么弄", None)],
+)
+def test_how_long_the_user_has_waited(text: str, waited: Any) -> None:
+    assert waited_minutes(text) == waited
+
+
+@pytest.mark.parametrize(
+    "text, fact, absent",
+    [("才交了五个小时", "24", "72"), ("交了一天多了", "催办", "消费者保护中心"), ("都等了一个礼拜了", "消费者保护中心", TICKET_PATH)],
+)
+def test_the_wait_said_opens_the_step_of_the_guides_deadlines(run: Run, text: str, fact: str, absent: str) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "ticket_followup", text, last_topic="refund", channels_given=["ticket", "chase", "consumer_protection"])
+    assert fact in text_of(bubbles) and absent not in text_of(bubbles)
+
+
+def test_the_seller_desk_near_closing_says_to_hurry_and_when_it_opens_again(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze("2026-11-26T17:45:00+08:00")
+    _, bubbles, _ = ask(run, "unknown_role", "seller_support", "卖家客服现在还来得及吗", role="seller")
+    assert "15分钟" in text_of(bubbles) and "明天 9:00" in text_of(bubbles)
+    _, late, _ = ask(run, "unknown_role", "nlu_fallback", "来不及了", role="seller", last_topic="seller_support")
+    assert "明天 9:00" in text_of(late) and EMAIL in text_of(late)
+
+
+def test_a_seller_ladder_never_gives_the_buyers_app_path(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "还是不行", role="seller", last_topic="refund", channels_given=["seller_desk", "email"])
+    assert "我的订单" not in text_of(bubbles) and "卖家专属客服" in text_of(bubbles)

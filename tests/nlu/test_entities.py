@@ -256,3 +256,10 @@ def test_values_match_the_contract() -> None:
     for entity, names in allowed.items():
         assert set(patterns[entity]) == names, entity
     assert all(v.startswith("PT") and v[-1] in "HM" for v in patterns["expected_time"])
+
+
+@pytest.mark.parametrize(
+    "text, device", [("我用电脑 不是手机", "web"), ("网页版 不用app", "web"), ("电脑上用的 不是手机app", "web"), ("不是网页版 是app", "app")]
+)
+def test_a_negated_device_is_not_the_users(extractor: SpacyRuleEntityExtractor, text: str, device: str) -> None:
+    assert [e["value"] for e in extractor.extract(text) if e["entity"] == "device"] == [device]
