@@ -17,6 +17,7 @@ from parsing.vocabulary import phrase_pattern, vocabulary
 
 _NUMBER = rf"\d+(?:\.\d+)?|[零一二两三四五六七八九十百{HALF}]+"
 _ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_CLAUSE_BREAK = re.compile(r"[,.;!?，。；！？\n]")
 _FILLER = re.compile(r"[\s,.!?;:，。！？、~…吧啊呀哈嗯吗呢的左右]")
 
 
@@ -92,12 +93,19 @@ def find_durations(text: str) -> List[Tuple[int, int, int, bool]]:
         before, after = folded[: match.start()], folded[match.end():]
         past = bool(patterns["past_before"].search(before) or patterns["past_after"].search(after))
         whole = len(_FILLER.sub("", before + after)) <= 2
-        cue = bool(patterns["cue"].search(before)) and not patterns["negation"].search(folded)
+        cue = bool(patterns["cue"].search(before)) and not patterns["negation"].search(_clause_of(folded, match.start(), match.end()))
         minutes = int(round(number * units[match.group(3).lower()]))
         if minutes > 0:
             deadline = bool(match.group(5)) or ((cue or whole) and not past)
             found.append((match.start(), match.end(), minutes, deadline))
     return found
+
+
+def _clause_of(text: str, start: int, end: int) -> str:
+    """The clause around text[start:end]: "never arrived, …, within 3 days" negates nothing of the deadline."""
+    breaks = [match.end() for match in _CLAUSE_BREAK.finditer(text, 0, start)]
+    after = _CLAUSE_BREAK.search(text, end)
+    return text[breaks[-1] if breaks else 0 : after.start() if after else len(text)]
 
 
 def find_deadlines(text: str) -> List[Tuple[int, int, int]]:

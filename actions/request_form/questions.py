@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.request_form.settings import buttons, describe_duration, entity_payload, facts, say
+from actions.request_form.settings import buttons, describe_duration, entity_payload, facts, name_of, say, use_language
 
 
 class AskSlotAction(Action):
@@ -26,6 +26,7 @@ class AskSlotAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        use_language(tracker)
         text, pairs = self.question(tracker)
         dispatcher.utter_message(text=text, buttons=buttons(pairs))
         return []
@@ -36,7 +37,7 @@ class ActionAskIssueCategory(AskSlotAction):
 
     def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
         names = list(facts()["categories"])
-        return say("ask_issue_category"), [(n, entity_payload(self.slot, n)) for n in names]
+        return say("ask_issue_category"), [(name_of(n), entity_payload(self.slot, n)) for n in names]
 
 
 class ActionAskOrderId(AskSlotAction):
@@ -54,7 +55,7 @@ class ActionAskRequestGoal(AskSlotAction):
     slot = "request_goal"
 
     def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
-        return say("ask_request_goal"), [(n, entity_payload(self.slot, n)) for n in facts()["goals"]]
+        return say("ask_request_goal"), [(name_of(n), entity_payload(self.slot, n)) for n in facts()["goals"]]
 
 
 class ActionAskExpectedTime(AskSlotAction):

@@ -1,9 +1,13 @@
 """What the form's modules share: slot names, the guide's ``request_form`` facts and the wording."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Dict, List, Optional, Tuple
 
+from rasa_sdk import Tracker
+
 from actions import knowledge
+from actions.understanding import language_of
 from parsing import describe_parts, iso_minutes
 
 FORM_SLOTS = ("order_id", "issue_category", "request_goal", "expected_time")
@@ -23,14 +27,33 @@ def facts() -> Dict[str, Any]:
     return knowledge.guide()["request_form"]
 
 
+# The language of the action being run (one action call is one task of the action server).
+LANGUAGE: ContextVar[str] = ContextVar("form_language", default="zh")
+
+
+def use_language(tracker: Tracker) -> str:
+    """Sets the form's wording to the conversation's language: the latest message's, else the
+    language slot's (a button press says nothing about it)."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    lang = language_of(text) or tracker.get_slot("language") or "zh"
+    lang = lang if lang in knowledge.LANGUAGES else "zh"
+    LANGUAGE.set(lang)
+    return lang
+
+
 def say(key: str, **values: Any) -> str:
     """The form's line ``form_<key>`` of knowledge/replies.yml with its {names} filled in."""
-    return str(knowledge.reply(f"form_{key}")).format(**values)
+    return str(knowledge.reply(f"form_{key}", LANGUAGE.get())).format(**values)
 
 
 def label(slot: str) -> str:
     """How the wording names a slot (订单号, 问题类别 …)."""
-    return str(knowledge.reply("form_slot_labels")[slot])
+    return str(knowledge.reply("form_slot_labels", LANGUAGE.get())[slot])
+
+
+def name_of(value: str) -> str:
+    """A category, goal or evidence item of the guide as the wording names it (itself in Chinese)."""
+    return str(knowledge.reply("form_names", LANGUAGE.get()).get(value, value))
 
 
 def buttons(pairs: List[Tuple[str, str]]) -> List[Dict[str, str]]:
@@ -44,7 +67,7 @@ def entity_payload(slot: str, value: str) -> str:
 def describe_duration(iso: str) -> str:
     """``PT48H`` → 48小时, ``PT168H`` → 7天, ``PT90M`` → 90分钟 (wording from replies.yml)."""
     unit, number = describe_parts(iso_minutes(iso) or 0)
-    return str(knowledge.reply("form_durations")[unit]).format(n=number)
+    return str(knowledge.reply("form_durations", LANGUAGE.get())[unit]).format(n=number)
 
 
 def describe_order(order_id: str) -> str:
@@ -58,7 +81,7 @@ def describe_order(order_id: str) -> str:
 
 def describe_category(category: str, words: Optional[str]) -> str:
     """The category with the user's own words for it (商品质量问题（商品破损）)."""
-    return say("category_with_words", category=category, words=words) if words else category
+    return say("category_with_words", category=name_of(category), words=words) if words else name_of(category)
 
 
 def describe_value(slot: str, value: str) -> str:
@@ -67,4 +90,4 @@ def describe_value(slot: str, value: str) -> str:
         return describe_order(value)
     if slot == "expected_time":
         return describe_duration(value)
-    return value
+    return name_of(value)

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import clock, knowledge
 from actions.handoff import HandoffConfig, deliver_and_record, deliver_pending
-from actions.request_form.settings import WORDS_SLOT, facts, say
+from actions.request_form.settings import WORDS_SLOT, facts, name_of, say, use_language
 from actions.request_form.summary import filled, format_summary, incomplete, reset_events, send_request_block
 from actions.request_store import SupportRequest, get_store
 
@@ -63,6 +63,7 @@ class ActionSubmitSupportRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        use_language(tracker)
         values = filled(tracker)
         if values is None:
             return incomplete(dispatcher)
@@ -82,7 +83,7 @@ class ActionSubmitSupportRequest(Action):
         dispatcher.utter_message(text=say("saved", reference=saved.reference, summary=saved.summary))
         send_request_block(dispatcher, saved.summary)
         dispatcher.utter_message(text=where_to_send(role, tracker.get_slot("device"), category, now))
-        dispatcher.utter_message(text=say("evidence", items=say("value_separator").join(evidence_for(category))))
+        dispatcher.utter_message(text=say("evidence", items=say("value_separator").join(name_of(item) for item in evidence_for(category))))
         dispatcher.utter_message(text=follow_up_timeline())
         config = HandoffConfig.from_env()
         if config is not None:
@@ -102,5 +103,6 @@ class ActionResetSupportRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        use_language(tracker)
         dispatcher.utter_message(text=say("stopped"))
         return reset_events()

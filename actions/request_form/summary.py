@@ -18,7 +18,9 @@ from actions.request_form.settings import (
     describe_category,
     describe_duration,
     describe_order,
+    name_of,
     say,
+    use_language,
 )
 from actions.request_form.validation import ValidateSupportRequestForm, acknowledge
 
@@ -34,7 +36,7 @@ def format_summary(
         "summary",
         order=describe_order(order_id),
         category=describe_category(issue_category, issue_words),
-        goal=request_goal,
+        goal=name_of(request_goal),
         duration=describe_duration(expected_time),
     )
 
@@ -81,6 +83,7 @@ class ActionSummarizeSupportRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        use_language(tracker)
         values = filled(tracker)
         if values is None:
             return incomplete(dispatcher)
@@ -102,6 +105,7 @@ class ActionReviewSupportRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        use_language(tracker)
         candidates = reading.set_this_turn(tracker)
         validator = ValidateSupportRequestForm()
         checked: Dict[str, object] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -33,6 +33,7 @@ from actions.request_form.settings import (
     facts,
     label,
     say,
+    use_language,
 )
 from parsing import find_deadlines, find_durations, iso_duration, read_deadline, read_order_answer
 from parsing.orders import ORDER_DIGITS
@@ -71,8 +72,11 @@ class ValidateSupportRequestForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        lang = use_language(tracker)
         events = await super().run(dispatcher, tracker, domain)
         acknowledge(dispatcher, tracker, events)
+        if lang != (tracker.get_slot("language") or "zh"):
+            events.append(SlotSet("language", lang))  # the form may be the conversation's first answer
         return events
 
     # ---- the failure counter (slot ``support_form_failures``: {slot: count})

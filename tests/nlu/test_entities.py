@@ -111,6 +111,7 @@ def test_order_span_offsets_point_at_the_number(extractor: SpacyRuleEntityExtrac
         ("一个半小时内", "PT90M"),
         ("三个小时之内", "PT3H"),
         ("一个月内", "PT720H"),
+        ("要退款 时间无所谓", "PT48H"),  # the time left open: the form's default
     ],
 )
 def test_expected_time(extractor: SpacyRuleEntityExtractor, text: str, duration: str) -> None:

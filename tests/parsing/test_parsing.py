@@ -95,7 +95,9 @@ def test_letter_style_order_numbers() -> None:
 @pytest.mark.parametrize(
     "text, iso",
     [("三天内", "PT72H"), ("1个半小时", "PT90M"), ("一个月内", "PT720H"), ("within 48 hours", "PT48H"),
-     ("时间改为三天内", "PT72H"), ("reply in 3 days", "PT72H")],
+     ("时间改为三天内", "PT72H"), ("reply in 3 days", "PT72H"),
+     # a negation in another clause ("never arrived") does not touch the deadline
+     ("the parcel never arrived, I want a refund, within 3 days", "PT72H")],
 )
 def test_deadlines(text: str, iso: str) -> None:
     assert [iso_duration(minutes) for _, _, minutes in find_deadlines(text)] == [iso]
