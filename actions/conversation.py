@@ -217,13 +217,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         # Stuck with the robot, or a story that ends on "想找个真人问问" (the wish said after the
         # problem): a person first, then the problem.
         return answer_topic("request_human", sit), []
-    if facet(text, "urgent_tag") and not turn.in_form:
-        return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     named = problem_named(text)
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
     if named == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
+    if facet(text, "urgent_tag") and named != "scam_check" and not turn.in_form:
+        return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
     if has_cue(text, "what_can_you_do") and not turn.in_form:

@@ -32,13 +32,23 @@ LANGUAGE: ContextVar[str] = ContextVar("form_language", default="zh")
 
 
 def use_language(tracker: Tracker) -> str:
-    """Sets the form's wording to the conversation's language: the latest message's, else the
-    language slot's (a button press says nothing about it)."""
-    text = str((tracker.latest_message or {}).get("text") or "")
-    lang = language_of(text) or tracker.get_slot("language") or "zh"
+    """Sets the form's wording to the conversation's language: the language slot's, else that of
+    its first message with words (a form started in Chinese stays Chinese when an answer is
+    English words such as "never arrived"; one started in English is English throughout)."""
+    lang = tracker.get_slot("language") or first_language(tracker) or "zh"
     lang = lang if lang in knowledge.LANGUAGES else "zh"
     LANGUAGE.set(lang)
     return lang
+
+
+def first_language(tracker: Tracker) -> Optional[str]:
+    """The language of the conversation's first user message that shows one."""
+    for event in tracker.events:
+        if event.get("event") == "user":
+            lang = language_of(str(event.get("text") or ""))
+            if lang:
+                return lang
+    return language_of(str((tracker.latest_message or {}).get("text") or ""))
 
 
 def say(key: str, **values: Any) -> str:

@@ -11,7 +11,6 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from actions.request_form.settings import LANGUAGE
 
 from actions import request_store
 from actions.request_form.validation import ValidateSupportRequestForm
@@ -119,11 +118,3 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("HANDOFF_WEBHOOK_URL", raising=False)
     yield url
     request_store._stores.pop(url, None)
-
-
-@pytest.fixture(autouse=True)
-def chinese_wording():
-    """The form's wording language is a context variable: a test that sets it leaves it as it was."""
-    token = LANGUAGE.set("zh")
-    yield
-    LANGUAGE.reset(token)

@@ -172,3 +172,13 @@ def test_reset_clears_everything():
     events, messages = run(ActionResetSupportRequest(), FILLED)
     assert events == RESET
     assert texts(messages) == [say("stopped")]
+
+
+def test_the_form_speaks_the_conversations_language():
+    """English conversation (language slot): English question and buttons, the guide's values as payloads."""
+    _, messages = run(ActionAskIssueCategory(), {"language": "en"})
+    assert texts(messages) and not re.search(r"[\u4e00-\u9fff]", texts(messages)[0])
+    assert messages[0]["buttons"][0]["payload"] == '/inform{"issue_category":"物流问题"}'
+    assert not re.search(r"[\u4e00-\u9fff]", messages[0]["buttons"][0]["title"])
+    _, chinese = run(ActionAskIssueCategory(), {})
+    assert texts(chinese) == [say("ask_issue_category")]

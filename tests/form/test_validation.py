@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 
 from actions import knowledge
 from parsing import is_id_card, is_mobile_number
-from actions.request_form.settings import FAILURES_SLOT, LANGUAGE, WORDS_SLOT, describe_category, label, say
-from actions.understanding import language_of
+from actions.request_form.settings import FAILURES_SLOT, WORDS_SLOT, label, say
 from tests.form.conftest import entity, make_tracker, said, slot
 
 ORDER = "8123456789012345"
@@ -79,9 +78,8 @@ def test_no_order_said_in_a_sentence_that_restates_the_category(validate, unders
 def test_where_to_find_the_order_number_is_answered_without_a_failure(validate, text):
     tracker = make_tracker(text, {"order_id": text}, requested_slot="order_id", slots={"issue_category": "商品质量问题"})
     events, messages = validate(tracker)
-    assert [e for e in events if e["name"] != "language"] == [slot("order_id", None)]
+    assert events == [slot("order_id", None)]
     where = knowledge.guide()["request_form"]["order_id"]["where"]
-    LANGUAGE.set(language_of(text) or "zh")  # answered in the user's language
     assert texts(messages) == [say("order_where", where=where)]
 
 
@@ -144,8 +142,7 @@ def test_category_from_an_ordinary_description_is_confirmed_in_one_line(validate
     assert slot("issue_category", expected) in events
     words = words_of(events)
     assert words and words.lower() in text.lower()
-    LANGUAGE.set(language_of(text) or "zh")  # answered in the user's language
-    shown_value = describe_category(expected, words)
+    shown_value = say("category_with_words", category=expected, words=words)
     assert texts(messages) == [say("inferred", value=shown_value, label=label("issue_category"))]
 
 
