@@ -1,5 +1,5 @@
 """The Rasa patches give Rasa's own results: the action-response validator its verdicts and errors,
-the event table its event classes."""
+the event table its event classes, the graph walk the dask runner's outputs."""
 from __future__ import annotations
 
 import subprocess
@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.runner.dask import DaskGraphRunner
 
 import rasa_patches
 from tests.support.servers import ROOT
@@ -133,3 +134,38 @@ def test_the_server_command_loads_skops_before_tensorflow_and_installs_the_patch
     for script in ("run.sh", "shell.sh"):
         assert "python -m rasa_patches" in (ROOT / "scripts" / script).read_text(), script
     assert "python -m rasa_patches" in (ROOT / "deploy" / "entrypoint.sh").read_text()
+
+
+def test_graph_walk_gives_what_dask_gives(trained_model: Path) -> None:
+    """The trained model's NLU and policy graphs, run by Rasa's dask runner and by the walk that
+    replaces it, parse the benchmark's messages alike and predict the same next actions."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = Agent.load(str(trained_model)).processor
+    texts = yaml.safe_load((ROOT / "bench" / "workload.yml").read_text(encoding="utf-8"))["parse_messages"]
+
+    def conversation(run: Any) -> list:
+        DaskGraphRunner.run = run
+        tracker = DialogueStateTracker("u1", processor.domain.slots)
+        seen = []
+        for text in texts:
+            parsed = asyncio.run(processor.parse_message(UserMessage(text)))
+            tracker.update(ActionExecuted("action_listen"))
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            prediction = processor._predict_next_with_tracker(tracker)
+            action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
+            tracker.update(ActionExecuted(action))
+            after_action = processor._predict_next_with_tracker(tracker)
+            seen.append((parsed, prediction.probabilities, prediction.policy_name,
+                         after_action.probabilities, after_action.policy_name))
+        return seen
+
+    try:
+        assert conversation(rasa_patches.run_graph) == conversation(rasa_patches.rasa_run_graph)
+    finally:
+        DaskGraphRunner.run = rasa_patches.run_graph
