@@ -79,6 +79,21 @@ def test_same_verdict_as_rasa_on_any_response(result: Any) -> None:
     assert verdict(rasa_patches.validate_action_result, result) == verdict(STOCK, result)
 
 
+@settings(max_examples=500, deadline=None)
+@given(results)
+def test_one_branch_per_event_judges_as_the_whole_schema(result: Any) -> None:
+    assert rasa_patches.is_valid_action_result(result) == rasa_patches.action_response_validator().is_valid(result)
+
+
+def test_one_branch_per_event_judges_every_event_type_as_the_whole_schema() -> None:
+    """Each of Rasa's event types, valid and with a wrong field, and an event without a name."""
+    events = [{"event": name, "name": "x", "value": 1, "entities": []} for name in rasa_patches.event_branch_validators()[1]]
+    events += [{"event": "slot", "name": 3, "value": 1}, {"event": "user", "parse_data": {"intent": 1}}, {"name": "x"}]
+    for event in events:
+        result = {"events": [event], "responses": []}
+        assert rasa_patches.is_valid_action_result(result) == rasa_patches.action_response_validator().is_valid(result), event
+
+
 def test_the_product_tracker_store_installs_the_patch() -> None:
     """Every Rasa start path loads stores.tracker (endpoints*.yml): that import installs the patch."""
     code = (
