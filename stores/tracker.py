@@ -97,9 +97,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.kept: "OrderedDict[Text, KeptSession]" = OrderedDict()  # most recently used last
 
     def _stamp(self, session: sa.orm.Session, sender_id: Text) -> Stamp:
-        event = self.SQLEvent
-        query = sa.select(sa.func.count(event.id), sa.func.max(event.id)).where(event.sender_id == sender_id)
-        count, last_id = session.execute(query).one()
+        # Text rather than a select() construct: a fifth of the CPU (no statement cache key to build).
+        query = sa.text(f"SELECT count(id), max(id) FROM {self.SQLEvent.__tablename__} WHERE sender_id = :sender_id")
+        count, last_id = session.connection().execute(query, {"sender_id": sender_id}).one()
         return count, last_id
 
     def _keep(self, sender_id: Text, kept: KeptSession) -> None:
