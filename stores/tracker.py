@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -139,22 +139,34 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             del self.kept[sender_id]  # kept again once the new rows are committed
             new_events = list(tracker.events)[len(kept.rows):]
             added = [self._row(sender_id, event.type_name, event.as_dict()) for event in new_events]
-            session.add_all(added)
-            session.flush()
-            count, last_id = kept.stamp
-            ids = [row.id for row in added] + ([] if last_id is None else [last_id])
-            stamp = (count + len(added), max(ids, default=None))
-            new_rows = [(row.timestamp, row.type_name, row.data) for row in added]
+            if added and self.engine.dialect.name == "sqlite":
+                # One statement for all rows (the ORM's unit of work costs more than the rest of
+                # the save). SQLite lets one transaction write at a time: the count and last id
+                # read back before the commit are all the rows, this save's included.
+                session.execute(self.SQLEvent.__table__.insert(), added)
+                stamp = self._stamp(session, sender_id)
+            else:
+                # Elsewhere another writer may commit before this one: the new last id is that of
+                # the rows added here (by the ORM, which reads the ids back).
+                objects = [self.SQLEvent(**row) for row in added]
+                session.add_all(objects)
+                session.flush()
+                count, last_id = kept.stamp
+                ids = [row.id for row in objects] + ([] if last_id is None else [last_id])
+                stamp = (count + len(objects), max(ids, default=None))
+            new_rows = [(row["timestamp"], row["type_name"], row["data"]) for row in added]
             session.commit()
-        self._keep(sender_id, kept.after(stamp, new_rows))
+        if stamp[0] == kept.stamp[0] + len(added):  # else another writer's rows came in between
+            self._keep(sender_id, kept.after(stamp, new_rows))
 
-    def _row(self, sender_id: Text, type_name: Text, data: Any) -> Any:
+    @staticmethod
+    def _row(sender_id: Text, type_name: Text, data: Dict[Text, Any]) -> Dict[Text, Any]:
         """The row Rasa's `save` writes for one event."""
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
