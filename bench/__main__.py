@@ -24,13 +24,15 @@ def main() -> int:
     parser.add_argument("--keep-work", action="store_true", help="keep models, logs and configs of the run")
     parser.add_argument("--stages", type=Path, metavar="MODEL",
                         help="only the per-stage breakdown of MODEL (no training, no report files)")
+    parser.add_argument("--conversations", type=int, metavar="N",
+                        help="with --stages: N sequential conversations (default 4; more for steadier figures)")
     args = parser.parse_args()
 
     work_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"[bench] work directory {work_dir}", flush=True)
     if args.stages:
         try:
-            breakdown = stages_only(args.stages.resolve(), work_dir)
+            breakdown = stages_only(args.stages.resolve(), work_dir, args.conversations)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
         print("\n".join(report.stage_lines({"stages": breakdown})), flush=True)

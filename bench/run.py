@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -164,9 +165,10 @@ def git_commit() -> Optional[str]:
     return result.stdout.strip() or None
 
 
-def stages_only(model: Path, work_dir: Path) -> Dict[str, Any]:
+def stages_only(model: Path, work_dir: Path, conversations: Optional[int] = None) -> Dict[str, Any]:
     """The per-stage breakdown of the full run alone, for a trained model (no training, about a minute)."""
-    bench = Bench(FULL, work_dir)
+    profile = replace(FULL, conversations={1: conversations}) if conversations else FULL
+    bench = Bench(profile, work_dir)
     try:
         return bench.stage_breakdown(model)
     finally:

@@ -57,9 +57,9 @@ def stages() -> List[Tuple[str, Any, str]]:
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.core.processor import MessageProcessor
-    from rasa.core.tracker_store import SQLTrackerStore
 
     from policies.hygiene_policy import ConversationHygienePolicy
+    from stores.tracker import ResilientSQLTrackerStore
 
     listed = [
         ("message (total)", MessageProcessor, "handle_message"),
@@ -67,8 +67,8 @@ def stages() -> List[Tuple[str, Any, str]]:
         ("policy prediction (all policies)", MessageProcessor, "_predict_next_with_tracker"),
         ("action server call (RemoteAction.run, incl. validation)", RemoteAction, "run"),
         ("action response validation", RemoteAction, "_validate_action_result"),
-        ("tracker store read", SQLTrackerStore, "retrieve"),
-        ("tracker store save", SQLTrackerStore, "save"),
+        ("tracker store read", ResilientSQLTrackerStore, "retrieve"),
+        ("tracker store save", ResilientSQLTrackerStore, "save"),
     ]
     for policy in (MemoizationPolicy, RulePolicy, TEDPolicy, ConversationHygienePolicy):
         listed.append((f"policy {policy.__name__}", policy, "predict_action_probabilities"))

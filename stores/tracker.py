@@ -14,13 +14,31 @@ otherwise), and the journal is WAL with ``synchronous=NORMAL``: a save appends t
 of syncing the database file twice per commit, and readers (other Rasa processes sharing the
 file) do not block the writer. A committed conversation still survives a crash of the process.
 Rasa uses the store from its event loop's thread only, and no session spans an ``await``.
+
+Every message reads its conversation and saves it: Rasa's read builds an ORM query with a
+session-start subquery and loads every event row of the session, and its save counts those rows
+again to know which events are new. The store keeps the latest session's rows of recent
+conversations in the process (what Rasa's query returns, as the JSON text it stored) with the
+conversation's row count and last row id. A read or save first asks the database for that count
+and id (one indexed query): when they match, nobody else (another Rasa process on the same
+database) has written the conversation since, and the kept rows stand for Rasa's query; when they
+differ, Rasa's own query runs. The count and id are taken before the rows are read and computed
+from what this process wrote, never read after, so a concurrent writer can only make them differ
+(a read from the database), not hide its rows. After a save the kept rows are what Rasa's query
+would return: the rows at or after the latest SessionStarted row's timestamp (all rows without one).
 """
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 import rasa_patches
 
@@ -35,8 +53,34 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# (row count, last row id) of one conversation's events in the database.
+Stamp = Tuple[int, Optional[int]]
+
+
+# (timestamp, type name, JSON data) of one event row.
+Row = Tuple[Optional[float], Text, Text]
+
+
+@dataclass
+class KeptSession:
+    """The rows Rasa's query returns for a conversation (its latest session), as of `stamp`."""
+
+    stamp: Stamp
+    rows: List[Row]
+
+    def after(self, stamp: Stamp, added: List[Row]) -> "KeptSession":
+        """The latest session once `added` are written, as Rasa's query selects it."""
+        rows = self.rows + added
+        starts = [time for time, type_name, _ in rows if type_name == SessionStarted.type_name and time is not None]
+        start = max(starts, default=None)
+        return KeptSession(stamp, [row for row in rows if start is None or (row[0] is not None and row[0] >= start)])
+
+
 class ResilientSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose pool pings connections before use; on SQLite one WAL connection."""
+
+    # Conversations whose latest session is kept (~50 kB each after a long form).
+    KEPT_CONVERSATIONS = 1000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,3 +94,79 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.kept: "OrderedDict[Text, KeptSession]" = OrderedDict()  # most recently used last
+
+    def _stamp(self, session: sa.orm.Session, sender_id: Text) -> Stamp:
+        # Text rather than a select() construct: a fifth of the CPU (no statement cache key to build).
+        query = sa.text(f"SELECT count(id), max(id) FROM {self.SQLEvent.__tablename__} WHERE sender_id = :sender_id")
+        count, last_id = session.connection().execute(query, {"sender_id": sender_id}).one()
+        return count, last_id
+
+    def _keep(self, sender_id: Text, kept: KeptSession) -> None:
+        self.kept[sender_id] = kept
+        self.kept.move_to_end(sender_id)
+        if len(self.kept) > self.KEPT_CONVERSATIONS:
+            self.kept.popitem(last=False)
+
+    def _kept_rows(self, session: sa.orm.Session, sender_id: Text) -> KeptSession:
+        """The conversation's latest-session rows: the kept ones if still current, else Rasa's query's."""
+        stamp = self._stamp(session, sender_id)
+        kept = self.kept.get(sender_id)
+        if stamp == (0, None):
+            kept = KeptSession(stamp, [])  # a new conversation
+        elif kept is None or kept.stamp != stamp:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            kept = KeptSession(stamp, [(row.timestamp, row.type_name, row.data) for row in rows])
+        self._keep(sender_id, kept)
+        return kept
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """Rasa's `retrieve` (the latest session), from the kept rows when they are current."""
+        if not self.domain:
+            return await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            rows = self._kept_rows(session, sender_id).rows
+        if not rows:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, _, data in rows], self.domain.slots)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's `save`: the events after those of the latest session in the database are added."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            kept = self._kept_rows(session, sender_id)
+            del self.kept[sender_id]  # kept again once the new rows are committed
+            new_events = list(tracker.events)[len(kept.rows):]
+            added = [self._row(sender_id, event.type_name, event.as_dict()) for event in new_events]
+            if added and self.engine.dialect.name == "sqlite":
+                # One statement for all rows (the ORM's unit of work costs more than the rest of
+                # the save). SQLite lets one transaction write at a time: the count and last id
+                # read back before the commit are all the rows, this save's included.
+                session.execute(self.SQLEvent.__table__.insert(), added)
+                stamp = self._stamp(session, sender_id)
+            else:
+                # Elsewhere another writer may commit before this one: the new last id is that of
+                # the rows added here (by the ORM, which reads the ids back).
+                objects = [self.SQLEvent(**row) for row in added]
+                session.add_all(objects)
+                session.flush()
+                count, last_id = kept.stamp
+                ids = [row.id for row in objects] + ([] if last_id is None else [last_id])
+                stamp = (count + len(objects), max(ids, default=None))
+            new_rows = [(row["timestamp"], row["type_name"], row["data"]) for row in added]
+            session.commit()
+        if stamp[0] == kept.stamp[0] + len(added):  # else another writer's rows came in between
+            self._keep(sender_id, kept.after(stamp, new_rows))
+
+    @staticmethod
+    def _row(sender_id: Text, type_name: Text, data: Dict[Text, Any]) -> Dict[Text, Any]:
+        """The row Rasa's `save` writes for one event."""
+        return {
+            "sender_id": sender_id,
+            "type_name": type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

@@ -1,5 +1,5 @@
 """The Rasa patches give Rasa's own results: the action-response validator its verdicts and errors,
-the event table its event classes."""
+the event table its event classes, the graph walk the dask runner's outputs."""
 from __future__ import annotations
 
 import subprocess
@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.runner.dask import DaskGraphRunner
 
 import rasa_patches
 from tests.support.servers import ROOT
@@ -78,6 +79,21 @@ def test_same_verdict_as_rasa_on_any_response(result: Any) -> None:
     assert verdict(rasa_patches.validate_action_result, result) == verdict(STOCK, result)
 
 
+@settings(max_examples=500, deadline=None)
+@given(results)
+def test_one_branch_per_event_judges_as_the_whole_schema(result: Any) -> None:
+    assert rasa_patches.is_valid_action_result(result) == rasa_patches.action_response_validator().is_valid(result)
+
+
+def test_one_branch_per_event_judges_every_event_type_as_the_whole_schema() -> None:
+    """Each of Rasa's event types, valid and with a wrong field, and an event without a name."""
+    events = [{"event": name, "name": "x", "value": 1, "entities": []} for name in rasa_patches.event_branch_validators()[1]]
+    events += [{"event": "slot", "name": 3, "value": 1}, {"event": "user", "parse_data": {"intent": 1}}, {"name": "x"}]
+    for event in events:
+        result = {"events": [event], "responses": []}
+        assert rasa_patches.is_valid_action_result(result) == rasa_patches.action_response_validator().is_valid(result), event
+
+
 def test_the_product_tracker_store_installs_the_patch() -> None:
     """Every Rasa start path loads stores.tracker (endpoints*.yml): that import installs the patch."""
     code = (
@@ -133,3 +149,38 @@ def test_the_server_command_loads_skops_before_tensorflow_and_installs_the_patch
     for script in ("run.sh", "shell.sh"):
         assert "python -m rasa_patches" in (ROOT / "scripts" / script).read_text(), script
     assert "python -m rasa_patches" in (ROOT / "deploy" / "entrypoint.sh").read_text()
+
+
+def test_graph_walk_gives_what_dask_gives(trained_model: Path) -> None:
+    """The trained model's NLU and policy graphs, run by Rasa's dask runner and by the walk that
+    replaces it, parse the benchmark's messages alike and predict the same next actions."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = Agent.load(str(trained_model)).processor
+    texts = yaml.safe_load((ROOT / "bench" / "workload.yml").read_text(encoding="utf-8"))["parse_messages"]
+
+    def conversation(run: Any) -> list:
+        DaskGraphRunner.run = run
+        tracker = DialogueStateTracker("u1", processor.domain.slots)
+        seen = []
+        for text in texts:
+            parsed = asyncio.run(processor.parse_message(UserMessage(text)))
+            tracker.update(ActionExecuted("action_listen"))
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            prediction = processor._predict_next_with_tracker(tracker)
+            action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
+            tracker.update(ActionExecuted(action))
+            after_action = processor._predict_next_with_tracker(tracker)
+            seen.append((parsed, prediction.probabilities, prediction.policy_name,
+                         after_action.probabilities, after_action.policy_name))
+        return seen
+
+    try:
+        assert conversation(rasa_patches.run_graph) == conversation(rasa_patches.rasa_run_graph)
+    finally:
+        DaskGraphRunner.run = rasa_patches.run_graph
