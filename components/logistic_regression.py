@@ -11,6 +11,9 @@ Two changes to Rasa's class:
 `scaling: log_l2` puts each message's feature counts on a log scale and gives the row unit length:
 with raw counts a long rambling message gets large feature values and so an overconfident answer
 from whichever words dominate it, and a short turn gets a weak one that falls back.
+`scaling: binary` keeps only whether each feature occurs (a count above 1 becomes 1, as
+scikit-learn's CountVectorizer(binary=True)): a word or n-gram a rambling message repeats
+(`59元 … 59元 … 59元`) weighs what it weighs once, and short turns keep their raw-count scale.
 The feature matrix is Rasa's, stacked once per message instead of once per featurizer (Rasa
 joins the featurizers' sentence rows pairwise, about a third of a message's NLU time).
 """
@@ -45,6 +48,9 @@ def has_sentence_features(message: Message) -> bool:
                for feature in message.features)
 
 
+SCALINGS = ("none", "log_l2", "binary")
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
@@ -60,8 +66,8 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
     def __init__(self, config: Dict[Text, Any], *args: Any) -> None:
         super().__init__(config, *args)
         self.clf.C = float(self.config["C"])
-        if self.config["scaling"] not in ("none", "log_l2"):
-            raise ValueError(f"scaling must be 'none' or 'log_l2', not {self.config['scaling']!r}")
+        if self.config["scaling"] not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}, not {self.config['scaling']!r}")
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:
         """Rasa's matrix: per message its sparse sentence features, then its dense ones, in order."""
@@ -80,6 +86,9 @@ class LogisticRegressionIntentClassifier(LogisticRegressionClassifier):
         if self.config["scaling"] == "none":
             return features
         features = csr_matrix(features, dtype=np.float64)
+        if self.config["scaling"] == "binary":
+            features.data = np.minimum(np.abs(features.data), 1.0) * np.sign(features.data)
+            return features
         features.data = np.log1p(np.abs(features.data)) * np.sign(features.data)
         return normalize(features, norm="l2")
 

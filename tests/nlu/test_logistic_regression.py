@@ -52,17 +52,25 @@ def test_previous_ranking_is_blended_by_weight(tmp_path, weight: float, expected
     assert sum(entry["confidence"] for entry in ranking) == pytest.approx(1.0)
 
 
-def test_log_l2_scaling_gives_long_and_short_messages_the_same_confidence(tmp_path) -> None:
+@pytest.mark.parametrize("scaling", ["log_l2", "binary"])
+def test_scaling_gives_long_and_short_messages_the_same_confidence(tmp_path, scaling: str) -> None:
     """With scaling a message repeating its words (a long rambling one) is not more confident
     than the short one; without it the repeated counts push the confidence up."""
     short, long = message([1, 0, 0]), message([9, 0, 0])
     (tmp_path / "scaled").mkdir()
     (tmp_path / "raw").mkdir()
-    classifier(tmp_path / "scaled", scaling="log_l2", C=10.0).process([short, long])
+    classifier(tmp_path / "scaled", scaling=scaling, C=10.0).process([short, long])
     assert short.get("intent")["confidence"] == pytest.approx(long.get("intent")["confidence"])
     short, long = message([1, 0, 0]), message([9, 0, 0])
     classifier(tmp_path / "raw", C=10.0).process([short, long])
     assert long.get("intent")["confidence"] > short.get("intent")["confidence"]
+
+
+def test_binary_scaling_keeps_presence_and_drops_counts(tmp_path) -> None:
+    """scaling: binary turns every count above 1 into 1 and leaves zeros and ones as they are."""
+    component = classifier(tmp_path, scaling="binary")
+    counts = scipy.sparse.csr_matrix(np.array([[3, 0, 1], [0, 7, 0]]))
+    assert component._scaled(counts).toarray().tolist() == [[1, 0, 1], [0, 1, 0]]
 
 
 def test_unknown_scaling_is_refused(tmp_path) -> None:
