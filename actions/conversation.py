@@ -222,7 +222,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
     if named == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
-    if facet(text, "urgent_tag") and named != "scam_check" and not turn.in_form:
+    if facet(text, "urgent_tag") and not names_problem(text, "scam_check") and not turn.in_form:
         return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
@@ -543,7 +543,8 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
         return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
     # Information asked again (the template, the hours): the same facts, said as a reminder.
     # Said to have not helped, the same answer again is no answer: the next step instead (below).
-    if answer.topic not in HUMAN_TOPICS and turn.intent != "not_helpful":
+    complaint = turn.intent == "not_helpful" and names_problem(turn.sit.text, "not_helpful")
+    if answer.topic not in HUMAN_TOPICS and not complaint:
         first, last = answer.replies[0], answer.replies[-1]
         answer.replies = [Reply(f"{line(turn.sit, 'said_again')}\n{first.text}", last.buttons)]
         return answer
