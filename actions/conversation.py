@@ -38,6 +38,9 @@ from actions.guidance import (
     Reply,
     Situation,
     answer_topic,
+    bank_answer,
+    confirm_first_answer,
+    with_empathy,
     button,
     callback_answer,
     cannot_do_answer,
@@ -107,6 +110,10 @@ FORM_DETAIL_ENTITIES = ("order_id", "issue_category", "request_goal", "expected_
 UNRESOLVED_TOPICS = (*PROBLEM_INTENTS, "not_helpful", "slow_response", "bot_not_transferring", "scam_paid")
 # Said again after an answer about reaching a human, these mean "that did not work".
 COMPLAINTS = ("bot_not_transferring", "slow_response")
+# Whatever they answer, these intents say the user is unhappy: the answer acknowledges it first.
+COMPLAINT_INTENTS = (*COMPLAINTS, "not_helpful")
+# A thanks, a goodbye, a yes or a no that also complains is a complaint, never a closing.
+CLOSING_INTENTS = ("thank", "goodbye", "affirm", "deny")
 HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
 # A message this short with a thanks in it is a closing, whatever else the NLU read in it.
 SHORT_MESSAGE = 16
@@ -165,8 +172,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_paid", sit), []
     if has_cue(text, "scam_lure"):
         return answer_topic("scam_check", sit), []
-    if has_cue(text, "police") and sit.last_topic in SCAM_TOPICS:
+    if has_cue(text, "police") and (sit.last_topic in SCAM_TOPICS or has_cue(text, "money_lost")) and not turn.in_form:
         return answer_topic("scam_paid", sit), []
+    if has_cue(text, "bank") and not turn.in_form:
+        # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong charge.
+        return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
+    if has_cue(text, "confirm_first") and not turn.in_form:
+        return confirm_first_answer(sit), []
     if has_cue(text, "knows_order"):
         return knows_order_answer(sit), []
     if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:
@@ -178,6 +190,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_check", sit), []
     if facet(text, "subject") and facet(text, "email"):
         return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
+    if asks_for_email(turn):
+        return answer_topic("email_support", sit), []  # the address asked for, whatever the mail is about
     platform = other_platform(text)
     if platform and intent not in ("thank", "goodbye") and not has_cue(text, "this_platform"):
         return other_platform_answer(sit, platform), []
@@ -224,6 +238,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_check", sit), []
     if facet(text, "urgent_tag") and not names_problem(text, "scam_check") and not turn.in_form:
         return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
+    if is_complaint(turn) and intent in CLOSING_INTENTS and not turn.in_form:
+        # "谢谢啊 真是帮了大忙了 一个问题都没解决", "聊一半就把我挂了 气死": no closing for a complaint.
+        return (ladder_answer(sit) if sit.last_topic else agent_or_upset_answer(turn)), []
+    if has_cue(text, "agent_complaint") and intent not in PROBLEM_INTENTS and not sit.last_topic and not turn.in_form:
+        return agent_or_upset_answer(turn), []
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
     if has_cue(text, "what_can_you_do") and not turn.in_form:
@@ -245,7 +264,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     unnamed_problem = intent in PROBLEM_INTENTS and problem_named(text) is None
     if sit.last_topic == "scam_check" and (unnamed_problem or intent in STAY_ON_TOPIC_INTENTS):
         return scam_followup_answer(sit), []
-    if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem):
+    # (the urgent tag's limits are no emergency: a problem named after them gets its own answer)
+    leaves_urgent = sit.last_topic == "urgent_request" and problem_named(text) in PROBLEM_INTENTS
+    if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem) and not leaves_urgent:
         return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
@@ -259,6 +280,36 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+def is_complaint(turn: Turn) -> bool:
+    """Anger, sarcasm, a complaint about an agent or words that say nothing helped."""
+    text = turn.sit.text
+    return has_cue(text, "upset") or has_cue(text, "agent_complaint") or names_problem(text, "not_helpful")
+
+
+def needs_empathy(turn: Turn) -> bool:
+    """A complaint, a wait or a reply that never came: the answer acknowledges it first."""
+    text = turn.sit.text
+    waited = facet(text, "no_reply") or facet(text, "queue")
+    return not turn.in_form and (is_complaint(turn) or waited or turn.intent in COMPLAINT_INTENTS)
+
+
+def asks_for_email(turn: Turn) -> bool:
+    """The message asks for the e-mail itself (its address, whether it is worth it), not about a
+    mail already sent (no reply, how long) or its subject line."""
+    text = turn.sit.text
+    if turn.in_form or not facet(text, "email") or not facet(text, "email_ask"):
+        return False
+    return not (facet(text, "no_reply") or facet(text, "how_long") or facet(text, "subject"))
+
+
+def agent_or_upset_answer(turn: Turn) -> Answer:
+    """A complaint with no topic yet: about an agent, another way in (and the complaint route);
+    anything else, asked what happened."""
+    if has_cue(turn.sit.text, "agent_complaint"):
+        return answer_topic("request_human", turn.sit)
+    return upset_answer(turn.sit)
 
 
 def not_transferring_once(sit: Situation, lead_key: Optional[str] = None) -> Answer:
@@ -384,6 +435,10 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
     if facet(text, "next") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and "ticket" in sit.given:
         return where_answer(sit)  # "what now?" after the 工单 steps: where to submit it
+    if facet(text, "chase_where"):
+        return answer_topic("ticket_followup", sit)  # "在哪催": the 工单 page and its 催办 button
+    if named == "request_human" and sit.last_topic in PROBLEM_INTENTS:
+        return answer_topic("request_human", sit)  # "客服在哪" after a problem: the ways to a person
     if facet(text, "where"):
         return where_answer(sit)
     if facet(text, "next") and sit.last_topic in UNRESOLVED_TOPICS:
@@ -426,8 +481,10 @@ def inform_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """`inform` outside the form: a whole request starts the form, a role or device is noted,
     other details are offered the form."""
     sit = turn.sit
-    if "order_id" in turn.entities and len(turn.entities & set(FORM_DETAIL_ENTITIES)) >= 2:
-        return Answer([]), [FollowupAction(FORM)]  # the request told whole: the form takes every value now
+    details = turn.entities & set(FORM_DETAIL_ENTITIES)
+    if "order_id" in details and len(details) >= 2 or details and turn.awaiting == "form":
+        # The request told whole, or a detail given after the form was offered: the form takes every value now.
+        return Answer([]), [FollowupAction(FORM)]
     if turn.entities & set(FORM_DETAIL_ENTITIES):
         offer = form_offer(sit)
         text = f"{line(sit, 'inform_details')}{line(sit, 'inform_offer_form')}"
@@ -663,6 +720,8 @@ class ActionAnswer(Action):
     ) -> List[Dict[Text, Any]]:
         turn, established = read_turn(tracker)
         answer, extra = respond(turn)
+        if needs_empathy(turn):
+            answer = with_empathy(turn.sit, answer)
         answer = without_repeats(answer, turn)
         say(dispatcher, answer.replies)
         return [*context_events(tracker, turn, answer, established), *extra]

@@ -391,6 +391,30 @@ def privacy_answer(sit: Situation) -> Answer:
     return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], sit.last_topic)
 
 
+def bank_answer(sit: Situation) -> Answer:
+    """A wrong charge and the bank: the card issuer as a second line beside the 工单 (after a scam
+    the emergency's steps are given instead, in conversation.respond)."""
+    text = line(sit, "bank", path=ticket_path(), email=channel("email")["address"])
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic or "refund", ("ticket",))
+
+
+def confirm_first_answer(sit: Situation) -> Answer:
+    """The seller asks for receipt to be confirmed before sending the rest: not until it is solved."""
+    return Answer([Reply(line(sit, "confirm_first", path=ticket_path()))], sit.last_topic or "damaged_item", ("ticket",))
+
+
+def with_empathy(sit: Situation, answer: Answer) -> Answer:
+    """The answer to a complaint, led by an acknowledgement unless its first bubble has one."""
+    if not answer.replies:
+        return answer
+    first = answer.replies[0]
+    marks = [str(mark).lower() for mark in reply("empathy_marks")]
+    if any(mark in first.text.lower() for mark in marks):
+        return answer
+    answer.replies = [replace(first, text=f"{line(sit, 'empathy_lead')}\n{first.text}"), *answer.replies[1:]]
+    return answer
+
+
 def leaked_table_answer(sit: Situation) -> Answer:
     """A contact table seen online is the guide's placeholder sample, not real."""
     return Answer(

@@ -44,6 +44,15 @@ def short_description(text: Any) -> Optional[str]:
     return typed if typed and not is_button(typed) and len(typed) <= OWN_WORDS_CHARS else None
 
 
+def is_description(typed: Optional[str]) -> bool:
+    """Typed words that describe something: two different characters at least that are not fillers
+    (嗯嗯嗯, 哦, ok) and no question."""
+    bare = _PUNCT.sub("", clean(typed)).lower()
+    fillers = set(words("fillers"))
+    meaningful = {char for char in bare if char not in fillers and not char.isdigit()}
+    return len(meaningful) >= 2 and bare not in fillers and not clean(typed).endswith(tuple(words("question_endings")))
+
+
 def clean(text: Any) -> str:
     """Half-width and trimmed."""
     return half_width(str(text or "")).strip()

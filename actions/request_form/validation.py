@@ -192,6 +192,11 @@ class ValidateSupportRequestForm(FormValidationAction):
             return self.succeeded(slot, default, tracker)
         if read.value is None and own:
             return self.succeeded(slot, own, tracker)
+        if read.value is None and slot == "issue_category" and reading.is_description(read.words):
+            # A problem no category names (重复扣款): the fallback category beside the user's words,
+            # never refused; a mumble (嗯嗯嗯) is not a description and is asked again.
+            result = self.succeeded(slot, facts()[choice.default_fact], tracker)
+            return {**result, WORDS_SLOT: read.words}
         if read.value is None:
             return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
         result = self.succeeded(slot, read.value, tracker)
