@@ -85,6 +85,7 @@ from actions.guidance import (
     working_hours_answer,
 )
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
+from actions.request_form.reading import previous_bot_texts
 from actions.request_form.submission import where_to_send
 from actions.understanding import (
     asked_part,
@@ -209,6 +210,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return role_switched(sit), []
     if is_resigned(turn):
         return resigned_answer(sit), []
+    if has_cue(text, "will_wait") and sit.last_topic in UNRESOLVED_TOPICS and not turn.in_form:
+        return resigned_answer(sit), []  # "行吧那我再等等": the deadlines to keep in mind while waiting
     if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
         return not_transferring_once(sit), []
     if has_cue(text, "callback"):
@@ -269,7 +272,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem) and not leaves_urgent:
         return answer_topic(str(sit.last_topic), sit), []
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
-        return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
+        # "网页上怎么找" is the same topic for that device; "客服在哪 我用的网页版" asks for a person.
+        topic = "request_human" if problem_named(text) == "request_human" else str(sit.last_topic)
+        return answer_topic(topic, replace(sit, given=frozenset())), []
     dispute = seller_dispute(turn)
     if dispute is not None:
         return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)
@@ -327,7 +332,8 @@ def seller_dispute(turn: Turn) -> Optional[Answer]:
     """A seller whose message names a buyer's dispute anywhere in it (a long story ending on
     "who do I contact") gets that dispute's seller-side answer, not only the seller desk."""
     sit, intent = turn.sit, turn.intent
-    seller = sit.role == "seller" and not sit.role_assumed or intent == "seller_support"
+    buyer_said = turn.role_stated and sit.role == "buyer"  # "我在速卖通进货…自己店里卖" buys here
+    seller = sit.role == "seller" and not sit.role_assumed or intent == "seller_support" and not buyer_said
     if not seller or intent not in SELLER_DISPUTE_INTENTS:
         return None
     problem = problem_among(sit.text, SELLER_DISPUTES)
@@ -412,6 +418,11 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return seller_wait_answer(sit)  # waiting for the desk to open, not for a reply
     if facet(asked, "how_long"):
         return how_long_answer(sit)
+    desk_waits = sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit)
+    if desk_waits and (facet(text, "next") or has_cue(text, "will_wait")):
+        return seller_wait_answer(sit)  # "那现在还能干嘛" / "行 等几分钟": when it opens, the e-mail meanwhile
+    if facet(text, "now") and sit.last_topic in DESK_TOPICS:
+        return working_hours_answer(sit)  # "那现在呢" after the hours: open or not right now
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
         return fastest_answer(sit)
     if facet(text, "hours") or facet(text, "best_time"):
@@ -437,8 +448,6 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return where_answer(sit)  # "what now?" after the 工单 steps: where to submit it
     if facet(text, "chase_where"):
         return answer_topic("ticket_followup", sit)  # "在哪催": the 工单 page and its 催办 button
-    if named == "request_human" and sit.last_topic in PROBLEM_INTENTS:
-        return answer_topic("request_human", sit)  # "客服在哪" after a problem: the ways to a person
     if facet(text, "where"):
         return where_answer(sit)
     if facet(text, "next") and sit.last_topic in UNRESOLVED_TOPICS:
@@ -458,6 +467,8 @@ def topic_answer(turn: Turn) -> Answer:
         return answer_topic(str(named), sit)  # no scam word in it: the problem it names
     if intent in ("not_helpful", "slow_response") and named == "contact_seller" and sit.role == "buyer" and sit.last_topic:
         return seller_silent_answer(sit)  # the seller does not answer: the platform's ways
+    if intent == "seller_support" and turn.role_stated and sit.role == "buyer" and named in PROBLEM_INTENTS:
+        return answer_topic(str(named), sit)  # a buyer who sells elsewhere: the buyer's problem path
     if intent == "seller_support" and sit.role == "seller" and named in (*PROBLEM_INTENTS, "account_security"):
         return answer_topic(str(named), sit)  # a seller's dispute: seller-side wording, evidence to attach
     if intent == "not_helpful" and named in PROBLEM_INTENTS and named != sit.last_topic and not names_problem(sit.text, "not_helpful"):
@@ -618,19 +629,6 @@ def _entities(tracker: Tracker) -> List[Dict[str, Any]]:
     return list(tracker.latest_message.get("entities") or [])
 
 
-def _previous_bot_texts(tracker: Tracker) -> FrozenSet[str]:
-    """The bubbles the bot sent in answer to the previous user message."""
-    texts: List[str] = []
-    users = 0
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "user":
-            users += 1
-            if users == 2:
-                break
-        elif kind == "bot" and users == 1 and event.get("text"):
-            texts.append(str(event["text"]))
-    return frozenset(texts)
 
 
 def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
@@ -674,7 +672,7 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         awaiting=tracker.get_slot("awaiting"),
         in_form=tracker.active_loop.get("name") == FORM if tracker.active_loop else False,
         role_stated=said_role is not None,
-        previous_texts=_previous_bot_texts(tracker),
+        previous_texts=previous_bot_texts(tracker),
         request_category=tracker.get_slot("issue_category"),
     )
     established = {"language": lang}

@@ -8,6 +8,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.request_form.reading import previous_bot_texts
 from actions.request_form.settings import buttons, describe_duration, entity_payload, facts, name_of, say, use_language
 
 
@@ -28,6 +29,8 @@ class AskSlotAction(Action):
     ) -> List[EventType]:
         use_language(tracker)
         text, pairs = self.question(tracker)
+        if text in previous_bot_texts(tracker):
+            text = say("ask_again", question=text)  # asked again after a detour: never the same bubble twice
         dispatcher.utter_message(text=text, buttons=buttons(pairs))
         return []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -133,6 +133,21 @@ def said_text(entity: Dict[str, Any], text: str) -> Optional[str]:
     if entity.get("start") is None or is_button(text):
         return None
     return text[entity["start"]:entity["end"]]
+
+
+def previous_bot_texts(tracker: Tracker) -> FrozenSet[str]:
+    """The bubbles the bot sent in answer to the previous user message."""
+    texts: List[str] = []
+    users = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            users += 1
+            if users == 2:
+                break
+        elif kind == "bot" and users == 1 and event.get("text"):
+            texts.append(str(event["text"]))
+    return frozenset(texts)
 
 
 def latest_user(tracker: Tracker) -> Tuple[Dict[str, Any], str]:
