@@ -175,8 +175,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_check", sit), []
     if has_cue(text, "police") and (sit.last_topic in SCAM_TOPICS or has_cue(text, "money_lost")) and not turn.in_form:
         return answer_topic("scam_paid", sit), []
-    if has_cue(text, "bank") and not turn.in_form:
-        # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong charge.
+    if has_cue(text, "bank") and sit.role == "buyer" and intent != "seller_support" and not turn.in_form:
+        # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong
+        # charge. (A seller's buyer who went to the bank is a dispute: the seller desk.)
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
     if has_cue(text, "confirm_first") and not turn.in_form:
         return confirm_first_answer(sit), []

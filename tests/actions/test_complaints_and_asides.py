@@ -1,0 +1,117 @@
+"""action_answer on complaints and on asides inside a problem: an acknowledgement before any answer
+to a complaint, sarcasm or a wait; no closing for a thanks that complains; the e-mail asked for in
+a message about a problem; a wrong charge and the bank; police with money taken; confirming receipt
+before a resend; a detail given after the form was offered; a buyer who resells.
+
+Assertions are facts of the guide and behaviour, not sentences.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from actions.knowledge import reply
+from tests.actions.test_guidance import EMAIL, SELLER_URL, TICKET_PATH, ask, text_of
+
+Run = Callable[..., Any]
+
+
+def acknowledges(said: str) -> bool:
+    return any(str(mark).lower() in said.lower() for mark in reply("empathy_marks"))
+
+
+@pytest.mark.parametrize(
+    "intent, text",
+    [
+        ("slow_response", "哇 客服效率真高 五天了都没人回 厉害厉害"),
+        ("request_human", "客服聊到一半把我挂了，气死我了"),
+        ("slow_response", "still nobody answer my messages"),
+    ],
+)
+def test_a_complaint_is_acknowledged_before_the_answer(run: Run, intent: str, text: str) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", intent, text)
+    assert acknowledges(bubbles[0][0])
+
+
+def test_a_plain_question_gets_no_acknowledgement(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "request_human", "人工客服怎么联系")
+    assert not acknowledges(text_of(bubbles))
+
+
+@pytest.mark.parametrize("intent", ["thank", "goodbye"])
+def test_a_thanks_or_goodbye_that_complains_is_no_closing(run: Run, intent: str) -> None:
+    closing = str(reply("closing"))
+    _, bubbles, _ = ask(run, "unknown_role", intent, "谢谢你啊，真是帮了大忙了，问题一个都没解决", last_topic="refund")
+    said = text_of(bubbles)
+    assert closing not in said and str(reply("goodbye")) not in said
+    assert acknowledges(said)
+
+
+def test_a_complaint_about_an_agent_gets_another_way_in(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "goodbye", "那个客服态度太差了，聊一半直接把我挂了")
+    said = text_of(bubbles)
+    assert acknowledges(said) and "人工客服" in said and str(reply("goodbye")) not in said
+
+
+@pytest.mark.parametrize(
+    "intent, text",
+    [("damaged_item", "客服信箱多少，我要把碎掉的杯子照片寄过去"), ("refund", "退款那封邮件可以发哪个地址"), ("nlu_fallback", "发邮件？有人看吗")],
+)
+def test_the_email_asked_for_is_given_whatever_the_problem(run: Run, intent: str, text: str) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", intent, text)
+    assert EMAIL in text_of(bubbles) and slots["last_topic"] == "email_support"
+
+
+def test_a_mail_that_got_no_reply_is_not_asked_for_again(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "slow_response", "邮件发了三天了也没人回", last_topic="email_support")
+    assert slots["last_topic"] != "email_support" or "阿里小蜜" in text_of(bubbles) or "人工客服" in text_of(bubbles)
+
+
+def test_a_wrong_charge_and_the_bank_gets_both_lines(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "refund", "同一笔订单扣了我两次钱，要不要联系银行", last_topic="refund")
+    said = text_of(bubbles)
+    assert "银行" in said and TICKET_PATH in said and EMAIL in said and "110" not in said
+
+
+def test_the_bank_after_a_scam_is_the_emergency(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "我要去找银行吗", last_topic="scam_check")
+    assert slots["last_topic"] == "scam_paid" and "96110" in text_of(bubbles)
+
+
+def test_a_seller_whose_buyer_went_to_the_bank_gets_the_desk(run: Run) -> None:
+    _, bubbles, _ = ask(run, "seller_web", "seller_support", "买家找发卡行拒付了，我们卖家怎么申诉")
+    said = text_of(bubbles)
+    assert SELLER_URL in said and TICKET_PATH not in said
+
+
+def test_police_with_money_taken_gets_the_fraud_steps(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "refund", "钱被扣了两千，要报警吗", last_topic="email_support")
+    said = text_of(bubbles)
+    assert "110" in said and "银行" in said
+
+
+def test_confirming_receipt_before_a_resend_is_advised_against(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "卖家说要我先确认收货，然后再给我补发", last_topic="damaged_item")
+    said = text_of(bubbles)
+    assert "确认收货" in said and TICKET_PATH in said
+
+
+def test_a_detail_after_the_form_was_offered_starts_the_form(run: Run) -> None:
+    order = [{"entity": "order_id", "value": "8066112345907788", "start": 4, "end": 23}]
+    _, bubbles, others = ask(run, "unknown_role", "inform", "订单号是8066-1123-4590-7788", entities=order, awaiting="form")
+    assert {"event": "followup", "name": "support_request_form"} in [
+        {"event": event["event"], "name": event.get("name")} for event in others
+    ]
+
+
+def test_a_buyer_who_resells_gets_the_buyers_path(run: Run) -> None:
+    text = "我从速卖通进货回来自己店里卖，这批到货少了两件，找谁"
+    _, bubbles, _ = ask(run, "unknown_role", "seller_support", text)
+    said = text_of(bubbles)
+    assert TICKET_PATH in said and SELLER_URL not in said
+
+
+def test_where_to_chase_is_the_ticket_page(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "原来能催？去哪催", last_topic="refund")
+    assert "催办" in text_of(bubbles)
