@@ -192,6 +192,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_check", sit), []
     if facet(text, "subject") and facet(text, "email"):
         return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
+    if has_cue(text, "leaked_table") or contains_placeholder(text):
+        return leaked_table_answer(sit), []
     if asks_for_email(turn):
         return answer_topic("email_support", sit), []  # the address asked for, whatever the mail is about
     platform = other_platform(text)
@@ -199,8 +201,6 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return other_platform_answer(sit, platform), []
     if sit.last_topic == "other_platform" and has_cue(text, "this_platform") and problem_named(text) is None:
         return answer_topic("request_human", sit), []  # the same question, now about AliExpress
-    if has_cue(text, "leaked_table") or contains_placeholder(text):
-        return leaked_table_answer(sit), []
     if has_cue(text, "private_contact") and not names_problem(text, "scam_check"):
         return privacy_answer(sit), []
     asked = asked_to_do(text)
@@ -307,7 +307,8 @@ def asks_for_email(turn: Turn) -> bool:
     text = turn.sit.text
     if turn.in_form or not facet(text, "email") or not facet(text, "email_ask"):
         return False
-    return not (facet(text, "no_reply") or facet(text, "how_long") or facet(text, "subject"))
+    # At night or at the weekend it asks whether anyone reads it now: the hours (with the time now).
+    return not any(facet(text, name) for name in ("no_reply", "how_long", "subject", "night", "weekend"))
 
 
 def agent_or_upset_answer(turn: Turn) -> Answer:

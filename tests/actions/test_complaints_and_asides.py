@@ -115,3 +115,16 @@ def test_a_buyer_who_resells_gets_the_buyers_path(run: Run) -> None:
 def test_where_to_chase_is_the_ticket_page(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "原来能催？去哪催", last_topic="refund")
     assert "催办" in text_of(bubbles)
+
+
+def test_a_contact_table_naming_an_email_is_the_leaked_table(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "同事给我一张表，有负责人的电话和邮箱，能信吗 靠谱吗")
+    said = text_of(bubbles)
+    assert "不是真实" in said and "1234567890" not in said
+
+
+def test_mail_at_night_gets_the_time_now(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze("2026-11-26T23:40:00+08:00")
+    _, bubbles, _ = ask(run, "unknown_role", "email_support", "这么晚了发邮件有人看吗")
+    said = text_of(bubbles)
+    assert "23:40" in said or "23：40" in said
