@@ -28,6 +28,7 @@ from actions import clock
 from actions.session import metadata_value
 from actions.guidance import (
     DEVICES,
+    briefly,
     channels_answer,
     IMPLIED_ROLES,
     LADDERS,
@@ -160,6 +161,8 @@ class Turn:
     previous_texts: FrozenSet[str] = field(default_factory=frozenset)
     # The category of the request being written, if any (where it is sent depends on it).
     request_category: Optional[str] = None
+    # The user asked for short answers ("字太小看不清"): one short bubble from then on.
+    brief: bool = False
 
 
 def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
@@ -249,6 +252,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return agent_or_upset_answer(turn), []
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
+    if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
+            and not has_cue(text, "asking") and not is_complaint(turn):
+        return Answer([Reply(line(sit, "closing"))]), []  # "好的我去跟老板说": they go and do it
     if has_cue(text, "what_can_you_do") and not turn.in_form:
         return capabilities_answer(sit), []
     if intent != "thank":
@@ -666,16 +672,18 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         given=frozenset(str(item) for item in given if isinstance(item, str)),
     )
     ranking = tuple(str(item.get("name")) for item in message.get("intent_ranking") or [] if item.get("name"))
+    in_form = tracker.active_loop.get("name") == FORM if tracker.active_loop else False
     turn = Turn(
         sit=sit,
         intent=intent,
         entities=frozenset(str(e.get("entity")) for e in entities),
         ranking=ranking,
         awaiting=tracker.get_slot("awaiting"),
-        in_form=tracker.active_loop.get("name") == FORM if tracker.active_loop else False,
+        in_form=in_form,
         role_stated=said_role is not None,
         previous_texts=previous_bot_texts(tracker),
         request_category=tracker.get_slot("issue_category"),
+        brief=bool(tracker.get_slot("short_answers")) or (has_cue(text, "wants_short") and not in_form),
     )
     established = {"language": lang}
     if role and role != tracker.get_slot("role"):
@@ -723,5 +731,8 @@ class ActionAnswer(Action):
         if needs_empathy(turn):
             answer = with_empathy(turn.sit, answer)
         answer = without_repeats(answer, turn)
+        if turn.brief:
+            answer = briefly(answer)
+            established["short_answers"] = True
         say(dispatcher, answer.replies)
         return [*context_events(tracker, turn, answer, established), *extra]

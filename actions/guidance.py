@@ -32,6 +32,8 @@ from actions.understanding import facet, has_cue, tried_steps
 ROLES = ("buyer", "seller")
 # What fits a phone screen; a longer bubble is split at line ends.
 MAX_BUBBLE = 300
+# For a user who asked for short answers (large font, screen reader): one bubble of about this size.
+BRIEF_BUBBLE = 150
 # Asked this close to the seller desk's closing time, the answer says to hurry and what comes after.
 CLOSING_SOON = timedelta(minutes=30)
 DEVICES = ("app", "web")
@@ -1034,6 +1036,20 @@ def fit_screen(item: Reply) -> List[Reply]:
     if len(parts) == 1:
         return [item]
     return [Reply(text) for text in parts[:-1]] + [Reply(parts[-1], item.buttons)]
+
+
+def briefly(answer: Answer) -> Answer:
+    """The answer for a user who asked for short answers: the lines of its first bubble that fit
+    BRIEF_BUBBLE characters (an answer leads with the step that matters), with all its buttons."""
+    kept: List[str] = []
+    for text_line in answer.replies[0].text.split("\n") if answer.replies else []:
+        if kept and len(kept) + sum(map(len, kept)) + len(text_line) > BRIEF_BUBBLE:
+            break
+        kept.append(text_line)
+    if not kept:
+        return answer
+    buttons = tuple(dict.fromkeys(pair for item in answer.replies for pair in item.buttons))
+    return replace(answer, replies=[Reply("\n".join(kept), buttons)])
 
 
 def say(dispatcher: CollectingDispatcher, replies: Sequence[Reply]) -> None:

@@ -128,3 +128,27 @@ def test_mail_at_night_gets_the_time_now(run: Run, freeze: Callable[[str], None]
     _, bubbles, _ = ask(run, "unknown_role", "email_support", "这么晚了发邮件有人看吗")
     said = text_of(bubbles)
     assert "23:40" in said or "23：40" in said
+
+
+@pytest.mark.parametrize("text", ["好的我去跟老板说", "行 我去试试", "ok i'll try"])
+def test_agreeing_to_go_and_do_it_is_a_closing(run: Run, text: str) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "affirm", text, last_topic="seller_support")
+    assert str(reply("closing")) in text_of(bubbles)
+
+
+def test_going_to_do_it_with_a_question_is_no_closing(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "好的我去找卖家客服，几点上班", last_topic="seller_support")
+    assert str(reply("closing")) not in text_of(bubbles)
+
+
+def test_asked_for_short_answers_gets_one_short_bubble_from_then_on(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "request_human", "字太小看不清 直接说怎么找人")
+    assert len(bubbles) == 1 and len(bubbles[0][0]) <= 150 and "人工客服" in bubbles[0][0]
+    assert slots["short_answers"] is True
+    _, bubbles, _ = ask(run, "unknown_role", "email_support", "邮箱", short_answers=True)
+    assert len(bubbles) == 1 and len(bubbles[0][0]) <= 150 and EMAIL in bubbles[0][0]
+
+
+def test_short_answers_only_when_asked(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "request_human", "怎么找人工客服，我是买家")
+    assert "short_answers" not in slots
