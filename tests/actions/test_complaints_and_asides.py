@@ -152,3 +152,13 @@ def test_asked_for_short_answers_gets_one_short_bubble_from_then_on(run: Run) ->
 def test_short_answers_only_when_asked(run: Run) -> None:
     slots, bubbles, _ = ask(run, "unknown_role", "request_human", "怎么找人工客服，我是买家")
     assert "short_answers" not in slots
+
+
+def test_part_of_an_order_arriving_is_a_missing_item(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "订了六个杯子只到了四个", ranking=["not_received", "damaged_item"])
+    assert slots["last_topic"] == "damaged_item" and TICKET_PATH in text_of(bubbles)
+
+
+def test_a_buyer_who_buys_wholesale_to_resell_is_a_buyer(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "damaged_item", "在速卖通批货回来我自己店里卖，数量不对")
+    assert SELLER_URL not in text_of(bubbles) and TICKET_PATH in text_of(bubbles)
