@@ -29,6 +29,8 @@ from actions.session import metadata_value
 from actions.guidance import (
     DEVICES,
     briefly,
+    eu_without_company_answer,
+    local_time_answer,
     channels_answer,
     IMPLIED_ROLES,
     LADDERS,
@@ -101,6 +103,7 @@ from actions.understanding import (
     says_scam_paid,
     stated_role,
     tried_steps,
+    time_zone_named,
     waited_minutes,
 )
 
@@ -255,6 +258,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
             and not has_cue(text, "asking") and not is_complaint(turn):
         return Answer([Reply(line(sit, "closing"))]), []  # "好的我去跟老板说": they go and do it
+    if (facet(text, "my_time") or time_zone_named(text) and sit.last_topic == "working_hours" and problem_named(text) is None) \
+            and not turn.in_form:
+        return local_time_answer(sit), []  # "so what is that in my time"; "西班牙" after the hours
+    if sit.last_topic == "eu_responsible_person" and facet(text, "no_eu_company"):
+        return eu_without_company_answer(sit), []
     if has_cue(text, "what_can_you_do") and not turn.in_form:
         return capabilities_answer(sit), []
     if intent != "thank":
@@ -625,6 +633,8 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
         answer.replies = [Reply(f"{line(turn.sit, 'said_again')}\n{first.text}", last.buttons)]
         return answer
     sit = replace(turn.sit, given=turn.sit.given | set(answer.given))
+    if answer.topic in HUMAN_TOPICS and turn.intent in HUMAN_TOPICS and "not_transferring" not in sit.given:
+        return not_transferring_once(sit, lead_key="human_again")  # "人工" again: how to make the robot hand over
     again = ladder_answer(sit, lead_key="already_said")
     again.topic = answer.topic or again.topic
     return again
@@ -661,6 +671,8 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     lang = lang if lang in LANGUAGES else "zh"
     device = tracker.get_slot("device") or metadata_value(metadata, "device", DEVICES)
     given = tracker.get_slot("channels_given") or []
+    named_zone = time_zone_named(text)
+    zone = named_zone or tracker.get_slot("time_zone")
     sit = Situation(
         role=role or "buyer",
         role_assumed=role is None or guessed,
@@ -670,6 +682,7 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         text=text,
         last_topic=tracker.get_slot("last_topic"),
         given=frozenset(str(item) for item in given if isinstance(item, str)),
+        zone=zone,
     )
     ranking = tuple(str(item.get("name")) for item in message.get("intent_ranking") or [] if item.get("name"))
     in_form = tracker.active_loop.get("name") == FORM if tracker.active_loop else False
@@ -690,6 +703,8 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         established["role"] = role
     if sit.device and sit.device != tracker.get_slot("device"):
         established["device"] = sit.device
+    if named_zone and named_zone != tracker.get_slot("time_zone"):
+        established["time_zone"] = named_zone
     return turn, established
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -81,6 +82,8 @@ class Situation:
     text: str = ""
     last_topic: Optional[str] = None
     given: FrozenSet[str] = frozenset()
+    # Where the user is (an IANA zone, cues.yml `time_zones`): the desk's hours in their own time.
+    zone: Optional[str] = None
 
 
 @dataclass
@@ -461,6 +464,8 @@ def working_hours_answer(sit: Situation) -> Answer:
     if sit.role == "buyer":
         lines.append(line(sit, "hours_buyer"))
     lines += [line(sit, "hours_seller", **values), seller_status(sit)]
+    if sit.zone:
+        lines.append(local_hours_line(sit))
     if facet(sit.text, "night"):
         next_open = opening_label(sit, clock.next_opening(seller, sit.now.replace(hour=23, minute=0)))
         lines.append(line(sit, "hours_night", next_open=next_open, email=channel("email")["address"], **values))
@@ -473,6 +478,23 @@ def working_hours_answer(sit: Situation) -> Answer:
         weekend = "open" if hours is not None and {6, 7} <= set(hours.weekdays) else "closed"
         lines.append(str(entry(sit, "hours_weekend", weekend)).format(**values))
     return Answer(with_switch(sit, [Reply("\n".join(lines))]), "working_hours")
+
+
+def local_hours_line(sit: Situation) -> str:
+    """The seller desk's hours and the time now where the user is."""
+    hours = clock.hours_of(channel("seller_channel"))
+    local = ZoneInfo(str(sit.zone))
+    opens, closes = (datetime.combine(sit.now.date(), moment, tzinfo=sit.now.tzinfo).astimezone(local) for moment in (hours.open, hours.close))
+    place = entry(sit, "zone_names", str(sit.zone))
+    return line(sit, "hours_local", place=place, open=clock_time(opens), close=clock_time(closes), now=clock_time(sit.now.astimezone(local)))
+
+
+def local_time_answer(sit: Situation) -> Answer:
+    """"What is that in my time": the seller desk's hours converted where the user said they are,
+    else in China time with the question where they are."""
+    lines = [line(sit, "hours_seller", **seller_hours(sit))]
+    lines.append(local_hours_line(sit) if sit.zone else line(sit, "hours_ask_zone"))
+    return Answer([Reply("\n".join(lines))], sit.last_topic or "working_hours")
 
 
 def is_known_buyer(sit: Situation) -> bool:
@@ -524,15 +546,19 @@ def where_answer(sit: Situation) -> Answer:
         return Answer([Reply(f"{lead}\n{text}")], topic, ("email",))
     if sit.role == "seller" and topic in PROBLEM_INTENTS:
         return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))  # a seller's dispute goes to the desk
+    to_center = line(
+        sit,
+        "where_consumer_protection",
+        hours=center["escalate_after_hours"],
+        center=center["name"],
+        intervene=center["intervene_within_hours"],
+    )
     if topic == "file_complaint":
-        text = line(
-            sit,
-            "where_consumer_protection",
-            hours=center["escalate_after_hours"],
-            center=center["name"],
-            intervene=center["intervene_within_hours"],
-        )
-        return Answer([Reply(f"{lead}\n{text}")], topic, ("consumer_protection",))
+        return Answer([Reply(f"{lead}\n{to_center}")], topic, ("consumer_protection",))
+    if topic == "ticket_followup" and sit.role == "buyer":
+        # Following a 工单 up goes to its page (催办) and, past the deadline, to the 消费者保护中心.
+        to_ticket = line(sit, "where_ticket", path=ticket_path(), choose=scenario("ticket")["choose"])
+        return Answer([Reply(f"{lead}\n{to_ticket}\n{to_center}")], topic, ("ticket", "consumer_protection"))
     if topic in PROBLEM_INTENTS and sit.role == "buyer":
         text = line(sit, "where_ticket", path=ticket_path(), choose=scenario("ticket")["choose"])
         return Answer([Reply(f"{lead}\n{text}")], topic, ("ticket",))
@@ -867,6 +893,13 @@ def eu_answer(sit: Situation) -> Answer:
     text = line(sit, "eu_responsible_person", what=eu["what"], how=eu["how"], prepare=eu["prepare"])
     desk = seller_desk(sit)
     return Answer([Reply(text), replace(desk, buttons=(button(sit, "email_support"),))], "eu_responsible_person", ("seller_desk",))
+
+
+def eu_without_company_answer(sit: Situation) -> Answer:
+    """"我们在欧洲没公司" after the EU responsible person: who can be one instead, and where to ask."""
+    eu = scenario("eu_responsible_person")
+    text = line(sit, "eu_without_company", fact=eu["without_eu_company"], how=eu["how"])
+    return Answer([Reply(text)], "eu_responsible_person", ("seller_desk",))
 
 
 def scam_answer(sit: Situation) -> Answer:

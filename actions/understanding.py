@@ -194,3 +194,12 @@ def waited_minutes(text: str) -> Optional[int]:
     message that is not a deadline they wish for."""
     waits = [minutes for _, _, minutes, deadline in find_durations(text) if not deadline]
     return max(waits, default=None)
+
+
+def time_zone_named(text: str) -> Optional[str]:
+    """The IANA time zone of a country or city the message names (cues.yml `time_zones`), if any."""
+    flat = normalized(text)
+    for zone, words in cues()["time_zones"].items():
+        if any(_matches(flat, word) for word in words):
+            return str(zone)
+    return None

@@ -162,3 +162,37 @@ def test_part_of_an_order_arriving_is_a_missing_item(run: Run) -> None:
 def test_a_buyer_who_buys_wholesale_to_resell_is_a_buyer(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "damaged_item", "在速卖通批货回来我自己店里卖，数量不对")
     assert SELLER_URL not in text_of(bubbles) and TICKET_PATH in text_of(bubbles)
+
+
+def test_the_desk_hours_in_the_users_own_time(run: Run) -> None:
+    # 10:00 China time is 3:00 in Madrid in November (UTC+1); the desk's 9:00–18:00 is 2:00–11:00.
+    slots, bubbles, _ = ask(run, "unknown_role", "working_hours", "I'm in Spain, what time is the seller support open")
+    said = text_of(bubbles)
+    assert "2:00" in said and "11:00" in said and slots["time_zone"] == "Europe/Madrid"
+    _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "so what is that in my time", time_zone="Europe/Madrid", last_topic="working_hours")
+    assert "2:00" in text_of(bubbles) and "11:00" in text_of(bubbles)
+
+
+def test_my_time_unknown_asks_where_then_converts(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "那换成我这边几点", last_topic="working_hours")
+    assert "UTC+8" in text_of(bubbles)
+    slots, bubbles, _ = ask(run, "unknown_role", "inform", "巴西", last_topic="working_hours")
+    assert "22:00" in text_of(bubbles) and "7:00" in text_of(bubbles) and slots["time_zone"] == "America/Sao_Paulo"
+
+
+def test_no_company_in_the_eu_gets_who_can_be_the_responsible_person(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "可我们在欧盟没有公司啊", last_topic="eu_responsible_person")
+    said = text_of(bubbles)
+    assert "授权代表" in said and "进口商" in said
+
+
+def test_where_after_a_ticket_follow_up_names_the_ticket_page_and_the_center(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "去哪里弄", last_topic="ticket_followup")
+    said = text_of(bubbles)
+    assert TICKET_PATH in said and "消费者保护中心" in said
+
+
+def test_a_buyer_who_opened_a_dispute_makes_the_writer_a_seller(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "working_hours", "买家开纠纷了 卖家客服几点上班")
+    assert str(reply("hours_buyer")) not in text_of(bubbles) and slots.get("role") == "seller"
+
