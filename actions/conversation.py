@@ -29,6 +29,7 @@ from actions.session import metadata_value
 from actions.guidance import (
     DEVICES,
     briefly,
+    policy_answer,
     eu_without_company_answer,
     local_time_answer,
     channels_answer,
@@ -166,6 +167,8 @@ class Turn:
     request_category: Optional[str] = None
     # The user asked for short answers ("字太小看不清"): one short bubble from then on.
     brief: bool = False
+    # The role the answers so far assumed without being told (None when stated or not assumed).
+    assumed_before: Optional[str] = None
 
 
 def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
@@ -214,6 +217,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
+        if turn.assumed_before == sit.role and problem_named(text) is None:
+            return Answer([Reply(line(sit, "role_confirmed"))], sit.last_topic), []  # "我是买家哦" after answers for buyers
         return role_switched(sit), []
     if is_resigned(turn):
         return resigned_answer(sit), []
@@ -221,7 +226,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return resigned_answer(sit), []  # "行吧那我再等等": the deadlines to keep in mind while waiting
     if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
         return not_transferring_once(sit), []
-    if has_cue(text, "callback"):
+    if has_cue(text, "callback") and not names_problem(text, "scam_check"):
         return callback_answer(sit), []
     if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
@@ -236,6 +241,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(where_to_send(role, sit.device, turn.request_category or "", sit.now))], sit.last_topic), []
     if has_cue(text, "form_request") and not turn.in_form:
         return Answer([]), [FollowupAction(FORM)]
+    if has_cue(asked_part(text), "policy_question") and not turn.in_form:
+        return policy_answer(sit), []
     wants_person = has_cue(text, "bot_words") and names_problem(text, "request_human") or problem_named(text) == "request_human"
     if intent in PROBLEM_INTENTS and wants_person and not turn.in_form:
         # Stuck with the robot, or a story that ends on "想找个真人问问" (the wish said after the
@@ -265,6 +272,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return eu_without_company_answer(sit), []
     if has_cue(text, "what_can_you_do") and not turn.in_form:
         return capabilities_answer(sit), []
+    if asks_person_again(turn):
+        return not_transferring_once(sit, lead_key="human_again"), []  # "那我总得能跟人说话吧" after the ways
     if intent != "thank":
         answered = follow_up(turn)
         if answered is not None:
@@ -286,7 +295,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     leaves_urgent = sit.last_topic == "urgent_request" and problem_named(text) in PROBLEM_INTENTS
     if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem) and not leaves_urgent:
         return answer_topic(str(sit.last_topic), sit), []
-    if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and intent in DEVICE_FOLLOW_UPS:
+    short_aside = len(text) <= SHORT_MESSAGE and intent in SMALL_TALK and not has_cue(text, "thanks")
+    if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and (intent in DEVICE_FOLLOW_UPS or short_aside):
         # "网页上怎么找" is the same topic for that device; "客服在哪 我用的网页版" asks for a person.
         topic = "request_human" if problem_named(text) == "request_human" else str(sit.last_topic)
         return answer_topic(topic, replace(sit, given=frozenset())), []
@@ -308,6 +318,18 @@ def is_complaint(turn: Turn) -> bool:
     return has_cue(text, "upset") or has_cue(text, "agent_complaint") or names_problem(text, "not_helpful")
 
 
+def asks_person_again(turn: Turn) -> bool:
+    """A person asked for again right after the ways to one (not a new device, problem or question)."""
+    sit = turn.sit
+    if turn.in_form or turn.intent != "request_human" or sit.last_topic not in HUMAN_TOPICS:
+        return False
+    if "alixiaomi" not in sit.given or "not_transferring" in sit.given or "device" in turn.entities:
+        return False
+    return problem_named(sit.text) in (None, "request_human") and not any(
+        facet(sit.text, name) for name in ("where", "hours", "phone", "email", "how_long", "fastest", "what_to_type")
+    )
+
+
 def needs_empathy(turn: Turn) -> bool:
     """A complaint, a wait or a reply that never came: the answer acknowledges it first."""
     text = turn.sit.text
@@ -319,7 +341,11 @@ def asks_for_email(turn: Turn) -> bool:
     """The message asks for the e-mail itself (its address, whether it is worth it), not about a
     mail already sent (no reply, how long) or its subject line."""
     text = turn.sit.text
-    if turn.in_form or not facet(text, "email") or not facet(text, "email_ask"):
+    if turn.in_form or not facet(text, "email"):
+        return False
+    if facet(text, "email_content"):
+        return True  # what to write in it, at any hour: the e-mail answer has the template
+    if not facet(text, "email_ask"):
         return False
     # At night or at the weekend it asks whether anyone reads it now: the hours (with the time now).
     return not any(facet(text, name) for name in ("no_reply", "how_long", "subject", "night", "weekend"))
@@ -696,6 +722,7 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         role_stated=said_role is not None,
         previous_texts=previous_bot_texts(tracker),
         request_category=tracker.get_slot("issue_category"),
+        assumed_before="buyer" if tracker.get_slot("role_assumed") and not tracker.get_slot("role") else None,
         brief=bool(tracker.get_slot("short_answers")) or (has_cue(text, "wants_short") and not in_form),
     )
     established = {"language": lang}

@@ -895,6 +895,12 @@ def eu_answer(sit: Situation) -> Answer:
     return Answer([Reply(text), replace(desk, buttons=(button(sit, "email_support"),))], "eu_responsible_person", ("seller_desk",))
 
 
+def policy_answer(sit: Situation) -> Answer:
+    """"运费谁出 / 合理吗": the case's agents decide who pays, not the assistant; where to have it decided."""
+    text = line(sit, "policy_question", path=ticket_path())
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic, ("ticket",))
+
+
 def eu_without_company_answer(sit: Situation) -> Answer:
     """"我们在欧洲没公司" after the EU responsible person: who can be one instead, and where to ask."""
     eu = scenario("eu_responsible_person")

@@ -196,3 +196,31 @@ def test_a_buyer_who_opened_a_dispute_makes_the_writer_a_seller(run: Run) -> Non
     slots, bubbles, _ = ask(run, "unknown_role", "working_hours", "买家开纠纷了 卖家客服几点上班")
     assert str(reply("hours_buyer")) not in text_of(bubbles) and slots.get("role") == "seller"
 
+
+
+def test_an_impostor_who_phoned_is_the_scam_not_a_call_back(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "request_human", "有个自称速卖通客服的人打电话给我，说要给我退款")
+    assert slots["last_topic"] == "scam_check"
+
+
+def test_who_pays_is_decided_by_the_agents_through_a_ticket(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "refund", "卖家让我退回去，可运费要我自己出，这样对吗", last_topic="damaged_item")
+    said = text_of(bubbles)
+    assert TICKET_PATH in said and "判定" in said
+
+
+def test_what_to_write_in_a_mail_at_night_gets_the_template(run: Run, freeze: Callable[[str], None]) -> None:
+    freeze("2026-11-26T21:40:00+08:00")
+    _, bubbles, _ = ask(run, "unknown_role", "email_support", "今晚先发邮件，要写什么", role="seller", last_topic="seller_support")
+    said = text_of(bubbles)
+    assert EMAIL in said and "【订单编号】" in said
+
+
+def test_the_role_already_assumed_is_confirmed_not_repeated(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "我是买家", last_topic="find_responsible_person", role_assumed=True)
+    assert str(reply("role_confirmed")) in text_of(bubbles) and len(bubbles) == 1
+
+
+def test_the_assistant_asked_for_a_parcel_says_where_to_look(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_received", "那你查查我的包裹在哪")
+    assert str(reply("cannot_do")) in text_of(bubbles)
