@@ -28,7 +28,11 @@ from actions import clock
 from actions.session import metadata_value
 from actions.guidance import (
     DEVICES,
+    assistant_privacy_answer,
     briefly,
+    explain_answer,
+    keep_sending_answer,
+    not_official_answer,
     policy_answer,
     eu_without_company_answer,
     local_time_answer,
@@ -104,6 +108,7 @@ from actions.understanding import (
     says_scam_paid,
     stated_role,
     tried_steps,
+    term_asked,
     time_zone_named,
     waited_minutes,
 )
@@ -190,6 +195,15 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
     if has_cue(text, "confirm_first") and not turn.in_form:
         return confirm_first_answer(sit), []
+    term = term_asked(text)
+    if term and not turn.in_form:
+        return explain_answer(sit, term), []
+    if has_cue(text, "asks_if_official") and not turn.in_form:
+        return not_official_answer(sit), []
+    if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
+        return assistant_privacy_answer(sit), []
+    if has_cue(text, "keep_sending") and not turn.in_form:
+        return keep_sending_answer(sit), []
     if has_cue(text, "knows_order"):
         return knows_order_answer(sit), []
     if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:
@@ -253,6 +267,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
     if named == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
+    if intent in ("bot_challenge", "greet", "out_of_scope") and named in PROBLEM_INTENTS and not has_cue(text, "asks_if_bot"):
+        return answer_topic(str(named), sit), []  # "是不是被平台吞了" names the problem, whatever the NLU read
     if facet(text, "urgent_tag") and not names_problem(text, "scam_check") and not turn.in_form:
         return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     if is_complaint(turn) and intent in CLOSING_INTENTS and not turn.in_form:
@@ -722,7 +738,8 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
         role_stated=said_role is not None,
         previous_texts=previous_bot_texts(tracker),
         request_category=tracker.get_slot("issue_category"),
-        assumed_before="buyer" if tracker.get_slot("role_assumed") and not tracker.get_slot("role") else None,
+        # (the role slot may already hold what this message said: Rasa fills it from the entity)
+        assumed_before="buyer" if tracker.get_slot("role_assumed") else None,
         brief=bool(tracker.get_slot("short_answers")) or (has_cue(text, "wants_short") and not in_form),
     )
     established = {"language": lang}

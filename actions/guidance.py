@@ -28,7 +28,7 @@ from actions.knowledge import (
     ticket_path,
     tip,
 )
-from actions.understanding import facet, has_cue, tried_steps
+from actions.understanding import facet, has_cue, problem_named, tried_steps
 
 ROLES = ("buyer", "seller")
 # What fits a phone screen; a longer bubble is split at line ends.
@@ -895,10 +895,40 @@ def eu_answer(sit: Situation) -> Answer:
     return Answer([Reply(text), replace(desk, buttons=(button(sit, "email_support"),))], "eu_responsible_person", ("seller_desk",))
 
 
+def explain_answer(sit: Situation, term: str) -> Answer:
+    """"阿里小蜜是啥 要另外下载吗": what the term is, then where it is."""
+    lead = str(entry(sit, "explain", term)).format(chase=scenario("ticket")["chase_after_hours"])
+    if term == "alixiaomi":
+        return Answer([Reply("\n".join([lead, *alixiaomi_lines(sit)]))], sit.last_topic or "ask_contact_channels", ("alixiaomi",))
+    if term == "chase":
+        return Answer([Reply(lead)], sit.last_topic or "ticket_followup", ("chase",))
+    if term == "consumer_protection":
+        where = where_answer(replace(sit, last_topic="file_complaint"))
+        return Answer([Reply(f"{lead}\n{where.replies[0].text.splitlines()[-1]}")], sit.last_topic or "file_complaint", ("consumer_protection",))
+    text = line(sit, "where_ticket", path=ticket_path(), choose=scenario("ticket")["choose"])
+    return Answer([Reply(f"{lead}\n{text}")], sit.last_topic or "ticket_followup", ("ticket",))
+
+
+def not_official_answer(sit: Situation) -> Answer:
+    """"你是速卖通官方的吗": no, an assistant; the official channels."""
+    return Answer([Reply(line(sit, "not_official", email=channel("email")["address"]), (button(sit, "request_human"),))], sit.last_topic)
+
+
+def assistant_privacy_answer(sit: Situation) -> Answer:
+    """"你会存我的聊天记录吗": what this assistant keeps, and what never to send anywhere."""
+    return Answer([Reply(line(sit, "assistant_privacy", privacy=caution("privacy")["rule"]))], sit.last_topic)
+
+
+def keep_sending_answer(sit: Situation) -> Answer:
+    """"那我还要不要接着发": no, flooding delays the answer; one complete message."""
+    return Answer([Reply(line(sit, "keep_sending", no_flooding=caution("no_flooding")["rule"]))], sit.last_topic or "slow_response")
+
+
 def policy_answer(sit: Situation) -> Answer:
     """"运费谁出 / 合理吗": the case's agents decide who pays, not the assistant; where to have it decided."""
     text = line(sit, "policy_question", path=ticket_path())
-    return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic, ("ticket",))
+    topic = sit.last_topic or problem_named(sit.text) or "refund"
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], topic, ("ticket",))
 
 
 def eu_without_company_answer(sit: Situation) -> Answer:

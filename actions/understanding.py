@@ -203,3 +203,14 @@ def time_zone_named(text: str) -> Optional[str]:
         if any(_matches(flat, word) for word in words):
             return str(zone)
     return None
+
+
+def term_asked(text: str) -> Optional[str]:
+    """The term of the guide the message asks about ("阿里小蜜是啥"), if it asks what one is."""
+    if not has_cue(text, "what_is"):
+        return None
+    flat = normalized(text)
+    for term, words in cues()["terms"].items():
+        if any(_matches(flat, word) for word in words):
+            return str(term)
+    return None

@@ -262,13 +262,19 @@ def own_goal(text: Any) -> Optional[str]:
     return None
 
 
+def concrete_first(values: List[str]) -> int:
+    """Which of several categories a message names is meant: the first concrete problem, else the first."""
+    generic = set(words("generic_categories"))
+    return next((index for index, value in enumerate(values) if value not in generic), 0)
+
+
 def described_category(text: Any) -> Optional[str]:
     """The category a free description reads as (账户让人给盗了 → 账户安全), None when none is near."""
     free = clean(text)
     if not free or is_button(free):
         return None
     phrases = find_phrases("issue_category", free)
-    return phrases[0][2] if phrases else nearest("issue_category", free)
+    return phrases[concrete_first([p[2] for p in phrases])][2] if phrases else nearest("issue_category", free)
 
 
 @dataclass(frozen=True)
@@ -286,7 +292,7 @@ def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Readin
 
     None when the message's words for the slot are not meant for it (negated, or the goal's word).
     Entities come from the latest message; at activation (nothing asked yet) from the message
-    that said them. Several categories: the first (the problem comes before the wish); several
+    that said them. Several categories: the first concrete one (the problem comes before the wish); several
     goals: the last (要换货……算了，退款吧).
     """
     parse, text = latest_user(tracker)
@@ -297,7 +303,8 @@ def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Readin
     meant = meant_entities(parse, slot, requested == slot, bool(previous_value(tracker, slot)))
     if meant:
         if slot == "issue_category":
-            return Reading(str(meant[0]["value"]), text, said_text(meant[0], text))
+            chosen = meant[concrete_first([str(e["value"]) for e in meant])]
+            return Reading(str(chosen["value"]), text, said_text(chosen, text))
         return Reading(wished_first([(int(e.get("start") or 0), str(e["value"])) for e in meant], text), text)
     if entities_of(parse, slot):
         return None
@@ -305,7 +312,7 @@ def read_choice(slot: str, slot_value: Any, tracker: Tracker) -> Optional[Readin
     phrases = find_phrases(slot, free)
     if phrases:
         if slot == "issue_category":
-            start, end, value = phrases[0]
+            start, end, value = phrases[concrete_first([p[2] for p in phrases])]
             return Reading(value, free, None if is_button(text) else free[start:end])
         return Reading(wished_first([(p[0], p[2]) for p in phrases], free), free)
     typed = free if free and not is_button(text) else None

@@ -224,3 +224,34 @@ def test_the_role_already_assumed_is_confirmed_not_repeated(run: Run) -> None:
 def test_the_assistant_asked_for_a_parcel_says_where_to_look(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "not_received", "那你查查我的包裹在哪")
     assert str(reply("cannot_do")) in text_of(bubbles)
+
+
+@pytest.mark.parametrize(
+    "text, term_fact",
+    [("小蜜是什么东西 还得下个软件吗", "不用另外下载"), ("工单是啥意思", TICKET_PATH), ("催办是干嘛的", "24")],
+)
+def test_a_term_of_the_guide_is_explained(run: Run, text: str, term_fact: str) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "scam_check", text)
+    assert term_fact in text_of(bubbles)
+
+
+def test_asked_if_official_says_it_is_an_assistant_and_names_the_official_channels(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "你是不是速卖通官方的")
+    said = text_of(bubbles)
+    assert "不是速卖通官方" in said and EMAIL in said
+
+
+def test_asked_what_the_assistant_keeps_warns_off_codes_and_passwords(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "聊天记录你们会存吗 怕信息泄露")
+    said = text_of(bubbles)
+    assert "验证码" in said and "密码" in said
+
+
+def test_asked_whether_to_keep_sending_says_no(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "slow_response", "那我要不要再发几遍", last_topic="slow_response")
+    assert str(reply("keep_sending")).split("：")[0] in text_of(bubbles)
+
+
+def test_a_problem_word_beats_a_small_talk_reading(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "bot_challenge", "钱是不是给吞了啊")
+    assert slots["last_topic"] == "refund" and TICKET_PATH in text_of(bubbles)

@@ -462,3 +462,12 @@ def test_a_category_button_keeps_no_words(validate):
     tracker = make_tracker('/inform{"issue_category":"物流问题"}', {"issue_category": "物流问题"}, entities=[entity("issue_category", "物流问题")])
     events, _ = validate(tracker)
     assert slot("issue_category", "物流问题") in events and words_of(events) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("帮我写个投诉，手机壳碎了", "商品质量问题"), ("要投诉，包裹一直没到", "物流问题"), ("我要投诉这个卖家", "投诉纠纷")],
+)
+def test_a_concrete_problem_beats_a_generic_category(validate, understand, text, expected):
+    events, _ = validate(said(understand, text, requested_slot="issue_category"))
+    assert slot("issue_category", expected) in events
