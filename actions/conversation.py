@@ -30,6 +30,9 @@ from actions.guidance import (
     DEVICES,
     assistant_privacy_answer,
     briefly,
+    address_answer,
+    change_password_answer,
+    on_behalf_answer,
     explain_answer,
     keep_sending_answer,
     not_official_answer,
@@ -202,6 +205,14 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_official_answer(sit), []
     if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
         return assistant_privacy_answer(sit), []
+    if has_cue(text, "on_behalf") and not turn.in_form:
+        return on_behalf_answer(sit), []
+    if has_cue(text, "change_password") and not turn.in_form:
+        return change_password_answer(sit), []
+    if has_cue(text, "address_change") and not turn.in_form:
+        return address_answer(sit), []
+    if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:
+        return where_responsible_answer(sit), []  # the store's own contact: on its page
     if has_cue(text, "keep_sending") and not turn.in_form:
         return keep_sending_answer(sit), []
     if has_cue(text, "knows_order"):
@@ -481,7 +492,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return seller_wait_answer(sit)  # "那现在还能干嘛" / "行 等几分钟": when it opens, the e-mail meanwhile
     if facet(text, "now") and sit.last_topic in DESK_TOPICS:
         return working_hours_answer(sit)  # "那现在呢" after the hours: open or not right now
-    if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, None):
+    if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, *PROBLEM_INTENTS, "contact_seller", None):
         return fastest_answer(sit)
     if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)

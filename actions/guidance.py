@@ -909,6 +909,23 @@ def explain_answer(sit: Situation, term: str) -> Answer:
     return Answer([Reply(f"{lead}\n{text}")], sit.last_topic or "ticket_followup", ("ticket",))
 
 
+def on_behalf_answer(sit: Situation) -> Answer:
+    """"那我替他问可以吗": yes, with their account and their order's evidence."""
+    return Answer([Reply(line(sit, "on_behalf"), (button(sit, "request_human"),))], sit.last_topic)
+
+
+def change_password_answer(sit: Situation) -> Answer:
+    """"账号密码也要改吗" (after a scam or a break-in): yes, now, and tell customer service."""
+    security = scenario("account_security")
+    text = line(sit, "change_password", email=channel("email")["address"], keyword=security["subject_keyword"])
+    return Answer([Reply(text)], sit.last_topic or "account_security", ("email",))
+
+
+def address_answer(sit: Situation) -> Answer:
+    """"地址写错了 还能改吗": the seller and the carrier, quickly; the chat when the seller is silent."""
+    return Answer([Reply(line(sit, "address_lead"), (button(sit, "find_responsible_person"),))], "contact_seller", ("order_page", "alixiaomi"))
+
+
 def not_official_answer(sit: Situation) -> Answer:
     """"你是速卖通官方的吗": no, an assistant; the official channels."""
     return Answer([Reply(line(sit, "not_official", email=channel("email")["address"]), (button(sit, "request_human"),))], sit.last_topic)

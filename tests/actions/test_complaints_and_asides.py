@@ -255,3 +255,30 @@ def test_asked_whether_to_keep_sending_says_no(run: Run) -> None:
 def test_a_problem_word_beats_a_small_talk_reading(run: Run) -> None:
     slots, bubbles, _ = ask(run, "unknown_role", "bot_challenge", "钱是不是给吞了啊")
     assert slots["last_topic"] == "refund" and TICKET_PATH in text_of(bubbles)
+
+
+def test_asking_for_someone_else_is_allowed_with_their_account(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "我帮我妈问行不行", last_topic="request_human")
+    said = text_of(bubbles)
+    assert "账号" in said and "订单号" in said
+
+
+def test_changing_the_password_after_a_scam_is_yes_now(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "account_security", "那我要不要改密码", last_topic="scam_paid")
+    said = text_of(bubbles)
+    assert "改" in said and EMAIL in said
+
+
+def test_a_wrong_address_goes_to_the_seller_first(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "not_received", "收货地址填错了门牌号 货还在路上能改吗")
+    assert "联系卖家" in text_of(bubbles) and TICKET_PATH not in text_of(bubbles)
+
+
+def test_the_stores_phone_is_on_the_store_page(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "卖家不回，能打卖家电话吗", last_topic="contact_seller")
+    assert "店铺" in text_of(bubbles)
+
+
+def test_the_fastest_way_after_a_problem(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "哪种方式最快", last_topic="not_received")
+    assert "阿里小蜜" in text_of(bubbles)
