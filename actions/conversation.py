@@ -242,7 +242,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
-        if turn.assumed_before == sit.role and problem_named(text) is None:
+        if turn.assumed_before == sit.role and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE:
             return Answer([Reply(line(sit, "role_confirmed"))], sit.last_topic), []  # "我是买家哦" after answers for buyers
         return role_switched(sit), []
     if is_resigned(turn):
