@@ -205,7 +205,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_official_answer(sit), []
     if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
         return assistant_privacy_answer(sit), []
-    if has_cue(text, "on_behalf") and not turn.in_form:
+    if has_cue(text, "scammer_again") and sit.last_topic in SCAM_TOPICS:
+        return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic), []
+    if has_cue(text, "on_behalf") and has_cue(text, "asking") and problem_named(text) is None and not turn.in_form:
         return on_behalf_answer(sit), []
     if has_cue(text, "change_password") and not turn.in_form:
         return change_password_answer(sit), []
@@ -242,11 +244,19 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
-        if turn.assumed_before == sit.role and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE:
+        bare = "device" not in turn.entities and not any(facet(text, name) for name in ("where", "hours", "email", "phone", "next"))
+        if turn.assumed_before == sit.role and bare and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE:
             return Answer([Reply(line(sit, "role_confirmed"))], sit.last_topic), []  # "我是买家哦" after answers for buyers
         return role_switched(sit), []
     if is_resigned(turn):
         return resigned_answer(sit), []
+    if has_cue(text, "cannot_wait") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and not turn.in_form:
+        answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
+        first = answer.replies[0]
+        answer.replies = [replace(first, text=f"{line(sit, 'cannot_wait_lead')}\n{first.text}"), *answer.replies[1:]]
+        return answer, []
+    if has_cue(text, "later") and len(text) <= SHORT_MESSAGE and sit.last_topic not in UNRESOLVED_TOPICS and not turn.in_form:
+        return Answer([Reply(line(sit, "closing_later"))], sit.last_topic), []
     if has_cue(text, "will_wait") and sit.last_topic in UNRESOLVED_TOPICS and not turn.in_form:
         return resigned_answer(sit), []  # "行吧那我再等等": the deadlines to keep in mind while waiting
     if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:

@@ -965,6 +965,8 @@ def scam_answer(sit: Situation) -> Answer:
         privacy=caution("privacy")["rule"],
         email=channel("email")["address"],
     )
+    if sit.role == "seller":
+        text = f"{text}\n{line(sit, 'scam_seller_desk', url=channel('seller_channel')['url'])}"
     return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], "scam_check")
 
 

@@ -282,3 +282,23 @@ def test_the_stores_phone_is_on_the_store_page(run: Run) -> None:
 def test_the_fastest_way_after_a_problem(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "哪种方式最快", last_topic="not_received")
     assert "阿里小蜜" in text_of(bubbles)
+
+
+def test_leaving_it_for_later_gets_a_short_goodbye(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "行 那我明早再看", last_topic="email_support")
+    assert text_of(bubbles) == str(reply("closing_later"))
+
+
+def test_the_scammer_calling_again_is_told_off(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "那人又打电话来了 还要验证码", last_topic="scam_paid")
+    assert "挂断" in text_of(bubbles)
+
+
+def test_a_buyer_who_cannot_wait_gets_the_platform_route(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_received", "卖家叫我再等等 我真的等不了了", last_topic="not_received")
+    assert TICKET_PATH in text_of(bubbles)
+
+
+def test_a_seller_warned_of_a_scam_gets_the_seller_desk_to_check(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "scam_check", "有人说是平台的 说我店铺违规要交保证金")
+    assert SELLER_URL in text_of(bubbles)
