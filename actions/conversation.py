@@ -332,7 +332,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     leaves_urgent = sit.last_topic == "urgent_request" and problem_named(text) in PROBLEM_INTENTS
     if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem) and not leaves_urgent:
         return answer_topic(str(sit.last_topic), sit), []
-    short_aside = len(text) <= SHORT_MESSAGE and intent in SMALL_TALK and not has_cue(text, "thanks")
+    # A short message naming only a device ("web 上呢", "diannao shang ne") whatever the NLU read in it.
+    short_aside = len(text) <= SHORT_MESSAGE and not has_cue(text, "thanks") and problem_named(text) in (None, "request_human") \
+        and (intent in SMALL_TALK or not any(facet(text, name) for name in ("hours", "email", "phone", "how_long")))
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and (intent in DEVICE_FOLLOW_UPS or short_aside):
         # "网页上怎么找" is the same topic for that device; "客服在哪 我用的网页版" asks for a person.
         topic = "request_human" if problem_named(text) == "request_human" else str(sit.last_topic)

@@ -302,3 +302,9 @@ def test_a_buyer_who_cannot_wait_gets_the_platform_route(run: Run) -> None:
 def test_a_seller_warned_of_a_scam_gets_the_seller_desk_to_check(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "scam_check", "有人说是平台的 说我店铺违规要交保证金")
     assert SELLER_URL in text_of(bubbles)
+
+
+def test_a_device_alone_after_an_answer_is_that_answer_for_the_device(run: Run) -> None:
+    entities = [{"entity": "device", "value": "web", "start": 0, "end": 3}]
+    _, bubbles, _ = ask(run, "unknown_role", "working_hours", "web 上呢", entities=entities, last_topic="request_human", device="web")
+    assert "Help" in text_of(bubbles)
