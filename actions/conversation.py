@@ -265,7 +265,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return callback_answer(sit), []
     if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
-    if facet(text, "attachment") and facet(text, "upload") and not turn.in_form:
+    has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and len(text) <= SHORT_MESSAGE
+    if facet(text, "attachment") and (facet(text, "upload") or has_evidence) and not turn.in_form:
         return evidence_answer(sit), []
     if is_own_store(turn):
         # One's own store: the seller center, and the seller from now on (the desk for what follows).
@@ -339,6 +340,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         # "网页上怎么找" is the same topic for that device; "客服在哪 我用的网页版" asks for a person.
         topic = "request_human" if problem_named(text) == "request_human" else str(sit.last_topic)
         return answer_topic(topic, replace(sit, given=frozenset())), []
+    if intent == "seller_support" and sit.role == "buyer" and sit.last_topic in PROBLEM_INTENTS and not turn.role_stated \
+            and problem_named(text) in (None, sit.last_topic):
+        return answer_topic(str(sit.last_topic), sit), []  # "卖家说是海关的问题": the buyer's problem goes on
     dispute = seller_dispute(turn)
     if dispute is not None:
         return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)

@@ -466,7 +466,7 @@ def working_hours_answer(sit: Situation) -> Answer:
     lines += [line(sit, "hours_seller", **values), seller_status(sit)]
     if sit.zone:
         lines.append(local_hours_line(sit))
-    if facet(sit.text, "night"):
+    if facet(sit.text, "night") or facet(sit.text, "off_duty") and seller_desk_closed(sit):
         next_open = opening_label(sit, clock.next_opening(seller, sit.now.replace(hour=23, minute=0)))
         lines.append(line(sit, "hours_night", next_open=next_open, email=channel("email")["address"], **values))
     if facet(sit.text, "email"):
@@ -943,6 +943,10 @@ def keep_sending_answer(sit: Situation) -> Answer:
 
 def policy_answer(sit: Situation) -> Answer:
     """"运费谁出 / 合理吗": the case's agents decide who pays, not the assistant; where to have it decided."""
+    if sit.role == "seller":
+        seller = channel("seller_channel")
+        text = line(sit, "policy_question_seller", url=seller["url"], entry=seller["entry"])
+        return Answer([Reply(text)], sit.last_topic or "seller_support", ("seller_desk",))
     text = line(sit, "policy_question", path=ticket_path())
     topic = sit.last_topic or problem_named(sit.text) or "refund"
     return Answer([Reply(text, (button(sit, "start_support_request"),))], topic, ("ticket",))

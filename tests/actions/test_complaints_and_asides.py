@@ -308,3 +308,30 @@ def test_a_device_alone_after_an_answer_is_that_answer_for_the_device(run: Run) 
     entities = [{"entity": "device", "value": "web", "start": 0, "end": 3}]
     _, bubbles, _ = ask(run, "unknown_role", "working_hours", "web 上呢", entities=entities, last_topic="request_human", device="web")
     assert "Help" in text_of(bubbles)
+
+
+def test_a_locked_account_is_account_security_not_the_phone(run: Run) -> None:
+    slots, _, _ = ask(run, "unknown_role", "account_security", "changed my phone number and now my account is locked")
+    assert slots["last_topic"] == "account_security"
+
+
+def test_the_seller_says_is_the_buyers_problem_going_on(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "seller_support", "卖家说是海关那边的问题", last_topic="not_received")
+    assert slots["last_topic"] == "not_received" and SELLER_URL not in text_of(bubbles)
+
+
+def test_a_seller_asking_if_it_counts_as_abuse_gets_the_desk(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "这算不算恶意敲诈", role="seller", last_topic="refund")
+    assert SELLER_URL in text_of(bubbles) and "判定" in text_of(bubbles)
+
+
+def test_no_night_line_in_the_morning(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "working_hours", "你们客服下班了吗")
+    assert "晚上" not in text_of(bubbles)
+
+
+def test_english_ladder_has_no_chinese_path(run: Run) -> None:
+    from actions.guidance import Situation, ladder_step_text
+
+    text = ladder_step_text(Situation(role="seller", lang="en"), "seller_chat")
+    assert "Help" in text and "登录" not in text
