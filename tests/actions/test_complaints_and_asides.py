@@ -335,3 +335,13 @@ def test_english_ladder_has_no_chinese_path(run: Run) -> None:
 
     text = ladder_step_text(Situation(role="seller", lang="en"), "seller_chat")
     assert "Help" in text and "登录" not in text
+
+
+def test_a_sellers_customer_who_got_an_empty_box_is_a_seller_dispute(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "scam_check", "顾客说收到的是个空盒子")
+    assert SELLER_URL in text_of(bubbles) and slots["last_topic"] != "scam_check"
+
+
+def test_a_ticket_closed_unsolved_goes_to_the_consumer_protection_center(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "工单被关闭了能重新打开吗", last_topic="ticket_followup")
+    assert "消费者保护中心" in text_of(bubbles)
