@@ -1,7 +1,8 @@
 """ChineseTextNormalizer: the first NLU step, before JiebaTokenizer.
 
 Traditional → simplified (OpenCC t2s), full-width ASCII → half-width, whitespace folded, emoji
-stripped, the pinyin-initial abbreviations users type (kf, tk, wl, rg …) spelled out. Every stripped emoji is recorded as an `emoji` entity, so the dialogue can tell an
+stripped, the pinyin-initial abbreviations users type (kf, tk, wl, rg …) spelled out, a few internet
+spellings (神马, 肿么) respelled. Every stripped emoji is recorded as an `emoji` entity, so the dialogue can tell an
 emoji-only message: its normalized text is empty and EmptyMessageFallback, the last pipeline step,
 gives it the intent `nlu_fallback` (and restores the emoji entities DIETClassifier drops for an
 empty text). The same normalization is applied to the training data, with entity offsets moved.
@@ -103,6 +104,26 @@ def expand_abbreviations(text: Text) -> Text:
     return _ABBREVIATION_RE.sub(lambda match: ABBREVIATIONS[match.group(1).lower()], text)
 
 
+# Internet spellings of common words (homophones typed on purpose or by the input method's first
+# choice): their pinyin differs from the word's (shenma / shenme, zhongme / zenme), so neither the
+# character nor the pinyin features link them. Each is replaced by the word, same length (offsets).
+# Only spellings with no literal reading in a shop: 木有 (实木有味道), 酱紫 (a colour), 童鞋 (children's
+# shoes), 稀饭 (porridge) and 米有 (大米有虫) stay as typed.
+SPELLINGS = {
+    "神马": "什么",
+    "啥米": "什么",
+    "肿么": "怎么",
+    "有木有": "有没有",
+    "桑心": "伤心",
+}
+_SPELLING_RE = re.compile("|".join(sorted(SPELLINGS, key=len, reverse=True)))
+
+
+def respell(text: Text) -> Text:
+    """神马 → 什么, 肿么 → 怎么 …: the internet spellings of SPELLINGS as the words (same length)."""
+    return _SPELLING_RE.sub(lambda match: SPELLINGS[match.group(0)], text)
+
+
 @dataclass
 class Normalized:
     """The normalized text, the stripped emoji and where each original offset went."""
@@ -133,7 +154,7 @@ def to_simplified(text: Text) -> Text:
 def normalize(text: Text) -> Normalized:
     """Normalizes one text and records where each character and emoji went."""
     half_width = "".join(to_half_width(char) for char in to_simplified(text))
-    simplified = expand_abbreviations(half_width)
+    simplified = respell(expand_abbreviations(half_width))
     emoji_spans = {m.start(): m.end() for m in _EMOJI_RE.finditer(simplified)}
     out: List[Text] = []
     offsets: List[int] = []

@@ -176,3 +176,23 @@ def test_abbreviations_keep_their_length() -> None:
     assert all(len(short) == len(long) for short, long in ABBREVIATIONS.items())
     result = normalize("kf订单8123456789012345")
     assert result.offsets[:3] == [0, 1, 2] and result.text[2:4] == "订单"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("快递肿么还没到", "快递怎么还没到"),
+        ("这是神马情况", "这是什么情况"),
+        ("有木有人在", "有没有人在"),
+        ("实木有味道吗", "实木有味道吗"),  # literal wood: left alone
+        ("酱紫色有货吗", "酱紫色有货吗"),  # a colour, not 这样
+    ],
+)
+def test_internet_spellings_are_respelled(raw: str, expected: str) -> None:
+    assert run(raw).get("text") == expected
+
+
+def test_internet_spellings_keep_their_length() -> None:
+    from components.normalizer import SPELLINGS
+
+    assert all(len(spelt) == len(word) for spelt, word in SPELLINGS.items())
