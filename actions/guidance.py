@@ -473,6 +473,8 @@ def working_hours_answer(sit: Situation) -> Answer:
         lines.append(line(sit, "hours_email", reply_time=caution("reply_time")["rule"]))
     if facet(sit.text, "best_time"):
         lines.append(line(sit, "tips_timing", off_peak=tip("timing")["off_peak"]))
+    if facet(sit.text, "holiday"):
+        lines.append(line(sit, "hours_holiday", email=channel("email")["address"], **values))
     if facet(sit.text, "weekend"):
         hours = seller.hours
         weekend = "open" if hours is not None and {6, 7} <= set(hours.weekdays) else "closed"

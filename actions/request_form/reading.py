@@ -159,12 +159,13 @@ def latest_user(tracker: Tracker) -> Tuple[Dict[str, Any], str]:
 
 
 def source_message(tracker: Tracker, slot: str) -> Optional[Dict[str, Any]]:
-    """The newest user message with an entity for ``slot`` (pre-filled values at activation)."""
+    """The newest user message with an entity for ``slot`` that is not negated (pre-filled values at
+    activation: "不想退货 想换个新的" names no category, the earlier "东西坏了" does)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             parse = dict(event.get("parse_data") or {})
             parse["text"] = event.get("text") or ""
-            if entities_of(parse, slot):
+            if any(not _negated(parse["text"], entity.get("start")) for entity in entities_of(parse, slot)):
                 return parse
     return None
 

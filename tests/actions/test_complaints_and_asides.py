@@ -345,3 +345,9 @@ def test_a_sellers_customer_who_got_an_empty_box_is_a_seller_dispute(run: Run) -
 def test_a_ticket_closed_unsolved_goes_to_the_consumer_protection_center(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "out_of_scope", "工单被关闭了能重新打开吗", last_topic="ticket_followup")
     assert "消费者保护中心" in text_of(bubbles)
+
+
+def test_holidays_say_what_the_guide_does_and_does_not_say(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "working_hours", "春节期间卖家客服上班吗", role="seller", last_topic="seller_support")
+    said = text_of(bubbles)
+    assert "9:00" in said and EMAIL in said and "节假日" in said
