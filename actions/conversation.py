@@ -30,6 +30,7 @@ from actions.guidance import (
     DEVICES,
     assistant_privacy_answer,
     briefly,
+    login_answer,
     address_answer,
     change_password_answer,
     on_behalf_answer,
@@ -205,6 +206,12 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_official_answer(sit), []
     if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
         return assistant_privacy_answer(sit), []
+    if has_cue(text, "cannot_login") and not turn.in_form and not names_problem(text, "scam_check"):
+        return answer_topic("account_security", sit), []  # the chat needs the account: e-mail, 紧急
+    if facet(text, "login") and not turn.in_form:
+        return login_answer(sit), []
+    if facet(text, "other_way") and sit.last_topic and not turn.in_form:
+        return ladder_answer(sit, lead_key="next_step"), []
     if has_cue(text, "scammer_again") and sit.last_topic in SCAM_TOPICS:
         return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic), []
     if has_cue(text, "on_behalf") and has_cue(text, "asking") and problem_named(text) is None and not turn.in_form:
@@ -250,7 +257,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return role_switched(sit), []
     if is_resigned(turn):
         return resigned_answer(sit), []
-    if has_cue(text, "cannot_wait") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and not turn.in_form:
+    if (has_cue(text, "cannot_wait") or has_cue(text, "seller_says") and has_cue(text, "will_wait")) and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and not turn.in_form:
         answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
         first = answer.replies[0]
         answer.replies = [replace(first, text=f"{line(sit, 'cannot_wait_lead')}\n{first.text}"), *answer.replies[1:]]

@@ -928,6 +928,15 @@ def address_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "address_lead"), (button(sit, "find_responsible_person"),))], "contact_seller", ("order_page", "alixiaomi"))
 
 
+def login_answer(sit: Situation) -> Answer:
+    """"要先登入吗 / 右上角没有Help": yes, the web entry is on the logged-in site; the app's path too."""
+    if sit.lang == "zh":
+        web, app = channel("alixiaomi_web")["how"], channel("alixiaomi_app")["how"]
+    else:
+        web, app = (str(entry(sit, "alixiaomi_line", name)) for name in ("web", "app"))
+    return Answer([Reply(line(sit, "login_first", web=web, app=app))], sit.last_topic or "ask_contact_channels", ("alixiaomi",))
+
+
 def not_official_answer(sit: Situation) -> Answer:
     """"你是速卖通官方的吗": no, an assistant; the official channels."""
     return Answer([Reply(line(sit, "not_official", email=channel("email")["address"]), (button(sit, "request_human"),))], sit.last_topic)

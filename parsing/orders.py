@@ -1,4 +1,4 @@
-"""Order numbers: 12–20 digits (spaces, dashes, #, full-width or Chinese numerals) or #ABC123."""
+"""Order numbers: 12–20 digits (spaces, dashes, dots, #, full-width or Chinese numerals) or #ABC123."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from parsing.vocabulary import phrase_pattern, vocabulary
 
 ORDER_DIGITS = (12, 20)  # the one length rule for digit order numbers
 _DIGITS = re.compile(
-    r"(?<![\dA-Za-z])(?:\d{12,20}|\d{3,6}(?:[ \-]\d{3,6}){2,5})(?![\dA-Za-z])"
+    r"(?<![\dA-Za-z])(?:\d{12,20}|\d{3,6}(?:[ \-.]\d{3,6}){2,5})(?![\dA-Za-z])"
 )
 # Chinese numerals are digits only in a run made wholly of them, never next to Arabic digits.
 _CHINESE = re.compile(rf"(?<![\d{CHINESE_DIGITS}])[{CHINESE_DIGITS}]{{12,20}}(?![\d{CHINESE_DIGITS}])")

@@ -351,3 +351,37 @@ def test_holidays_say_what_the_guide_does_and_does_not_say(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "working_hours", "春节期间卖家客服上班吗", role="seller", last_topic="seller_support")
     said = text_of(bubbles)
     assert "9:00" in said and EMAIL in said and "节假日" in said
+
+
+def test_someone_else_changed_the_password_is_a_hacked_account(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "account_security", "有人把我的密码改了 现在登不上去")
+    assert slots["last_topic"] == "account_security" and str(reply("change_password")).split("：")[0] not in text_of(bubbles)
+
+
+def test_cannot_log_in_gets_the_email(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "request_human", "账号登录不了 怎么联系客服", last_topic="account_security")
+    assert EMAIL in text_of(bubbles)
+
+
+def test_another_way_after_a_problem_is_the_next_step(run: Run) -> None:
+    from actions.guidance import Situation, answer_topic
+
+    first = answer_topic("not_received", Situation(text="包裹没到"))
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "还有其他办法没", last_topic="not_received", channels_given=list(first.given))
+    said = text_of(bubbles)
+    assert "消费者保护中心" in said or EMAIL in said or "催办" in said
+
+
+def test_login_first_for_the_web_entry(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "网页右上角没有Help啊", last_topic="request_human")
+    assert "登录" in text_of(bubbles)
+
+
+def test_a_new_seller_is_a_seller(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "find_responsible_person", "我是新卖家 我们店的负责人信息在哪看")
+    assert "卖家中心" in text_of(bubbles)
+
+
+def test_cantonese_email_question(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "客服電郵地址係咩")
+    assert EMAIL in text_of(bubbles)

@@ -148,3 +148,12 @@ def test_answer_words_and_the_clock() -> None:
 def test_width_folding_keeps_positions() -> None:
     text = "订单＃ａｂｃ１２３　好"
     assert len(half_width(text)) == len(text) and half_width(text) == "订单#abc123 好"
+
+
+@pytest.mark.parametrize("text", ["单号#8046.2291.7735.0618", "8046-2291-7735-0618", "8046 2291 7735 0618"])
+def test_order_numbers_grouped_by_dots_dashes_or_spaces(text: str) -> None:
+    assert read_order_answer(text) == "8046229177350618"
+
+
+def test_a_price_is_no_order_number() -> None:
+    assert read_order_answer("价格是12.50元") is None
