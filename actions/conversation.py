@@ -30,6 +30,8 @@ from actions.guidance import (
     DEVICES,
     assistant_privacy_answer,
     briefly,
+    eu_binding_failed_answer,
+    eu_inside_eu_answer,
     login_answer,
     address_answer,
     change_password_answer,
@@ -315,6 +317,10 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return local_time_answer(sit), []  # "so what is that in my time"; "西班牙" after the hours
     if sit.last_topic == "eu_responsible_person" and facet(text, "no_eu_company"):
         return eu_without_company_answer(sit), []
+    if sit.last_topic == "eu_responsible_person" and facet(text, "be_it_myself"):
+        return eu_inside_eu_answer(sit), []
+    if (sit.last_topic == "eu_responsible_person" or names_problem(text, "eu_responsible_person")) and facet(text, "binding_failed"):
+        return eu_binding_failed_answer(sit), []
     if has_cue(text, "what_can_you_do") and not turn.in_form:
         return capabilities_answer(sit), []
     if asks_person_again(turn):

@@ -963,6 +963,19 @@ def policy_answer(sit: Situation) -> Answer:
     return Answer([Reply(text, (button(sit, "start_support_request"),))], topic, ("ticket",))
 
 
+def eu_binding_failed_answer(sit: Situation) -> Answer:
+    """Binding the EU responsible person keeps failing: the seller desk, and what to have ready."""
+    eu = scenario("eu_responsible_person")
+    text = f"{line(sit, 'eu_binding_failed', prepare=eu['prepare'])}\n{seller_desk(sit).text}"
+    return Answer([Reply(text, (button(sit, "email_support"),))], "eu_responsible_person", ("seller_desk",))
+
+
+def eu_inside_eu_answer(sit: Situation) -> Answer:
+    """"我人在义乌 自己能当吗": no, the EU responsible person is someone inside the EU."""
+    eu = scenario("eu_responsible_person")
+    return Answer([Reply(line(sit, "eu_inside_eu", what=eu["what"]))], "eu_responsible_person")
+
+
 def eu_without_company_answer(sit: Situation) -> Answer:
     """"我们在欧洲没公司" after the EU responsible person: who can be one instead, and where to ask."""
     eu = scenario("eu_responsible_person")

@@ -385,3 +385,20 @@ def test_a_new_seller_is_a_seller(run: Run) -> None:
 def test_cantonese_email_question(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "客服電郵地址係咩")
     assert EMAIL in text_of(bubbles)
+
+
+def test_eu_binding_failing_gets_the_desk_and_what_to_prepare(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "一直绑不上 老是报错", role="seller", last_topic="eu_responsible_person")
+    said = text_of(bubbles)
+    assert SELLER_URL in said and "产品类目" in said
+
+
+def test_a_seller_in_china_cannot_be_the_eu_responsible_person(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "我在深圳 我自己可以当吗", role="seller", last_topic="eu_responsible_person")
+    assert "欧盟境内" in text_of(bubbles)
+
+
+def test_the_eu_responsible_person_in_english(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "eu_responsible_person", "Who can be my EU responsible person? I ship to France")
+    said = text_of(bubbles)
+    assert "importer" in said and "authorised representative" in said and "欧盟" not in said
