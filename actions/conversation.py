@@ -107,6 +107,7 @@ from actions.understanding import (
     facet,
     has_cue,
     names_problem,
+    numbered_questions,
     problem_among,
     language_of,
     other_platform,
@@ -366,6 +367,21 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+def respond_each(turn: Turn, questions: List[str]) -> Tuple[Answer, List[EventType]]:
+    """A message that numbers its questions ("第一…第二…"): each answered as if asked alone (the
+    intent was read for the whole message), in order, without a bubble twice."""
+    replies: List[Reply] = []
+    given: List[str] = []
+    topic = None
+    for question in questions:
+        alone = replace(turn, sit=replace(turn.sit, text=question), intent="nlu_fallback", entities=frozenset(), ranking=())
+        answer, _ = respond(alone)
+        replies += [item for item in answer.replies if item.text not in {kept.text for kept in replies}]
+        given += answer.given
+        topic = answer.topic or topic
+    return Answer(replies, topic, tuple(dict.fromkeys(given))), []
 
 
 def is_complaint(turn: Turn) -> bool:
@@ -826,7 +842,8 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         turn, established = read_turn(tracker)
-        answer, extra = respond(turn)
+        questions = [] if turn.in_form else numbered_questions(turn.sit.text)
+        answer, extra = respond_each(turn, questions) if questions else respond(turn)
         if needs_empathy(turn):
             answer = with_empathy(turn.sit, answer)
         answer = without_repeats(answer, turn)

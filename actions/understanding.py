@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, FrozenSet, Iterable, Optional, Sequence
+from typing import Any, FrozenSet, Iterable, List, Optional, Sequence
 
 import opencc
 
@@ -214,3 +214,14 @@ def term_asked(text: str) -> Optional[str]:
         if any(_matches(flat, word) for word in words):
             return str(term)
     return None
+
+
+def numbered_questions(text: str) -> List[str]:
+    """The questions of a message that numbers two or more of them, in order; [] otherwise."""
+    marks = list(_pattern(str(cues()["enumeration"])).finditer(text or ""))
+    if len(marks) < 2:
+        return []
+    ends = [mark.start() for mark in marks[1:]] + [len(text)]
+    # Each question ends at its question mark (what follows, such as a thanks, is not asked).
+    parts = [re.split(r"[?？]", text[mark.end():end])[0].strip(" ,，;；:：。") for mark, end in zip(marks, ends)]
+    return [part for part in parts if part]

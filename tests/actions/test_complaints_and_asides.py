@@ -402,3 +402,16 @@ def test_the_eu_responsible_person_in_english(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "eu_responsible_person", "Who can be my EU responsible person? I ship to France")
     said = text_of(bubbles)
     assert "importer" in said and "authorised representative" in said and "欧盟" not in said
+
+
+def test_numbered_questions_are_each_answered(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "email_support", "想问三个：1) 客服邮箱是哪个？2) 卖家客服几点上班？3) 有客服电话吗？多谢")
+    said = text_of(bubbles)
+    assert EMAIL in said and "9:00" in said and "电话" in said
+    assert str(reply("closing")) not in said
+
+
+def test_numbers_inside_a_price_are_no_questions() -> None:
+    from actions.understanding import numbered_questions
+
+    assert numbered_questions("价格1.5元 2.5元") == []
