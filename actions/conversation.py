@@ -30,6 +30,9 @@ from actions.guidance import (
     DEVICES,
     assistant_privacy_answer,
     briefly,
+    ladder_step_answer,
+    seller_desk,
+    seller_topic_answer,
     eu_binding_failed_answer,
     eu_inside_eu_answer,
     login_answer,
@@ -107,6 +110,7 @@ from actions.understanding import (
     facet,
     has_cue,
     names_problem,
+    seller_topic,
     numbered_questions,
     problem_among,
     language_of,
@@ -209,6 +213,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return not_official_answer(sit), []
     if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
         return assistant_privacy_answer(sit), []
+    seller_only = seller_topic(text)
+    if seller_only and not (turn.role_stated and sit.role == "buyer") and not turn.in_form and not asked_to_do(text):
+        return seller_topic_answer(sit, seller_only), [SlotSet("role", "seller")]
     if has_cue(text, "cannot_login") and not turn.in_form and not names_problem(text, "scam_check"):
         return answer_topic("account_security", sit), []  # the chat needs the account: e-mail, 紧急
     if facet(text, "login") and not turn.in_form:
@@ -252,6 +259,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     asked = asked_to_do(text)
     # "他说能帮我催退款" tells of a scammer and "打什么字它才给我转" asks for the keyword: no requests to the assistant.
     if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
+        if sit.role == "seller" or seller_topic(text):
+            seller = replace(sit, role="seller", role_assumed=False)
+            return Answer([Reply(line(seller, "cannot_do")), seller_desk(seller)], "seller_support", ("seller_desk",)), [SlotSet("role", "seller")]
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         bare = "device" not in turn.entities and not any(facet(text, name) for name in ("where", "hours", "email", "phone", "next"))
@@ -271,6 +281,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return resigned_answer(sit), []  # "行吧那我再等等": the deadlines to keep in mind while waiting
     if has_cue(text, "still_a_bot") and "not_transferring" not in sit.given and not turn.in_form:
         return not_transferring_once(sit), []
+    if has_cue(text, "still_a_bot") and "email" not in sit.given and sit.role == "buyer" and not turn.in_form:
+        return ladder_step_answer(sit, "email"), []  # the tips did not work: a person reads the e-mail
     if has_cue(text, "callback") and not names_problem(text, "scam_check"):
         return callback_answer(sit), []
     if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
@@ -289,6 +301,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([]), [FollowupAction(FORM)]
     if has_cue(asked_part(text), "policy_question") and not turn.in_form:
         return policy_answer(sit), []
+    if intent == "seller_support" and not turn.role_stated and sit.role != "seller" and problem_named(text) == "request_human":
+        return answer_topic("request_human", sit), []  # "怎么找人工客服" misread as the seller desk
     wants_person = has_cue(text, "bot_words") and names_problem(text, "request_human") or problem_named(text) == "request_human"
     if intent in PROBLEM_INTENTS and wants_person and not turn.in_form:
         # Stuck with the robot, or a story that ends on "想找个真人问问" (the wish said after the

@@ -867,6 +867,14 @@ def seller_problem_answer(sit: Situation, problem: str) -> Answer:
     return Answer([Reply(text), desk, replace(email, buttons=form_offer(sit).buttons)], problem, ("seller_desk", "email"), awaiting="form")
 
 
+def seller_topic_answer(sit: Situation, topic: str) -> Answer:
+    """A bad review or a late payout: the seller desk (the writer is a seller whatever was assumed)."""
+    seller = replace(sit, role="seller", role_assumed=False)
+    answer = seller_problem_answer(seller, topic)
+    answer.topic = "seller_support"
+    return answer
+
+
 def problem_answer(sit: Situation, problem: str) -> Answer:
     if sit.role == "seller":
         return seller_problem_answer(sit, problem)

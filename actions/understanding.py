@@ -217,11 +217,25 @@ def term_asked(text: str) -> Optional[str]:
 
 
 def numbered_questions(text: str) -> List[str]:
-    """The questions of a message that numbers two or more of them, in order; [] otherwise."""
+    """The questions of a message that numbers two or more of them, or joins two ("另外", "and is
+    there"), in order; [] otherwise."""
     marks = list(_pattern(str(cues()["enumeration"])).finditer(text or ""))
     if len(marks) < 2:
-        return []
+        joined = _pattern(str(cues()["question_joins"])).split(text or "", maxsplit=1)
+        parts = [joined[0].strip(" ,，;；:：。?？"), joined[-1].strip(" ,，;；:：。?？")] if len(joined) == 3 else []
+        # Joined, each side must ask about something ("我另外买了一个碗" joins no questions).
+        asks = all(problem_named(part) or any(facet(part, name) for name in cues()["facets"]) for part in parts)
+        return parts if parts and asks else []
     ends = [mark.start() for mark in marks[1:]] + [len(text)]
     # Each question ends at its question mark (what follows, such as a thanks, is not asked).
     parts = [re.split(r"[?？]", text[mark.end():end])[0].strip(" ,，;；:：。") for mark, end in zip(marks, ends)]
     return [part for part in parts if part]
+
+
+def seller_topic(text: str) -> Optional[str]:
+    """A problem only the seller desk handles that the message names (bad_review, payout), if any."""
+    flat = normalized(text)
+    for topic, words in cues()["seller_topics"].items():
+        if any(_matches(flat, word) for word in words):
+            return str(topic)
+    return None

@@ -415,3 +415,28 @@ def test_numbers_inside_a_price_are_no_questions() -> None:
     from actions.understanding import numbered_questions
 
     assert numbered_questions("价格1.5元 2.5元") == []
+
+
+@pytest.mark.parametrize("text", ["差评能删吗", "a buyer left a fake 1-star review, who do I contact", "确认收货半个月了货款还没放款"])
+def test_a_bad_review_or_a_late_payout_is_the_seller_desk(run: Run, text: str) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", text)
+    said = text_of(bubbles)
+    assert SELLER_URL in said and TICKET_PATH not in said and slots.get("role") == "seller"
+
+
+def test_asked_to_look_up_a_payout_the_seller_gets_the_desk(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "seller_support", "你帮我查一下我店铺这个月的回款到哪一步了")
+    said = text_of(bubbles)
+    assert SELLER_URL in said and str(reply("cannot_do")) in said and TICKET_PATH not in said
+
+
+def test_two_questions_joined_are_both_answered(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "email_support", "我是卖家 客服邮箱是多少 另外卖家客服几点上班")
+    said = text_of(bubbles)
+    assert EMAIL in said and "9:00" in said
+
+
+def test_still_a_bot_after_the_tips_gets_the_email(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "bot_not_transferring", "输了还是机器人", last_topic="bot_not_transferring",
+                        channels_given=["alixiaomi", "order_page", "not_transferring"])
+    assert EMAIL in text_of(bubbles)
