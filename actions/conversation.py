@@ -220,7 +220,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("account_security", sit), []  # the chat needs the account: e-mail, 紧急
     if facet(text, "login") and not turn.in_form:
         return login_answer(sit), []
-    if facet(text, "other_way") and sit.last_topic and not turn.in_form:
+    if facet(text, "other_way") and sit.last_topic and not (facet(text, "email") or facet(text, "phone")) and not turn.in_form:
         return ladder_answer(sit, lead_key="next_step"), []
     if has_cue(text, "scammer_again") and sit.last_topic in SCAM_TOPICS:
         return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic), []
@@ -301,7 +301,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([]), [FollowupAction(FORM)]
     if has_cue(asked_part(text), "policy_question") and not turn.in_form:
         return policy_answer(sit), []
-    if intent == "seller_support" and not turn.role_stated and sit.role != "seller" and problem_named(text) == "request_human":
+    if intent == "seller_support" and not turn.role_stated and sit.role != "seller" and problem_named(text) == "request_human" \
+            and not has_cue(text, "seller_words"):
         return answer_topic("request_human", sit), []  # "怎么找人工客服" misread as the seller desk
     wants_person = has_cue(text, "bot_words") and names_problem(text, "request_human") or problem_named(text) == "request_human"
     if intent in PROBLEM_INTENTS and wants_person and not turn.in_form:

@@ -440,3 +440,8 @@ def test_still_a_bot_after_the_tips_gets_the_email(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "bot_not_transferring", "输了还是机器人", last_topic="bot_not_transferring",
                         channels_given=["alixiaomi", "order_page", "not_transferring"])
     assert EMAIL in text_of(bubbles)
+
+
+def test_another_way_naming_the_email_gets_the_email(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "email_support", "除了聊天还有其他办法吗 比如邮件", last_topic="request_human")
+    assert EMAIL in text_of(bubbles)
