@@ -218,6 +218,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return seller_topic_answer(sit, seller_only), [SlotSet("role", "seller")]
     if has_cue(text, "cannot_login") and not turn.in_form and not names_problem(text, "scam_check"):
         return answer_topic("account_security", sit), []  # the chat needs the account: e-mail, 紧急
+    if facet(text, "link") and (sit.role == "seller" or sit.last_topic in DESK_TOPICS) and sit.last_topic not in SCAM_TOPICS \
+            and not turn.in_form:
+        return Answer([seller_desk(sit)], "seller_support", ("seller_desk",)), []  # the desk's address
     if facet(text, "login") and not turn.in_form:
         return login_answer(sit), []
     if facet(text, "other_way") and sit.last_topic and not (facet(text, "email") or facet(text, "phone")) and not turn.in_form:

@@ -445,3 +445,8 @@ def test_still_a_bot_after_the_tips_gets_the_email(run: Run) -> None:
 def test_another_way_naming_the_email_gets_the_email(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "email_support", "除了聊天还有其他办法吗 比如邮件", last_topic="request_human")
     assert EMAIL in text_of(bubbles)
+
+
+def test_the_link_after_the_desk_hours_is_the_desk_address(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "把链接给我", role="seller", last_topic="working_hours")
+    assert SELLER_URL in text_of(bubbles)
