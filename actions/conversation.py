@@ -30,6 +30,7 @@ from actions.guidance import (
     DEVICES,
     assistant_privacy_answer,
     briefly,
+    still_lost_answer,
     ladder_step_answer,
     seller_desk,
     seller_topic_answer,
@@ -221,6 +222,10 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if facet(text, "link") and (sit.role == "seller" or sit.last_topic in DESK_TOPICS) and sit.last_topic not in SCAM_TOPICS \
             and not turn.in_form:
         return Answer([seller_desk(sit)], "seller_support", ("seller_desk",)), []  # the desk's address
+    if facet(text, "no_order_number") and not turn.in_form:
+        return Answer([Reply(line(sit, "order_number_where"))], sit.last_topic), []
+    if facet(text, "still_lost") and "where_steps" in sit.given and not turn.in_form:
+        return still_lost_answer(sit), []
     if facet(text, "login") and not turn.in_form:
         return login_answer(sit), []
     if facet(text, "other_way") and sit.last_topic and not (facet(text, "email") or facet(text, "phone")) and not turn.in_form:

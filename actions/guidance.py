@@ -586,7 +586,7 @@ def where_steps_answer(sit: Situation) -> Answer:
     devices = (sit.device,) if sit.device in DEVICES else DEVICES
     steps = [str(entry(sit, "where_steps", name)).format(**values[name]) for name in devices]
     text = "\n".join([line(sit, "where_steps_lead"), *steps])
-    return Answer(with_switch(sit, [Reply(text, (button(sit, "not_helpful"),))]), sit.last_topic or "ask_contact_channels", ("alixiaomi",))
+    return Answer(with_switch(sit, [Reply(text, (button(sit, "not_helpful"),))]), sit.last_topic or "ask_contact_channels", ("alixiaomi", "where_steps"))
 
 
 def where_responsible_answer(sit: Situation) -> Answer:
@@ -943,6 +943,11 @@ def login_answer(sit: Situation) -> Answer:
     else:
         web, app = (str(entry(sit, "alixiaomi_line", name)) for name in ("web", "app"))
     return Answer([Reply(line(sit, "login_first", web=web, app=app))], sit.last_topic or "ask_contact_channels", ("alixiaomi",))
+
+
+def still_lost_answer(sit: Situation) -> Answer:
+    """"还是不会" after the steps, twice: someone to help on the phone, or the e-mail with no app at all."""
+    return Answer([Reply(line(sit, "still_lost", email=channel("email")["address"]))], sit.last_topic, ("email",))
 
 
 def not_official_answer(sit: Situation) -> Answer:

@@ -450,3 +450,15 @@ def test_another_way_naming_the_email_gets_the_email(run: Run) -> None:
 def test_the_link_after_the_desk_hours_is_the_desk_address(run: Run) -> None:
     _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "把链接给我", role="seller", last_topic="working_hours")
     assert SELLER_URL in text_of(bubbles)
+
+
+def test_not_knowing_the_order_number_says_where_it_is(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "是我女儿下的单 我不知道订单号", last_topic="not_received")
+    assert "我的订单" in text_of(bubbles)
+
+
+def test_still_lost_after_the_steps_gets_help_or_the_email(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "not_helpful", "还是不会弄 太复杂了", last_topic="request_human",
+                        channels_given=["alixiaomi", "where", "where_steps"])
+    said = text_of(bubbles)
+    assert EMAIL in said and "家人" in said
