@@ -268,8 +268,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     # "他说能帮我催退款" tells of a scammer and "打什么字它才给我转" asks for the keyword: no requests to the assistant.
     if asked and not names_problem(text, "scam_check") and not facet(text, "what_to_type"):
         if sit.role == "seller" or seller_topic(text):
-            seller = replace(sit, role="seller", role_assumed=False)
-            return Answer([Reply(line(seller, "cannot_do")), seller_desk(seller)], "seller_support", ("seller_desk",)), [SlotSet("role", "seller")]
+            return cannot_do_answer(replace(sit, role="seller", role_assumed=False), asked), [SlotSet("role", "seller")]
         return cannot_do_answer(sit, asked), []
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         bare = "device" not in turn.entities and not any(facet(text, name) for name in ("where", "hours", "email", "phone", "next"))

@@ -1054,8 +1054,11 @@ def other_platform_answer(sit: Situation, platform: str) -> Answer:
 def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     """Transfer, look up an order, chase a ticket: not the assistant, but where the user can.
 
-    What was asked comes first, so that asking for another one is a new answer.
+    What was asked comes first, so that asking for another one is a new answer. A seller's ways
+    are the seller desk's.
     """
+    if sit.role == "seller":
+        return Answer([Reply(line(sit, "cannot_do")), seller_desk(sit)], "seller_support", ("seller_desk",))
     values = {**self_service_values(), "path": ticket_path(), "hours": scenario("ticket")["chase_after_hours"]}
     ways = reply("cannot_do_where", sit.lang)
     order = [asked, *(kind for kind in ways if kind != asked)]

@@ -150,12 +150,17 @@ def other_platform(text: str) -> Optional[str]:
     return None
 
 
+def first_named(text: str, table: str) -> Optional[str]:
+    """The first key of the cues.yml mapping `table` one of whose words the message contains."""
+    for key, words in cues()[table].items():
+        if _has_any(text, words):
+            return str(key)
+    return None
+
+
 def asked_to_do(text: str) -> Optional[str]:
     """transfer / lookup / chase when the message asks the assistant itself to do it."""
-    for kind, words in cues()["assistant_can_do"].items():
-        if _has_any(text, words):
-            return str(kind)
-    return None
+    return first_named(text, "assistant_can_do")
 
 
 def language_of(text: str) -> Optional[str]:
@@ -198,22 +203,12 @@ def waited_minutes(text: str) -> Optional[int]:
 
 def time_zone_named(text: str) -> Optional[str]:
     """The IANA time zone of a country or city the message names (cues.yml `time_zones`), if any."""
-    flat = normalized(text)
-    for zone, words in cues()["time_zones"].items():
-        if any(_matches(flat, word) for word in words):
-            return str(zone)
-    return None
+    return first_named(text, "time_zones")
 
 
 def term_asked(text: str) -> Optional[str]:
     """The term of the guide the message asks about ("阿里小蜜是啥"), if it asks what one is."""
-    if not has_cue(text, "what_is"):
-        return None
-    flat = normalized(text)
-    for term, words in cues()["terms"].items():
-        if any(_matches(flat, word) for word in words):
-            return str(term)
-    return None
+    return first_named(text, "terms") if has_cue(text, "what_is") else None
 
 
 def numbered_questions(text: str) -> List[str]:
@@ -234,8 +229,4 @@ def numbered_questions(text: str) -> List[str]:
 
 def seller_topic(text: str) -> Optional[str]:
     """A problem only the seller desk handles that the message names (bad_review, payout), if any."""
-    flat = normalized(text)
-    for topic, words in cues()["seller_topics"].items():
-        if any(_matches(flat, word) for word in words):
-            return str(topic)
-    return None
+    return first_named(text, "seller_topics")
