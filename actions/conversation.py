@@ -40,6 +40,9 @@ from actions.guidance import (
     address_answer,
     change_password_answer,
     on_behalf_answer,
+    order_owner_answer,
+    price_answer,
+    verify_answer,
     explain_answer,
     keep_sending_answer,
     not_official_answer,
@@ -115,6 +118,7 @@ from actions.understanding import (
     numbered_questions,
     problem_among,
     language_of,
+    last_clause,
     other_platform,
     problem_named,
     says_scam_paid,
@@ -205,13 +209,16 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong
         # charge. (A seller's buyer who went to the bank is a dispute: the seller desk.)
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
+    if has_cue(text, "price_issue") and not other_platform(text) and not turn.in_form:
+        return price_answer(sit), []
     if has_cue(text, "confirm_first") and not turn.in_form:
         return confirm_first_answer(sit), []
     term = term_asked(text)
     if term and not turn.in_form:
         return explain_answer(sit, term), []
     if has_cue(text, "asks_if_official") and not turn.in_form:
-        return not_official_answer(sit), []
+        # "他是官方的吗" asks about someone who contacted them: the scam check, not what the assistant is.
+        return (answer_topic("scam_check", sit) if has_cue(text, "third_party") else not_official_answer(sit)), []
     if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
         return assistant_privacy_answer(sit), []
     seller_only = seller_topic(text)
@@ -234,6 +241,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic), []
     if has_cue(text, "on_behalf") and has_cue(text, "asking") and problem_named(text) is None and not turn.in_form:
         return on_behalf_answer(sit), []
+    if has_cue(text, "order_owner") and not turn.in_form:
+        return order_owner_answer(sit), []
     if has_cue(text, "change_password") and not turn.in_form:
         return change_password_answer(sit), []
     if has_cue(text, "address_change") and not turn.in_form:
@@ -249,6 +258,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic(str(sit.last_topic), replace(sit, lang="en", given=frozenset())), [SlotSet("language", "en")]
     if has_cue(text, "doubt") and "no_phone" in sit.given:
         return phone_answer(sit, lead_key="no_phone_again"), []
+    if facet(text, "how_to_verify") and sit.last_topic in SCAM_TOPICS:
+        return verify_answer(sit), []
     if facet(text, "verify_official") and sit.last_topic in SCAM_TOPICS:
         return answer_topic("scam_check", sit), []
     if facet(text, "subject") and facet(text, "email"):
@@ -348,7 +359,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return capabilities_answer(sit), []
     if asks_person_again(turn):
         return not_transferring_once(sit, lead_key="human_again"), []  # "那我总得能跟人说话吧" after the ways
-    if intent != "thank":
+    if intent != "thank" or has_cue(text, "asking"):  # "Thank you. Which word should I type?"
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
@@ -561,6 +572,13 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return working_hours_answer(sit)  # "那现在呢" after the hours: open or not right now
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, *PROBLEM_INTENTS, "contact_seller", None):
         return fastest_answer(sit)
+    waited = waited_minutes(text)
+    if sit.last_topic in UNRESOLVED_TOPICS and waited is not None and sit.role == "buyer":
+        return waited_answer(sit, waited)  # "都十天了" / "it's been 50 hours": the step the deadlines open by now
+    tail = last_clause(text)
+    if facet(text, "hours") and facet(tail, "where") and not facet(tail, "hours"):
+        # "你说早上9点上班 我现在去哪找": the hours quoted, the way in asked.
+        return answer_topic("seller_support", sit) if names_problem(text, "seller_support") else where_answer(sit)
     if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)
     if not sit.last_topic or (named is not None and named != sit.last_topic):
@@ -569,9 +587,6 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return example_answer(sit)
     if facet(text, "in_progress") and sit.last_topic in HUMAN_TOPICS and sit.role == "buyer":
         return where_steps_answer(sit)  # part-way along the path: the steps with where each button sits
-    waited = waited_minutes(text)
-    if sit.last_topic in UNRESOLVED_TOPICS and waited is not None and sit.role == "buyer":
-        return waited_answer(sit, waited)  # "都十天了" / "才一天": the step the deadlines open by now
     if sit.last_topic in UNRESOLVED_TOPICS and facet(text, "chased"):
         return where_answer(replace(sit, last_topic="file_complaint"))  # 催办 did nothing: the 消费者保护中心
     if sit.role == "seller" and sit.last_topic in (*DESK_TOPICS, *HUMAN_TOPICS) and (facet(text, "on_the_page") or facet(text, "in_progress")):
@@ -599,8 +614,8 @@ def topic_answer(turn: Turn) -> Answer:
         return answer_topic(str(named), sit)  # the words name another topic than the NLU's
     if intent == "working_hours" and named in PROBLEM_INTENTS and sit.role == "buyer":
         return answer_topic(str(named), sit)  # a buyer's problem at night: its answer, with the time now
-    if intent == "scam_check" and named in PROBLEM_INTENTS and not names_problem(sit.text, "scam_check"):
-        return answer_topic(str(named), sit)  # no scam word in it: the problem it names
+    if intent == "scam_check" and named in TOPIC_ANSWERS and not names_problem(sit.text, "scam_check"):
+        return answer_topic(str(named), sit)  # no scam word in it: the topic it names
     if intent in ("not_helpful", "slow_response") and named == "contact_seller" and sit.role == "buyer" and sit.last_topic:
         return seller_silent_answer(sit)  # the seller does not answer: the platform's ways
     if intent == "seller_support" and turn.role_stated and sit.role == "buyer" and named in PROBLEM_INTENTS:

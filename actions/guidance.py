@@ -924,6 +924,28 @@ def on_behalf_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "on_behalf"), (button(sit, "request_human"),))], sit.last_topic)
 
 
+def order_owner_answer(sit: Situation) -> Answer:
+    """"是他下的单": the account the order is on handles its after-sales."""
+    text = line(sit, "order_owner", path=ticket_path(), seller_button=channel("order_page")["button"], **self_service_values())
+    return Answer([Reply(text)], sit.last_topic or "refund", ("ticket",))
+
+
+def price_answer(sit: Situation) -> Answer:
+    """A coupon that did not apply or a price drop: no promise, the seller or the platform's agents,
+    with the screenshots that show it (a seller's own discounts: the seller desk)."""
+    if sit.role == "seller":
+        desk = seller_desk(sit)
+        return Answer([Reply(f"{entry(sit, 'price_issue', 'seller')}\n{desk.text}")], "seller_support", ("seller_desk",))
+    values = {"seller_button": channel("order_page")["button"], "keyword": channel("transfer_keyword")["keyword"]}
+    text = str(entry(sit, "price_issue", "buyer")).format(**values)
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], "refund", ("alixiaomi",))
+
+
+def verify_answer(sit: Situation) -> Answer:
+    """"How do I check with the real support" after a scam warning: the official ways in only."""
+    return channels_answer(replace(sit, given=frozenset()), intro_key="verify_intro")
+
+
 def change_password_answer(sit: Situation) -> Answer:
     """"账号密码也要改吗" (after a scam or a break-in): yes, now, and tell customer service."""
     security = scenario("account_security")

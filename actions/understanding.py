@@ -64,6 +64,13 @@ def asked_part(text: str) -> str:
     return asked
 
 
+def last_clause(text: str) -> str:
+    """The message's last clause, where a question usually is; spaces separate clauses too
+    ("你说9点上班 我现在去哪找")."""
+    clauses = [clause for clause in re.split(r"[，,。.!！?？;；\s]+", text or "") if clause]
+    return clauses[-1] if clauses else ""
+
+
 def has_cue(text: str, name: str) -> bool:
     """The message contains one of the words of the top-level list `name` of cues.yml."""
     return _has_any(text, cues()[name])
@@ -83,9 +90,11 @@ def facet(text: str, name: str) -> bool:
 
 
 def stated_role(text: str) -> Optional[str]:
-    """buyer/seller when the words of the message say so, else None (both: the first one said)."""
+    """buyer/seller when the words of the message say so, else None (both: the first one said).
+    A negated role word ("我不是卖家") and a reference ("这是买家的吧") state no role."""
     flat = normalized(text)
     negations = [normalized(str(word)) for word in cues()["role_negations"]]
+    references = tuple(normalized(str(word)) for word in cues()["role_references"])
     found = {}
     for role, words in cues()["role"].items():
         positions = []
@@ -93,7 +102,8 @@ def stated_role(text: str) -> Optional[str]:
             cue = normalized(str(word))
             start = flat.find(cue)
             while start >= 0:
-                if not any(flat[:start].endswith(negation) for negation in negations):
+                negated = any(flat[:start].endswith(negation) for negation in negations)
+                if not negated and not flat[start + len(cue):].startswith(references):
                     positions.append(start)
                     break
                 start = flat.find(cue, start + 1)

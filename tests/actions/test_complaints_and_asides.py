@@ -462,3 +462,69 @@ def test_still_lost_after_the_steps_gets_help_or_the_email(run: Run) -> None:
                         channels_given=["alixiaomi", "where", "where_steps"])
     said = text_of(bubbles)
     assert EMAIL in said and "家人" in said
+
+
+# --- asides answered from the words whatever the intent ------------------------------------------
+
+
+def test_a_coupon_that_did_not_apply_goes_to_the_seller_or_an_agent_without_a_promise(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "ticket_followup", "我领了一张满50减8的券 付款的时候没抵扣 找谁")
+    said = text_of(bubbles)
+    assert "联系卖家" in said and "人工客服" in said and "截图" in said and TICKET_PATH not in said
+    assert slots["last_topic"] == "refund"
+
+
+def test_a_sellers_discount_question_goes_to_the_desk(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "seller_support", "我是卖家 店铺优惠券设置了买家用不了", role="seller")
+    said = text_of(bubbles)
+    assert SELLER_URL in said and TICKET_PATH not in said
+
+
+def test_is_he_official_about_a_caller_is_the_scam_check(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "bot_challenge", "他说是速卖通官方客服小何 要我的验证码 他是官方的吗")
+    said = text_of(bubbles)
+    assert "系统分配" in said and str(reply("not_official")).split("，")[0] not in said
+
+
+def test_an_order_on_someone_elses_account_is_handled_by_that_account(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "account_security", "但是订单不在我账号里啊 是他下的单", last_topic="refund")
+    said = text_of(bubbles)
+    assert "我的订单" in said and TICKET_PATH in said and "紧急" not in said
+
+
+def test_how_to_check_with_the_real_support_after_a_scam_warning_gives_the_official_ways(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "scam_check", "how do I check with the real support then", role="seller", last_topic="scam_check")
+    assert SELLER_URL in text_of(bubbles)
+
+
+def test_hours_quoted_and_the_way_in_asked_gets_the_desk(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "working_hours", "昨天晚上来问过 你说早上9点卖家客服上班 我现在去哪找")
+    assert SELLER_URL in text_of(bubbles)
+
+
+def test_hours_waited_said_in_english_open_the_next_deadline(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "inform", "it's been 50 hours now", last_topic="not_received", language="en")
+    assert "Consumer Protection" in text_of(bubbles)
+
+
+def test_a_role_only_referred_to_is_not_stated(run: Run) -> None:
+    slots, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "你说的这个是买家的吧 开店的人用哪个", last_topic="ask_contact_channels")
+    said = text_of(bubbles)
+    assert SELLER_URL in said and TICKET_PATH not in said and slots.get("role") == "seller"
+
+
+def test_a_seller_asking_the_assistant_to_delete_a_review_is_told_it_cannot_and_where(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "能直接帮我删掉吗 你们不是平台吗", role="seller", last_topic="seller_support")
+    said = text_of(bubbles)
+    assert str(reply("cannot_do")) in said and SELLER_URL in said
+
+
+def test_a_transfer_only_demanded_by_a_buyer_is_no_payment_made(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "scam_check", "买家说不给他退50%就给差评 还让我加他WhatsApp私下转账 怎么处理")
+    said = text_of(bubbles)
+    assert "96110" not in said and SELLER_URL in said
+
+
+def test_a_thanks_with_a_question_gets_the_answer(run: Run) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", "thank", "Thank you. Which word should I type to the robot?", last_topic="request_human", language="en")
+    assert "人工客服" in text_of(bubbles)
