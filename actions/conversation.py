@@ -40,6 +40,9 @@ from actions.guidance import (
     address_answer,
     change_password_answer,
     on_behalf_answer,
+    chase_harassment_answer,
+    dedicated_contact_answer,
+    seller_reply_time_answer,
     order_owner_answer,
     price_answer,
     verify_answer,
@@ -209,8 +212,22 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong
         # charge. (A seller's buyer who went to the bank is a dispute: the seller desk.)
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
+    if has_cue(text, "money_back") and sit.last_topic in SCAM_TOPICS:
+        return Answer([Reply(line(sit, "money_back"))], sit.last_topic), []  # no promise, and no "recovery" fee
+    if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
+        return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
     if has_cue(text, "price_issue") and not other_platform(text) and not turn.in_form:
         return price_answer(sit), []
+    if has_cue(text, "requeue") and not turn.in_form:
+        return Answer([Reply(line(sit, "requeue"))], sit.last_topic or "slow_response", ("order_page",)), []
+    if has_cue(text, "dedicated_contact") and not turn.in_form:
+        return dedicated_contact_answer(sit), []
+    if has_cue(text, "slow_typing") and not has_cue(text, "callback") and not turn.in_form:
+        return Answer([Reply(line(sit, "typing_help"), (button(sit, "start_support_request"),))], sit.last_topic or "ask_contact_channels"), []
+    if has_cue(text, "chase_harassment") and not turn.in_form:
+        return chase_harassment_answer(sit), []
+    if has_cue(text, "store_page") and facet(text, "where") and sit.role == "buyer" and not turn.in_form:
+        return where_responsible_answer(sit), []  # "店铺首页在app哪里"
     if has_cue(text, "confirm_first") and not turn.in_form:
         return confirm_first_answer(sit), []
     term = term_asked(text)
@@ -222,7 +239,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "assistant_privacy") and not has_cue(text, "private_contact") and not turn.in_form:
         return assistant_privacy_answer(sit), []
     seller_only = seller_topic(text)
-    if seller_only and not (turn.role_stated and sit.role == "buyer") and not turn.in_form and not asked_to_do(text):
+    hacked = names_problem(text, "account_security")  # "they changed the payout bank card" is a break-in first
+    if seller_only and not (turn.role_stated and sit.role == "buyer") and not turn.in_form and not asked_to_do(text) and not hacked:
         return seller_topic_answer(sit, seller_only), [SlotSet("role", "seller")]
     if has_cue(text, "cannot_login") and not turn.in_form and not names_problem(text, "scam_check"):
         return answer_topic("account_security", sit), []  # the chat needs the account: e-mail, 紧急
@@ -243,7 +261,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return on_behalf_answer(sit), []
     if has_cue(text, "order_owner") and not turn.in_form:
         return order_owner_answer(sit), []
-    if has_cue(text, "change_password") and not turn.in_form:
+    if has_cue(text, "change_password") and not turn.in_form or has_cue(text, "entered_credentials") and sit.last_topic in SCAM_TOPICS:
         return change_password_answer(sit), []
     if has_cue(text, "address_change") and not turn.in_form:
         return address_answer(sit), []
@@ -264,12 +282,12 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_check", sit), []
     if facet(text, "subject") and facet(text, "email"):
         return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
-    if has_cue(text, "leaked_table") or contains_placeholder(text):
+    if (has_cue(text, "leaked_table") or contains_placeholder(text)) and not asked_to_do(text):
         return leaked_table_answer(sit), []
     if asks_for_email(turn):
         return answer_topic("email_support", sit), []  # the address asked for, whatever the mail is about
     platform = other_platform(text)
-    if platform and intent not in ("thank", "goodbye") and not has_cue(text, "this_platform"):
+    if platform and intent not in ("thank", "goodbye") and (not has_cue(text, "this_platform") or has_cue(text, "same_as")):
         return other_platform_answer(sit, platform), []
     if sit.last_topic == "other_platform" and has_cue(text, "this_platform") and problem_named(text) is None:
         return answer_topic("request_human", sit), []  # the same question, now about AliExpress
@@ -345,7 +363,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
     if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
             and not has_cue(text, "asking") and not is_complaint(turn):
-        return Answer([Reply(line(sit, "closing"))]), []  # "好的我去跟老板说": they go and do it
+        return Answer([Reply(line(sit, "closing_going"))]), []  # "好的我去跟老板说": they go and do it
     if (facet(text, "my_time") or time_zone_named(text) and sit.last_topic == "working_hours" and problem_named(text) is None) \
             and not turn.in_form:
         return local_time_answer(sit), []  # "so what is that in my time"; "西班牙" after the hours
@@ -363,6 +381,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         answered = follow_up(turn)
         if answered is not None:
             return answered, []
+    waited = waited_minutes(text)
+    if waited is not None and names_problem(text, "ticket_followup") and sit.role == "buyer" and not turn.in_form:
+        return waited_answer(replace(sit, last_topic="ticket_followup"), waited), []  # "工单交了三天了 没人理"
     # "邮件也发了…全都没用", "小蜜里输了人工，等半天没人": the step after those tried (a robot that
     # will not transfer gets its tips first, in topic_answer).
     complained = sit.last_topic is not None or names_problem(text, "not_helpful")
@@ -460,7 +481,9 @@ def agent_or_upset_answer(turn: Turn) -> Answer:
     """A complaint with no topic yet: about an agent, another way in (and the complaint route);
     anything else, asked what happened."""
     if has_cue(turn.sit.text, "agent_complaint"):
-        return answer_topic("request_human", turn.sit)
+        # "这家店客服态度太差了 我要找店铺负责人": the store's contact; else another way to a person.
+        wanted = "find_responsible_person" if names_problem(turn.sit.text, "find_responsible_person") else "request_human"
+        return answer_topic(wanted, turn.sit)
     return upset_answer(turn.sit)
 
 
@@ -505,6 +528,8 @@ def is_resigned(turn: Turn) -> bool:
     short = len(sit.text) <= LONGEST_RESIGNED or language_of(sit.text) != "zh" and len(sit.text.split()) <= LONGEST_RESIGNED_WORDS
     if turn.in_form or not short or not has_cue(sit.text, "resigned"):
         return False
+    if problem_named(sit.text) in PROBLEM_INTENTS:
+        return False  # "那算了直接退款" gives up one way for another
     if {"resigned", "closed"} & sit.given:
         return True
     # A 好吧 to the form offer is a yes while steps are left; once the ladder is used up it is resignation.
@@ -519,6 +544,8 @@ def role_switched(sit: Situation) -> Answer:
     topic = named if named in (*PROBLEM_INTENTS, "contact_seller") else str(sit.last_topic)
     if sit.role == "buyer" and topic == "seller_support":
         topic = "request_human"
+    if sit.role == "seller" and topic in HUMAN_TOPICS:
+        topic = "seller_support"  # a seller's way to a person is the seller desk
     answer = answer_topic(topic, replace(sit, last_topic=topic, given=frozenset()))
     lead = str(reply("role_switched", sit.lang)[sit.role])
     first = answer.replies[0]
@@ -539,7 +566,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return cannot_do_why_answer(sit)
     if facet(text, "no_reply") and (facet(text, "email") or sit.last_topic == "email_support"):
         return email_unanswered_answer(sit)
-    if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, None) and not tried_steps(text, LADDERS[sit.role]):
+    if facet(text, "queue") and sit.last_topic in (*HUMAN_TOPICS, *PROBLEM_INTENTS, None) and not tried_steps(text, LADDERS[sit.role]):
         return queue_answer(sit)  # (a channel named as tried and waited on: the next step, in respond)
     if asked != text and facet(asked, "email") and problem_named(asked) in (None, "email_support"):
         return answer_topic("email_support", sit)
@@ -561,6 +588,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("communication_tips", sit)
     if facet(text, "if_no_answer") and sit.last_topic:
         return how_long_answer(sit, lead_key="if_no_answer")
+    if has_cue(text, "closing_time"):
+        return working_hours_answer(sit)  # "还有多久下班": the desk's hours and the time now
     if facet(asked, "how_long") and sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit):
         return seller_wait_answer(sit)  # waiting for the desk to open, not for a reply
     if facet(asked, "how_long"):
@@ -579,6 +608,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     if facet(text, "hours") and facet(tail, "where") and not facet(tail, "hours"):
         # "你说早上9点上班 我现在去哪找": the hours quoted, the way in asked.
         return answer_topic("seller_support", sit) if names_problem(text, "seller_support") else where_answer(sit)
+    if facet(text, "hours") and has_cue(text, "reply_words") and sit.last_topic == "contact_seller" and sit.role == "buyer":
+        return seller_reply_time_answer(sit)  # the store's own replies, not the platform's hours
     if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)
     if not sit.last_topic or (named is not None and named != sit.last_topic):
@@ -614,8 +645,10 @@ def topic_answer(turn: Turn) -> Answer:
         return answer_topic(str(named), sit)  # the words name another topic than the NLU's
     if intent == "working_hours" and named in PROBLEM_INTENTS and sit.role == "buyer":
         return answer_topic(str(named), sit)  # a buyer's problem at night: its answer, with the time now
-    if intent == "scam_check" and named in TOPIC_ANSWERS and not names_problem(sit.text, "scam_check"):
-        return answer_topic(str(named), sit)  # no scam word in it: the topic it names
+    if intent == "scam_check" and not names_problem(sit.text, "scam_check") and not has_cue(sit.text, "third_party") \
+            and sit.last_topic not in SCAM_TOPICS:
+        # No scam word and nobody else in it: the topic it names, else the few likeliest topics to pick from.
+        return answer_topic(str(named), sit) if named in TOPIC_ANSWERS else unsure_answer(turn)
     if intent in ("not_helpful", "slow_response") and named == "contact_seller" and sit.role == "buyer" and sit.last_topic:
         return seller_silent_answer(sit)  # the seller does not answer: the platform's ways
     if intent == "seller_support" and turn.role_stated and sit.role == "buyer" and named in PROBLEM_INTENTS:
@@ -647,6 +680,9 @@ def inform_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if "order_id" in details and len(details) >= 2 or details and turn.awaiting == "form":
         # The request told whole, or a detail given after the form was offered: the form takes every value now.
         return Answer([]), [FollowupAction(FORM)]
+    named = problem_named(sit.text)
+    if "order_id" not in turn.entities and named in PROBLEM_INTENTS:
+        return answer_topic(str(named), sit), []  # "鞋子…穿着像36 想return": the problem, then the form is offered
     if turn.entities & set(FORM_DETAIL_ENTITIES):
         offer = form_offer(sit)
         text = f"{line(sit, 'inform_details')}{line(sit, 'inform_offer_form')}"

@@ -1069,8 +1069,31 @@ def scam_paid_answer(sit: Situation) -> Answer:
 
 
 def other_platform_answer(sit: Situation, platform: str) -> Answer:
-    """淘宝, 京东 …: this assistant covers AliExpress only ("那速卖通呢" then gets the ways to a human)."""
-    return Answer([Reply(line(sit, "other_platform", platform=platform), topic_buttons(sit))], "other_platform")
+    """淘宝, 京东 …: this assistant covers AliExpress only ("那速卖通呢" then gets the ways to a human);
+    asked for that platform's phone, also that AliExpress publishes none."""
+    text = line(sit, "other_platform", platform=platform)
+    if facet(sit.text, "phone"):
+        text = f"{text}\n{line(sit, 'other_platform_phone')}"
+    return Answer([Reply(text, topic_buttons(sit))], "other_platform")
+
+
+def dedicated_contact_answer(sit: Situation) -> Answer:
+    """"有没有专门对接的业务经理": no fixed person; the channel for this role."""
+    if sit.role == "seller":
+        return Answer([Reply(f"{line(sit, 'dedicated_contact')}\n{seller_desk(sit).text}")], "seller_support", ("seller_desk",))
+    way = "\n".join(alixiaomi_lines(sit))
+    return Answer([Reply(f"{line(sit, 'dedicated_contact')}\n{way}")], sit.last_topic or "request_human", ("alixiaomi",))
+
+
+def seller_reply_time_answer(sit: Situation) -> Answer:
+    """"周日上午能回我吗" about a store: its replies are up to the store; the platform if it never does."""
+    text = line(sit, "seller_reply_time", seller_button=channel("order_page")["button"], keyword=channel("transfer_keyword")["keyword"])
+    return Answer([Reply(text)], "contact_seller", ("order_page",))
+
+
+def chase_harassment_answer(sit: Situation) -> Answer:
+    """"我现在去催 会不会被当成骚扰": no, 催办 after the deadline is the normal way; flooding is not."""
+    return Answer([Reply(line(sit, "chase_harassment", hours=scenario("ticket")["chase_after_hours"]))], sit.last_topic or "ticket_followup", ("chase",))
 
 
 def cannot_do_answer(sit: Situation, asked: str) -> Answer:
@@ -1079,12 +1102,13 @@ def cannot_do_answer(sit: Situation, asked: str) -> Answer:
     What was asked comes first, so that asking for another one is a new answer. A seller's ways
     are the seller desk's.
     """
+    lead = reply("cannot_do_other", sit.lang).get(asked) or line(sit, "cannot_do")
     if sit.role == "seller":
-        return Answer([Reply(line(sit, "cannot_do")), seller_desk(sit)], "seller_support", ("seller_desk",))
+        return Answer([Reply(lead), seller_desk(sit)], "seller_support", ("seller_desk",))
     values = {**self_service_values(), "path": ticket_path(), "hours": scenario("ticket")["chase_after_hours"]}
     ways = reply("cannot_do_where", sit.lang)
-    order = [asked, *(kind for kind in ways if kind != asked)]
-    lines = [line(sit, "cannot_do"), *(str(ways[kind]).format(**values) for kind in order)]
+    order = dict.fromkeys(kind for kind in (asked, *ways) if kind in ways)
+    lines = [lead, *(str(ways[kind]).format(**values) for kind in order)]
     given = {"transfer": ("alixiaomi",), "chase": ("chase",)}.get(asked, ())
     # Asked to be transferred, the topic is reaching a human ("还是不行" next gets the next step);
     # asked to chase, the 工单 ("提交才一天" next is about its deadlines).

@@ -9,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from rasa_sdk.utils import call_potential_coroutine
 
+from actions import clock
 from actions.request_form import reading
+from actions.understanding import facet
 from actions.request_form.settings import (
     FAILURES_SLOT,
     FORM_SLOTS,
@@ -127,6 +129,13 @@ class ActionReviewSupportRequest(Action):
             if intent == "thank":
                 # A thanks is no yes: nothing is saved until 确认提交 (the summary stands just above).
                 dispatcher.utter_message(text=say("not_submitted_yet"), buttons=confirm_buttons())
+                return events
+            if facet(str(tracker.latest_message.get("text") or ""), "send_where"):
+                # "复制到哪发" before confirming: where it goes; the summary stands just above.
+                from actions.request_form.submission import where_to_send  # (submission imports this module)
+
+                where = where_to_send(tracker.get_slot("role"), tracker.get_slot("device"), str(tracker.get_slot("issue_category") or ""), clock.now_in_china())
+                dispatcher.utter_message(text=where, buttons=confirm_buttons())
                 return events
             dispatcher.utter_message(text=say("nothing_changed"))
         acknowledge(dispatcher, tracker, events)

@@ -133,7 +133,7 @@ def test_mail_at_night_gets_the_time_now(run: Run, freeze: Callable[[str], None]
 @pytest.mark.parametrize("text", ["好的我去跟老板说", "行 我去试试", "ok i'll try"])
 def test_agreeing_to_go_and_do_it_is_a_closing(run: Run, text: str) -> None:
     slots, bubbles, _ = ask(run, "unknown_role", "affirm", text, last_topic="seller_support")
-    assert str(reply("closing")) in text_of(bubbles)
+    assert str(reply("closing_going")) in text_of(bubbles)
 
 
 def test_going_to_do_it_with_a_question_is_no_closing(run: Run) -> None:
@@ -464,67 +464,61 @@ def test_still_lost_after_the_steps_gets_help_or_the_email(run: Run) -> None:
     assert EMAIL in said and "家人" in said
 
 
+
 # --- asides answered from the words whatever the intent ------------------------------------------
+# Each row: the intent the NLU read, the message, the context slots, facts the answer must state,
+# and facts it must not (a wrong route, an invented promise, the wrong emergency).
+ASIDES = [
+    pytest.param("ticket_followup", "我领了一张满50减8的券 付款的时候没抵扣 找谁", {}, ["联系卖家", "人工客服", "截图"], [TICKET_PATH],
+                 id="coupon-to-seller-or-agent"),
+    pytest.param("seller_support", "我是卖家 店铺优惠券设置了买家用不了", {"role": "seller"}, [SELLER_URL], [TICKET_PATH], id="seller-discount-to-desk"),
+    pytest.param("bot_challenge", "他说是速卖通官方客服小何 要我的验证码 他是官方的吗", {}, ["系统分配"], ["智能助手"], id="is-he-official-scam-check"),
+    pytest.param("account_security", "但是订单不在我账号里啊 是他下的单", {"last_topic": "refund"}, ["我的订单", TICKET_PATH], ["紧急"],
+                 id="order-on-someone-elses-account"),
+    pytest.param("scam_check", "how do I check with the real support then", {"role": "seller", "last_topic": "scam_check"}, [SELLER_URL], [],
+                 id="verify-with-real-support"),
+    pytest.param("working_hours", "昨天晚上来问过 你说早上9点卖家客服上班 我现在去哪找", {}, [SELLER_URL], [], id="hours-quoted-way-asked"),
+    pytest.param("inform", "it's been 50 hours now", {"last_topic": "not_received", "language": "en"}, ["Consumer Protection"], [],
+                 id="hours-waited-in-english"),
+    pytest.param("ask_contact_channels", "你说的这个是买家的吧 开店的人用哪个", {"last_topic": "ask_contact_channels"}, [SELLER_URL], [TICKET_PATH],
+                 id="role-only-referred-to"),
+    pytest.param("nlu_fallback", "能直接帮我删掉吗 你们不是平台吗", {"role": "seller", "last_topic": "seller_support"},
+                 [str(reply("cannot_do_other")["remove"]), SELLER_URL], [], id="cannot-delete-a-review"),
+    pytest.param("scam_check", "买家说不给他退50%就给差评 还让我加他WhatsApp私下转账 怎么处理", {}, [SELLER_URL], ["96110"],
+                 id="transfer-demanded-not-made"),
+    pytest.param("thank", "Thank you. Which word should I type to the robot?", {"last_topic": "request_human", "language": "en"}, ["人工客服"], [],
+                 id="thanks-with-a-question"),
+    pytest.param("refund", "钱能要回来吗", {"last_topic": "scam_paid"}, [str(reply("money_back"))], [TICKET_PATH], id="scam-money-back"),
+    pytest.param("refund", "链接是aliexpress-refund.cn 看着挺像的", {"last_topic": "scam_check"}, ["96110"], [TICKET_PATH], id="scam-link-named"),
+    pytest.param("slow_response", "要不要退出重新排", {"last_topic": "slow_response"}, [str(reply("requeue"))], [], id="requeue"),
+    pytest.param("nlu_fallback", "没有专门对接的业务经理吗", {"role": "seller"}, ["系统分配", SELLER_URL], [], id="no-account-manager-seller"),
+    pytest.param("nlu_fallback", "没有专门对接的业务经理吗", {"role": "buyer"}, ["系统分配", "人工客服"], [], id="no-account-manager-buyer"),
+    pytest.param("ask_contact_channels", "我打字慢 就想打电话说", {"last_topic": "ask_contact_channels", "channels_given": ["no_phone", "alixiaomi"]},
+                 ["语音", "订单号"], [], id="slow-typing"),
+    pytest.param("ticket_followup", "我现在去催 会不会被当成骚扰", {"last_topic": "ticket_followup"}, ["催办", "24"], [], id="chase-no-harassment"),
+    pytest.param("not_helpful", "工单交了三天了 一直审核中 没人理", {}, ["消费者保护中心"], [], id="ticket-waited-days-first-message"),
+    pytest.param("refund", "那算了直接退款", {"last_topic": "not_received", "channels_given": ["ticket"]}, [TICKET_PATH], [], id="gives-up-for-refund"),
+    pytest.param("request_human", "这家店客服态度太差了 我要找店铺负责人", {}, ["店铺首页"], [], id="rude-store-agent-store-contact"),
+    pytest.param("ask_contact_channels", "temu还有电话呢", {"last_topic": "request_human"}, ["没有公布"], [], id="other-platform-phone"),
+    pytest.param("seller_support", "my seller account got hacked, they changed the payout bank card", {"language": "en"}, ["URGENT"],
+                 ["payout that has not arrived"], id="hacked-seller-payout-card"),
+    pytest.param("nlu_fallback", "你帮我查下 账号是linxia88@qq.com", {"last_topic": "ticket_followup"}, [str(reply("cannot_do"))],
+                 ["示例占位"], id="lookup-with-an-email-address"),
+    pytest.param("account_security", "我已经点了 还登录了", {"last_topic": "scam_check"}, ["密码"], [], id="signed-in-on-a-scam-page"),
+    pytest.param("inform", "已经登录了 接下来呢", {"last_topic": "ask_contact_channels", "device": "web"}, [], ["密码"], id="signed-in-on-the-real-site"),
+    pytest.param("working_hours", "周日上午能回我吗", {"last_topic": "contact_seller"}, ["联系卖家"], ["9:00–18:00"], id="store-reply-time"),
+    pytest.param("request_human", "1688跟速卖通是一个客服吗 我在1688进货有纠纷", {}, ["1688"], ["【我的】"], id="other-platform-same-support"),
+    pytest.param("inform", "我是卖东西的 不是买东西的", {"last_topic": "bot_not_transferring", "role_assumed": True}, [SELLER_URL], [TICKET_PATH],
+                 id="seller-correction-after-robot-tips"),
+    pytest.param("scam_check", "客服排不上 大促是不是都这样", {"last_topic": "not_received"}, ["高峰"], ["96110", "系统分配"],
+                 id="scam-intent-without-a-scam-word"),
+    pytest.param("scam_check", "群主说他叫客服小何 还发了工牌照片", {"last_topic": "scam_check"}, ["系统分配"], [], id="scam-story-goes-on"),
+]
 
 
-def test_a_coupon_that_did_not_apply_goes_to_the_seller_or_an_agent_without_a_promise(run: Run) -> None:
-    slots, bubbles, _ = ask(run, "unknown_role", "ticket_followup", "我领了一张满50减8的券 付款的时候没抵扣 找谁")
+@pytest.mark.parametrize("intent, text, slots, must, must_not", ASIDES)
+def test_an_aside_gets_its_own_answer(run: Run, intent: str, text: str, slots: dict, must: list, must_not: list) -> None:
+    _, bubbles, _ = ask(run, "unknown_role", intent, text, **slots)
     said = text_of(bubbles)
-    assert "联系卖家" in said and "人工客服" in said and "截图" in said and TICKET_PATH not in said
-    assert slots["last_topic"] == "refund"
-
-
-def test_a_sellers_discount_question_goes_to_the_desk(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "seller_support", "我是卖家 店铺优惠券设置了买家用不了", role="seller")
-    said = text_of(bubbles)
-    assert SELLER_URL in said and TICKET_PATH not in said
-
-
-def test_is_he_official_about_a_caller_is_the_scam_check(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "bot_challenge", "他说是速卖通官方客服小何 要我的验证码 他是官方的吗")
-    said = text_of(bubbles)
-    assert "系统分配" in said and str(reply("not_official")).split("，")[0] not in said
-
-
-def test_an_order_on_someone_elses_account_is_handled_by_that_account(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "account_security", "但是订单不在我账号里啊 是他下的单", last_topic="refund")
-    said = text_of(bubbles)
-    assert "我的订单" in said and TICKET_PATH in said and "紧急" not in said
-
-
-def test_how_to_check_with_the_real_support_after_a_scam_warning_gives_the_official_ways(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "scam_check", "how do I check with the real support then", role="seller", last_topic="scam_check")
-    assert SELLER_URL in text_of(bubbles)
-
-
-def test_hours_quoted_and_the_way_in_asked_gets_the_desk(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "working_hours", "昨天晚上来问过 你说早上9点卖家客服上班 我现在去哪找")
-    assert SELLER_URL in text_of(bubbles)
-
-
-def test_hours_waited_said_in_english_open_the_next_deadline(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "inform", "it's been 50 hours now", last_topic="not_received", language="en")
-    assert "Consumer Protection" in text_of(bubbles)
-
-
-def test_a_role_only_referred_to_is_not_stated(run: Run) -> None:
-    slots, bubbles, _ = ask(run, "unknown_role", "ask_contact_channels", "你说的这个是买家的吧 开店的人用哪个", last_topic="ask_contact_channels")
-    said = text_of(bubbles)
-    assert SELLER_URL in said and TICKET_PATH not in said and slots.get("role") == "seller"
-
-
-def test_a_seller_asking_the_assistant_to_delete_a_review_is_told_it_cannot_and_where(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "nlu_fallback", "能直接帮我删掉吗 你们不是平台吗", role="seller", last_topic="seller_support")
-    said = text_of(bubbles)
-    assert str(reply("cannot_do")) in said and SELLER_URL in said
-
-
-def test_a_transfer_only_demanded_by_a_buyer_is_no_payment_made(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "scam_check", "买家说不给他退50%就给差评 还让我加他WhatsApp私下转账 怎么处理")
-    said = text_of(bubbles)
-    assert "96110" not in said and SELLER_URL in said
-
-
-def test_a_thanks_with_a_question_gets_the_answer(run: Run) -> None:
-    _, bubbles, _ = ask(run, "unknown_role", "thank", "Thank you. Which word should I type to the robot?", last_topic="request_human", language="en")
-    assert "人工客服" in text_of(bubbles)
+    assert all(fact in said for fact in must), said
+    assert not any(fact in said for fact in must_not), said
