@@ -37,17 +37,11 @@ from actions.guidance import (
     eu_binding_failed_answer,
     eu_inside_eu_answer,
     login_answer,
-    address_answer,
     change_password_answer,
     on_behalf_answer,
-    chase_harassment_answer,
-    dedicated_contact_answer,
     seller_reply_time_answer,
-    order_owner_answer,
-    price_answer,
     verify_answer,
     explain_answer,
-    keep_sending_answer,
     not_official_answer,
     policy_answer,
     eu_without_company_answer,
@@ -62,8 +56,8 @@ from actions.guidance import (
     Reply,
     Situation,
     answer_topic,
+    aside_answer,
     bank_answer,
-    confirm_first_answer,
     with_empathy,
     button,
     callback_answer,
@@ -216,20 +210,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "money_back"))], sit.last_topic), []  # no promise, and no "recovery" fee
     if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
         return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
-    if has_cue(text, "price_issue") and not other_platform(text) and not turn.in_form:
-        return price_answer(sit), []
-    if has_cue(text, "requeue") and not turn.in_form:
-        return Answer([Reply(line(sit, "requeue"))], sit.last_topic or "slow_response", ("order_page",)), []
-    if has_cue(text, "dedicated_contact") and not turn.in_form:
-        return dedicated_contact_answer(sit), []
-    if has_cue(text, "slow_typing") and not has_cue(text, "callback") and not turn.in_form:
-        return Answer([Reply(line(sit, "typing_help"), (button(sit, "start_support_request"),))], sit.last_topic or "ask_contact_channels"), []
-    if has_cue(text, "chase_harassment") and not turn.in_form:
-        return chase_harassment_answer(sit), []
+    aside = None if turn.in_form else aside_answer(sit)
+    if aside is not None:
+        return aside, []
+    if has_cue(text, "entered_credentials") and sit.last_topic in SCAM_TOPICS:
+        return change_password_answer(sit), []  # signed in on the scam page: the password first
     if has_cue(text, "store_page") and facet(text, "where") and sit.role == "buyer" and not turn.in_form:
         return where_responsible_answer(sit), []  # "店铺首页在app哪里"
-    if has_cue(text, "confirm_first") and not turn.in_form:
-        return confirm_first_answer(sit), []
     term = term_asked(text)
     if term and not turn.in_form:
         return explain_answer(sit, term), []
@@ -259,16 +246,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic), []
     if has_cue(text, "on_behalf") and has_cue(text, "asking") and problem_named(text) is None and not turn.in_form:
         return on_behalf_answer(sit), []
-    if has_cue(text, "order_owner") and not turn.in_form:
-        return order_owner_answer(sit), []
-    if has_cue(text, "change_password") and not turn.in_form or has_cue(text, "entered_credentials") and sit.last_topic in SCAM_TOPICS:
-        return change_password_answer(sit), []
-    if has_cue(text, "address_change") and not turn.in_form:
-        return address_answer(sit), []
     if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:
         return where_responsible_answer(sit), []  # the store's own contact: on its page
-    if has_cue(text, "keep_sending") and not turn.in_form:
-        return keep_sending_answer(sit), []
     if has_cue(text, "knows_order"):
         return knows_order_answer(sit), []
     if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:

@@ -1091,6 +1091,16 @@ def seller_reply_time_answer(sit: Situation) -> Answer:
     return Answer([Reply(text)], "contact_seller", ("order_page",))
 
 
+def requeue_answer(sit: Situation) -> Answer:
+    """"要不要退出重新排": better not; another entry or a ticket meanwhile."""
+    return Answer([Reply(line(sit, "requeue"))], sit.last_topic or "slow_response", ("order_page",))
+
+
+def typing_help_answer(sit: Situation) -> Answer:
+    """"我打字慢 就想打电话说": no phone line, but voice input, family, and one structured sentence."""
+    return Answer([Reply(line(sit, "typing_help"), (button(sit, "start_support_request"),))], sit.last_topic or "ask_contact_channels")
+
+
 def chase_harassment_answer(sit: Situation) -> Answer:
     """"我现在去催 会不会被当成骚扰": no, 催办 after the deadline is the normal way; flooding is not."""
     return Answer([Reply(line(sit, "chase_harassment", hours=scenario("ticket")["chase_after_hours"]))], sit.last_topic or "ticket_followup", ("chase",))
@@ -1189,6 +1199,30 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
     "not_helpful": ladder_answer,
     **{problem: (lambda sit, problem=problem: problem_answer(sit, problem)) for problem in PROBLEM_INTENTS},
 }
+
+
+# Asides with one answer whatever the intent and the topic, when the message has a word of the
+# cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
+ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
+    ("price_issue", price_answer, "other_platforms"),
+    ("requeue", requeue_answer, None),
+    ("dedicated_contact", dedicated_contact_answer, None),
+    ("slow_typing", typing_help_answer, "callback"),
+    ("chase_harassment", chase_harassment_answer, None),
+    ("confirm_first", confirm_first_answer, None),
+    ("order_owner", order_owner_answer, None),
+    ("change_password", change_password_answer, None),
+    ("address_change", address_answer, None),
+    ("keep_sending", keep_sending_answer, None),
+)
+
+
+def aside_answer(sit: Situation) -> Optional[Answer]:
+    """The answer of the first aside the message names (ASIDE_ANSWERS), if any."""
+    for cue, answer, unless in ASIDE_ANSWERS:
+        if has_cue(sit.text, cue) and not (unless and has_cue(sit.text, unless)):
+            return answer(sit)
+    return None
 
 
 def answer_topic(topic: str, sit: Situation) -> Answer:
