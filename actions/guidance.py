@@ -1098,7 +1098,8 @@ def requeue_answer(sit: Situation) -> Answer:
 
 def typing_help_answer(sit: Situation) -> Answer:
     """"我打字慢 就想打电话说": no phone line, but voice input, family, and one structured sentence."""
-    return Answer([Reply(line(sit, "typing_help"), (button(sit, "start_support_request"),))], sit.last_topic or "ask_contact_channels")
+    text = line(sit, "typing_help", email=channel("email")["address"])
+    return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic or "ask_contact_channels", ("email",))
 
 
 def chase_harassment_answer(sit: Situation) -> Answer:
