@@ -302,7 +302,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return callback_answer(sit), []
     if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
-    has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and len(text) <= SHORT_MESSAGE
+    has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and (len(text) <= SHORT_MESSAGE or has_cue(text, "asking"))
     if facet(text, "attachment") and (facet(text, "upload") or has_evidence) and not turn.in_form:
         return evidence_answer(sit), []
     if is_own_store(turn):
@@ -331,6 +331,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_check", sit), []
     if intent in ("bot_challenge", "greet", "out_of_scope") and named in PROBLEM_INTENTS and not has_cue(text, "asks_if_bot"):
         return answer_topic(str(named), sit), []  # "是不是被平台吞了" names the problem, whatever the NLU read
+    if intent == "urgent_request" and named in PROBLEM_INTENTS and not facet(text, "urgent_tag") and not turn.in_form:
+        return answer_topic(str(named), sit), []  # "笔记本 屏幕碎的 急": the broken item's path (its evidence)
     if facet(text, "urgent_tag") and not names_problem(text, "scam_check") and not turn.in_form:
         return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     if is_complaint(turn) and intent in CLOSING_INTENTS and not turn.in_form:
@@ -611,7 +613,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("ticket_followup", sit)  # "在哪催": the 工单 page and its 催办 button
     if facet(text, "where"):
         return where_answer(sit)
-    if facet(text, "next") and sit.last_topic in UNRESOLVED_TOPICS:
+    if facet(text, "next") and sit.last_topic in (*UNRESOLVED_TOPICS, "urgent_request"):
         return ladder_answer(sit, lead_key="next_step")
     return None
 

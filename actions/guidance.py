@@ -954,7 +954,10 @@ def change_password_answer(sit: Situation) -> Answer:
 
 
 def address_answer(sit: Situation) -> Answer:
-    """"地址写错了 还能改吗": the seller and the carrier, quickly; the chat when the seller is silent."""
+    """"地址写错了 还能改吗": the seller and the carrier, quickly; the chat when the seller is silent.
+    A seller whose parcel came back for a wrong address asks the seller desk."""
+    if sit.role == "seller":
+        return seller_support_answer(sit)
     return Answer([Reply(line(sit, "address_lead"), (button(sit, "find_responsible_person"),))], "contact_seller", ("order_page", "alixiaomi"))
 
 
@@ -1091,6 +1094,21 @@ def seller_reply_time_answer(sit: Situation) -> Answer:
     return Answer([Reply(text)], "contact_seller", ("order_page",))
 
 
+def forgot_password_answer(sit: Situation) -> Answer:
+    """"密码忘了": the sign-in page's reset first; locked out, the e-mail (buyers) or the desk (sellers)."""
+    if sit.role == "seller":
+        return Answer([Reply(f"{entry(sit, 'forgot_password', 'seller')}\n{seller_desk(sit).text}")], "account_security", ("seller_desk",))
+    text = str(entry(sit, "forgot_password", "buyer")).format(
+        email=channel("email")["address"], urgent=scenario("account_security")["subject_keyword"]
+    )
+    return Answer([Reply(text)], "account_security", ("email",))
+
+
+def english_ui_answer(sit: Situation) -> Answer:
+    """"右下角没有我的 只有个Account": the app is in English; the same path by its English names."""
+    return Answer([Reply(line(sit, "english_ui", keyword=channel("transfer_keyword")["keyword"]))], sit.last_topic or "request_human", ("alixiaomi",))
+
+
 def requeue_answer(sit: Situation) -> Answer:
     """"要不要退出重新排": better not; another entry or a ticket meanwhile."""
     return Answer([Reply(line(sit, "requeue"))], sit.last_topic or "slow_response", ("order_page",))
@@ -1163,7 +1181,7 @@ def queue_answer(sit: Situation) -> Answer:
 
 def email_unanswered_answer(sit: Situation) -> Answer:
     """The e-mail went unanswered: how long it takes, and the channels to use meanwhile."""
-    text = line(sit, "email_unanswered", keyword=channel("transfer_keyword")["keyword"], **deadlines())
+    text = line(sit, "email_unanswered", address=channel("email")["address"], keyword=channel("transfer_keyword")["keyword"], **deadlines())
     return Answer([Reply(text, (button(sit, "not_helpful"),))], sit.last_topic or "email_support", ("email", "alixiaomi", "chase", "consumer_protection"))
 
 
@@ -1206,6 +1224,8 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("price_issue", price_answer, "other_platforms"),
+    ("forgot_password", forgot_password_answer, None),
+    ("english_ui", english_ui_answer, None),
     ("requeue", requeue_answer, None),
     ("dedicated_contact", dedicated_contact_answer, None),
     ("slow_typing", typing_help_answer, "callback"),
@@ -1255,10 +1275,14 @@ def briefly(answer: Answer) -> Answer:
     """The answer for a user who asked for short answers: the lines of its first bubble that fit
     BRIEF_BUBBLE characters (an answer leads with the step that matters), with all its buttons."""
     kept: List[str] = []
-    for text_line in answer.replies[0].text.split("\n") if answer.replies else []:
+    lines = answer.replies[0].text.split("\n") if answer.replies else []
+    # An acknowledgement leading the answer is kept beside the step, not instead of it.
+    lead = lines[:1] if lines and any(str(mark) in lines[0] for mark in reply("empathy_marks")) and len(lines) > 1 else []
+    for text_line in lines[len(lead):]:
         if kept and len(kept) + sum(map(len, kept)) + len(text_line) > BRIEF_BUBBLE:
             break
         kept.append(text_line)
+    kept = lead + kept
     if not kept:
         return answer
     buttons = tuple(dict.fromkeys(pair for item in answer.replies for pair in item.buttons))

@@ -46,8 +46,10 @@ def short_description(text: Any) -> Optional[str]:
 
 def is_description(typed: Optional[str]) -> bool:
     """Typed words that describe something: two different characters at least that are not fillers
-    (嗯嗯嗯, 哦, ok) and no question."""
+    (嗯嗯嗯, 哦, ok) or vague phrases (就是那个不太对劲), and no question."""
     bare = _PUNCT.sub("", clean(typed)).lower()
+    for phrase in words("vague_phrases"):
+        bare = bare.replace(phrase, "")
     fillers = set(words("fillers"))
     meaningful = {char for char in bare if char not in fillers and not char.isdigit()}
     return len(meaningful) >= 2 and bare not in fillers and not clean(typed).endswith(tuple(words("question_endings")))
