@@ -50,7 +50,9 @@ Rasa 3.6's `EndpointConfig.request` opens a new aiohttp session, and so a new TC
 the action server, for every custom action call (and the action server sets up a connection for
 each). `install()` keeps one session per endpoint and event loop (aiohttp keeps the connection
 alive 15 s; the action server keeps it 75 s, scripts/run.sh), with the same headers, auth and
-time-out; the server's shutdown (`rasa.core.run.close_resources`) closes it.
+time-out; the server's shutdown (`rasa.core.run.close_resources`) closes it. Its request bodies
+are written by ujson: the same JSON values (ASCII, escapes as the json module's), in 0.3 ms
+instead of 0.7 ms for a call's ~35 kB tracker, the largest single cost of a call on Rasa's side.
 """
 from __future__ import annotations
 
@@ -63,11 +65,13 @@ import skops.io  # noqa: F401  (before TensorFlow: see above)
 
 import aiohttp
 import rasa.core.run
+import ujson
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
@@ -279,12 +283,23 @@ class KeptSession:
 KEPT_SESSIONS: Dict[Tuple[int, asyncio.AbstractEventLoop], Tuple[EndpointConfig, aiohttp.ClientSession]] = {}
 
 
+def new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """The session Rasa's `EndpointConfig.session` opens, with ujson writing the JSON bodies."""
+    auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"]) if endpoint.basic_auth else None
+    return aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        json_serialize=ujson.dumps,
+    )
+
+
 def endpoint_session(self: EndpointConfig) -> KeptSession:
-    """Drop-in for `EndpointConfig.session` as `request` uses it: Rasa's session, kept open."""
+    """Drop-in for `EndpointConfig.session` as `request` uses it: one session, kept open."""
     key = (id(self), asyncio.get_running_loop())
     kept = KEPT_SESSIONS.get(key)
     if kept is None or kept[1].closed:
-        kept = KEPT_SESSIONS[key] = (self, rasa_endpoint_session(self))
+        kept = KEPT_SESSIONS[key] = (self, new_session(self))
     return KeptSession(kept[1])
 
 

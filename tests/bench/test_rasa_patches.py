@@ -256,6 +256,37 @@ def test_domain_emptiness_is_rasas() -> None:
         assert rasa_patches.domain_is_empty(domain) == rasa_patches.rasa_domain_is_empty(domain)
 
 
+def test_kept_session_has_rasas_settings_and_writes_the_same_json(policies_and_trackers: Any) -> None:
+    """The kept session's headers, auth and time-out are those of Rasa's session; the bodies ujson
+    writes for the action server (every prefix tracker, and Chinese, emoji, floats) read back as
+    what the json module writes."""
+    import asyncio
+    import json
+
+    import ujson
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import UserUttered
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def settings() -> None:
+        endpoint = EndpointConfig("http://127.0.0.1:1/webhook", headers={"X-Key": "k"},
+                                  basic_auth={"username": "u", "password": "p"})
+        for endpoint in (endpoint, EndpointConfig("http://127.0.0.1:1/webhook")):
+            ours, rasas = rasa_patches.new_session(endpoint), rasa_patches.rasa_endpoint_session(endpoint)
+            assert (ours.headers, ours.auth, ours.timeout) == (rasas.headers, rasas.auth, rasas.timeout)
+            await ours.close()
+            await rasas.close()
+
+    asyncio.run(settings())
+    processor, prefixes = policies_and_trackers
+    said = prefixes[-1].copy()
+    said.update(UserUttered("订单8123456789012345一直没到 😂 \ud83d /n", {"name": "ask", "confidence": 0.1 + 0.2},
+                            parse_data={"text": "x", "intent_ranking": [{"name": "ask", "confidence": 1e-17}]}))
+    for tracker in [*prefixes, said]:
+        body = RemoteAction("action_answer", None)._action_call_format(tracker, processor.domain)
+        assert json.loads(ujson.dumps(body)) == json.loads(json.dumps(body))
+
+
 def test_endpoint_requests_share_one_connection_until_the_server_stops() -> None:
     """Two action calls through `EndpointConfig.request` get Rasa's answers over one kept TCP
     connection; the server's shutdown closes the session."""
