@@ -42,6 +42,13 @@ tracker asked for, while it is the same tracker object with the same events, and
 policy's states from them with Rasa's own steps; every caller gets its own copies of the states
 (the policies change them).
 
+Every `DialogueStateTracker` Rasa 3.6 creates (a dozen a message: the tracker read back, a
+copy before each action, the replays of the policies and forms) copies each slot of the domain
+with `copy.copy`, which goes through `__reduce_ex__` and `copyreg`. `install()` gives `Slot` a
+`__copy__` that does what that path does for these plain objects (a new instance of the class
+with the same attribute dictionary, none of Rasa's slot classes has `__slots__` or its own
+`__reduce__`/`__getstate__`/`__setstate__`), in a fifth of the time.
+
 Rasa 3.6's `MessageProcessor._check_for_unseen_features` asks `Domain.is_empty()`, which builds
 a new empty `Domain` for every message to compare with. `install()` compares with the dictionary
 of one empty `Domain` built once.
@@ -79,6 +86,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import Event
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
@@ -256,6 +264,13 @@ def states_for_tracker_history(
     return states
 
 
+def copy_slot(self: Slot) -> Slot:
+    """`Slot.__copy__`: what `copy.copy` makes of a slot by `__reduce_ex__`, without the detour."""
+    copied = self.__class__.__new__(self.__class__)
+    copied.__dict__.update(self.__dict__)
+    return copied
+
+
 @lru_cache(maxsize=1)
 def empty_domain_dict() -> Dict[Text, Any]:
     return Domain.empty().as_dict()
@@ -318,5 +333,6 @@ def install() -> None:
     RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     Domain.is_empty = domain_is_empty  # type: ignore[method-assign]
+    Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     rasa.core.run.close_resources = close_resources

@@ -337,3 +337,23 @@ def test_policies_predict_as_rasas_on_the_benchmark_messages(processor: Any) -> 
         assert benchmark_conversation(processor) == patched
     finally:
         rasa_patches.install()
+
+
+def test_slot_copies_are_what_copy_makes_of_them() -> None:
+    """Each of Rasa's slot types, set and unset, copied by the patch and by `copy`'s own
+    `__reduce_ex__` path: same class and attributes, and a value set on the copy stays there."""
+    import copy
+
+    from rasa.shared.core.slots import AnySlot, BooleanSlot, CategoricalSlot, FloatSlot, ListSlot, TextSlot
+
+    mappings = [{"type": "custom"}]
+    slots = [TextSlot("role", mappings), BooleanSlot("b", mappings, initial_value=True), FloatSlot("f", mappings, max_value=2.0),
+             ListSlot("l", mappings), AnySlot("a", mappings), CategoricalSlot("c", mappings, values=["x", "y"])]
+    slots[0].value = "buyer"
+    slots[3].value = ["1", "2"]
+    for slot in slots:
+        ours = rasa_patches.copy_slot(slot)
+        reduced = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))
+        assert type(ours) is type(reduced) is type(slot) and vars(ours) == vars(reduced) == vars(slot)
+        ours.value = None
+        assert vars(ours) != vars(slot) and copy.copy(slot) is not slot
