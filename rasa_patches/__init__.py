@@ -32,7 +32,12 @@ graph that calls each node once, after the nodes it needs, with dask's rules for
 Rasa 3.6's `RulePolicy._get_possible_keys` filters every rule against every state of the whole
 conversation, newest first, though a rule is applicable by definition at every turn further back
 than its own length (the rules here are at most 4 states long, a conversation 40 and more).
-`install()` stops the filtering once past the longest rule: the same keys remain.
+`install()` stops the filtering once past the longest rule: the same keys remain. At the newest
+state it tries only the rules whose last state can match it: a rule whose last state has a
+previous action and names an action or an intent (neither empty nor `should_not_be_set`) fails
+`_is_rule_applicable` for a state with another action or intent, so the rules are indexed by
+those two names (a rule without a previous action is always tried: Rasa lets it match any state
+without one whatever its intent).
 
 Rasa 3.6's MemoizationPolicy and RulePolicy (twice, for the text and the intent of the last
 message) each turn the tracker into its past states with `Domain.states_for_tracker_history`:
@@ -83,11 +88,12 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import Event
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
 
@@ -195,9 +201,43 @@ def run_graph(
         raise GraphRunError("Error running runner.") from e
 
 
+def required_name(sub_state: Optional[Dict[Text, Any]], key: Text) -> Optional[Text]:
+    """The name a rule's sub-state requires under `key` (None: it requires none)."""
+    value = (sub_state or {}).get(key)
+    return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+
+
+RuleIndex = Dict[Tuple[Optional[Text], Optional[Text]], List[Text]]
+# Per lookup (held here, so its id stays its own): its size when indexed and the index. Rasa only
+# ever removes rules from a lookup in place (while training), so a change of size means a change.
+RULE_INDEXES: Dict[int, Tuple[Dict[Text, Text], int, RuleIndex]] = {}
+
+
+def rule_index(policy: RulePolicy, lookup: Dict[Text, Text]) -> RuleIndex:
+    """The lookup's rule keys by the (previous action, intent) names their last state requires."""
+    kept = RULE_INDEXES.get(id(lookup))
+    if kept is None or kept[1] != len(lookup):
+        index: RuleIndex = {}
+        for key in lookup:
+            last = policy._rule_key_to_state(key)[-1]
+            previous_action = last.get(PREVIOUS_ACTION)
+            names = ((required_name(previous_action, ACTION_NAME), required_name(last.get(USER), INTENT))
+                     if previous_action else (None, None))
+            index.setdefault(names, []).append(key)
+        kept = RULE_INDEXES[id(lookup)] = (lookup, len(lookup), index)
+    return kept[2]
+
+
 def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
-    """Drop-in for `RulePolicy._get_possible_keys`: Rasa's filter, up to the longest rule's length."""
-    possible_keys = set(lookup.keys())
+    """Drop-in for `RulePolicy._get_possible_keys`: Rasa's filter, over the indexed candidates at
+    the newest state and up to the longest rule's length."""
+    if not states:
+        return set(lookup.keys())
+    index = rule_index(self, lookup)
+    action, intent = states[-1].get(PREVIOUS_ACTION, {}).get(ACTION_NAME), states[-1].get(USER, {}).get(INTENT)
+    candidates = [key for names in {(action, intent), (action, None), (None, intent), (None, None)}
+                  for key in index.get(names, [])]
+    possible_keys = set(candidates)
     longest = max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0)
     for i, state in enumerate(reversed(states)):
         if i >= longest:
