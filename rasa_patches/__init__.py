@@ -28,30 +28,84 @@ through dask's local scheduler: ordering, queues and callbacks for a dozen nodes
 of CPU a run, three runs a message. `install()` swaps in a plain recursive walk of the same dask
 graph that calls each node once, after the nodes it needs, with dask's rules for the values
 (a needed name that is no node is passed as the name itself, an input is its literal tuple).
+
+Rasa 3.6's `RulePolicy._get_possible_keys` filters every rule against every state of the whole
+conversation, newest first, though a rule is applicable by definition at every turn further back
+than its own length (the rules here are at most 4 states long, a conversation 40 and more).
+`install()` stops the filtering once past the longest rule: the same keys remain. At the newest
+state it tries only the rules whose last state can match it: a rule whose last state has a
+previous action and names an action or an intent (neither empty nor `should_not_be_set`) fails
+`_is_rule_applicable` for a state with another action or intent, so the rules are indexed by
+those two names (a rule without a previous action is always tried: Rasa lets it match any state
+without one whatever its intent).
+
+Rasa 3.6's MemoizationPolicy and RulePolicy (twice, for the text and the intent of the last
+message) each turn the tracker into its past states with `Domain.states_for_tracker_history`:
+the tracker is replayed event by event and each turn's state built, three or four times for one
+prediction. `install()` keeps the replayed turns (each turn's flags and its state) of the last
+tracker asked for, while it is the same tracker object with the same events, and builds each
+policy's states from them with Rasa's own steps; every caller gets its own copies of the states
+(the policies change them).
+
+Every `DialogueStateTracker` Rasa 3.6 creates (a dozen a message: the tracker read back, a
+copy before each action, the replays of the policies and forms) copies each slot of the domain
+with `copy.copy`, which goes through `__reduce_ex__` and `copyreg`. `install()` gives `Slot` a
+`__copy__` that does what that path does for these plain objects (a new instance of the class
+with the same attribute dictionary, none of Rasa's slot classes has `__slots__` or its own
+`__reduce__`/`__getstate__`/`__setstate__`), in a fifth of the time.
+
+Rasa 3.6's `MessageProcessor._check_for_unseen_features` asks `Domain.is_empty()`, which builds
+a new empty `Domain` for every message to compare with. `install()` compares with the dictionary
+of one empty `Domain` built once.
+
+Rasa 3.6's `EndpointConfig.request` opens a new aiohttp session, and so a new TCP connection to
+the action server, for every custom action call (and the action server sets up a connection for
+each). `install()` keeps one session per endpoint and event loop (aiohttp keeps the connection
+alive 15 s; the action server keeps it 75 s, scripts/run.sh), with the same headers, auth and
+time-out; the server's shutdown (`rasa.core.run.close_resources`) closes it. Its request bodies
+are written by ujson: the same JSON values (ASCII, escapes as the json module's), in 0.3 ms
+instead of 0.7 ms for a call's ~35 kB tracker, the largest single cost of a call on Rasa's side.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Set, Text, Tuple, Type
 
 import skops.io  # noqa: F401  (before TensorFlow: see above)
 
+import aiohttp
+import rasa.core.run
+import ujson
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import Event
+from rasa.shared.core.slots import Slot
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 
 # Rasa's own functions, kept for the tests that compare the results.
 rasa_validate_action_result = RemoteAction._validate_action_result
 rasa_resolve_event_type = Event.resolve_by_type
 rasa_run_graph = DaskGraphRunner.run
+rasa_get_possible_keys = RulePolicy._get_possible_keys
+rasa_states_for_tracker_history = Domain.states_for_tracker_history
+rasa_domain_is_empty = Domain.is_empty
+rasa_endpoint_session = EndpointConfig.session
+rasa_close_resources = rasa.core.run.close_resources
 
 
 @lru_cache(maxsize=1)
@@ -147,8 +201,178 @@ def run_graph(
         raise GraphRunError("Error running runner.") from e
 
 
+def required_name(sub_state: Optional[Dict[Text, Any]], key: Text) -> Optional[Text]:
+    """The name a rule's sub-state requires under `key` (None: it requires none)."""
+    value = (sub_state or {}).get(key)
+    return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+
+
+RuleIndex = Dict[Tuple[Optional[Text], Optional[Text]], List[Text]]
+# Per lookup (held here, so its id stays its own): its size when indexed and the index. Rasa only
+# ever removes rules from a lookup in place (while training), so a change of size means a change.
+RULE_INDEXES: Dict[int, Tuple[Dict[Text, Text], int, RuleIndex]] = {}
+
+
+def rule_index(policy: RulePolicy, lookup: Dict[Text, Text]) -> RuleIndex:
+    """The lookup's rule keys by the (previous action, intent) names their last state requires."""
+    kept = RULE_INDEXES.get(id(lookup))
+    if kept is None or kept[1] != len(lookup):
+        index: RuleIndex = {}
+        for key in lookup:
+            last = policy._rule_key_to_state(key)[-1]
+            previous_action = last.get(PREVIOUS_ACTION)
+            names = ((required_name(previous_action, ACTION_NAME), required_name(last.get(USER), INTENT))
+                     if previous_action else (None, None))
+            index.setdefault(names, []).append(key)
+        kept = RULE_INDEXES[id(lookup)] = (lookup, len(lookup), index)
+    return kept[2]
+
+
+def get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
+    """Drop-in for `RulePolicy._get_possible_keys`: Rasa's filter, over the indexed candidates at
+    the newest state and up to the longest rule's length."""
+    if not states:
+        return set(lookup.keys())
+    index = rule_index(self, lookup)
+    action, intent = states[-1].get(PREVIOUS_ACTION, {}).get(ACTION_NAME), states[-1].get(USER, {}).get(INTENT)
+    candidates = [key for names in {(action, intent), (action, None), (None, intent), (None, None)}
+                  for key in index.get(names, [])]
+    possible_keys = set(candidates)
+    longest = max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0)
+    for i, state in enumerate(reversed(states)):
+        if i >= longest:
+            break  # every rule is applicable this far back (`_is_rule_applicable`)
+        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+    return possible_keys
+
+
+# One turn of a replayed tracker: whether the action is hidden from ML policies, the followup
+# action, the latest action's name, the active loop's name, the previous-action sub-state and the
+# turn's state (`Domain.get_active_state`).
+Turn = Tuple[bool, Optional[Text], Optional[Text], Optional[Text], Optional[Dict[Text, Any]], State]
+# The last replay: (tracker, domain, omit_unset_slots, number of events, last event, turns).
+LAST_REPLAY: List[Any] = [None, None, None, -1, None, []]
+
+
+def replayed_turns(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> List[Turn]:
+    """Each turn of `tracker.generate_all_prior_trackers()`, kept while the tracker has not changed."""
+    events = tracker.events
+    last_event = events[-1] if events else None
+    kept_tracker, kept_domain, kept_omit, kept_length, kept_last_event, turns = LAST_REPLAY
+    if (kept_tracker is tracker and kept_domain is domain and kept_omit == omit_unset_slots
+            and kept_length == len(events) and kept_last_event is last_event):
+        return turns
+    turns = [
+        (hide_rule_turn, turn.followup_action, turn.latest_action_name, turn.active_loop_name,
+         domain._get_prev_action_sub_state(turn), domain.get_active_state(turn, omit_unset_slots=omit_unset_slots))
+        for turn, hide_rule_turn in tracker.generate_all_prior_trackers()
+    ]
+    LAST_REPLAY[:] = [tracker, domain, omit_unset_slots, len(events), last_event, turns]
+    return turns
+
+
+def states_for_tracker_history(
+    self: Domain,
+    tracker: DialogueStateTracker,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[State]:
+    """Drop-in for `Domain.states_for_tracker_history`: Rasa's steps over the kept replay."""
+    states: List[State] = []
+    last_ml_action_sub_state = None
+    turn_was_hidden = False
+    for hide_rule_turn, followup_action, action_name, loop_name, prev_action, active_state in replayed_turns(
+        self, tracker, omit_unset_slots
+    ):
+        if ignore_rule_only_turns:
+            if not turn_was_hidden:
+                last_ml_action_sub_state = None if prev_action is None else dict(prev_action)
+            if not followup_action and not action_name == loop_name:
+                turn_was_hidden = hide_rule_turn
+            if turn_was_hidden:
+                continue
+        # A copy down to the sub-states (their values are strings and tuples): callers change them.
+        state = {state_type: dict(sub_state) for state_type, sub_state in active_state.items()}
+        if ignore_rule_only_turns:
+            self._remove_rule_only_features(state, rule_only_data)
+            if states:
+                self._substitute_rule_only_user_input(state, states[-1])
+            if last_ml_action_sub_state:
+                state[PREVIOUS_ACTION] = last_ml_action_sub_state
+        states.append(self._clean_state(state))
+    return states
+
+
+def copy_slot(self: Slot) -> Slot:
+    """`Slot.__copy__`: what `copy.copy` makes of a slot by `__reduce_ex__`, without the detour."""
+    copied = self.__class__.__new__(self.__class__)
+    copied.__dict__.update(self.__dict__)
+    return copied
+
+
+@lru_cache(maxsize=1)
+def empty_domain_dict() -> Dict[Text, Any]:
+    return Domain.empty().as_dict()
+
+
+def domain_is_empty(self: Domain) -> bool:
+    """Drop-in for `Domain.is_empty`, with the empty domain's dictionary built once."""
+    return self.as_dict() == empty_domain_dict()
+
+
+class KeptSession:
+    """`async with` on a kept session: gives the session and leaves it open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+# The kept session of each endpoint (held here, so its id stays its own) and event loop.
+KEPT_SESSIONS: Dict[Tuple[int, asyncio.AbstractEventLoop], Tuple[EndpointConfig, aiohttp.ClientSession]] = {}
+
+
+def new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """The session Rasa's `EndpointConfig.session` opens, with ujson writing the JSON bodies."""
+    auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"]) if endpoint.basic_auth else None
+    return aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        json_serialize=ujson.dumps,
+    )
+
+
+def endpoint_session(self: EndpointConfig) -> KeptSession:
+    """Drop-in for `EndpointConfig.session` as `request` uses it: one session, kept open."""
+    key = (id(self), asyncio.get_running_loop())
+    kept = KEPT_SESSIONS.get(key)
+    if kept is None or kept[1].closed:
+        kept = KEPT_SESSIONS[key] = (self, new_session(self))
+    return KeptSession(kept[1])
+
+
+async def close_resources(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Rasa's `close_resources` at the server's shutdown, then the kept sessions of this loop."""
+    await rasa_close_resources(app, loop)
+    for key in [key for key in KEPT_SESSIONS if key[1] is loop]:
+        await KEPT_SESSIONS.pop(key)[1].close()
+
+
 def install() -> None:
-    """Use the cached validator, event table and graph walk in this process (idempotent)."""
+    """Install every patch above in this process (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
     DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+    Domain.is_empty = domain_is_empty  # type: ignore[method-assign]
+    Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
+    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
+    rasa.core.run.close_resources = close_resources

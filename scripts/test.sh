@@ -14,7 +14,7 @@ echo "== rasa data validate"
 
 echo "== rasa test (end-to-end test stories)"
 rm -rf results/stories
-.venv/bin/rasa test core --model models/aliexpress.tar.gz --stories tests/stories \
+.venv/bin/python -m rasa_patches test core --model models/aliexpress.tar.gz --stories tests/stories \
   --fail-on-prediction-errors --out results/stories
 
 echo "== pytest"

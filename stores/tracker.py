@@ -30,6 +30,7 @@ would return: the rows at or after the latest SessionStarted row's timestamp (al
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -86,20 +87,36 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
+        # On SQLite the kept sessions' stamps and the saves' inserts go to the driver's connection
+        # (the one StaticPool holds): SQLAlchemy's session, connection and commit handling cost
+        # several times the SQL (~1 ms of a message). Rasa's query for the rows, when they are not
+        # current, still runs through the ORM on the same connection.
+        self.sqlite: Optional[sqlite3.Connection] = None
         if url.get_backend_name() == "sqlite":
             self.engine = sa.create_engine(
                 url, poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}
             )
             sa.event.listen(self.engine, "connect", _sqlite_wal)
+            self.sqlite = self.engine.raw_connection().dbapi_connection
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.kept: "OrderedDict[Text, KeptSession]" = OrderedDict()  # most recently used last
-
-    def _stamp(self, session: sa.orm.Session, sender_id: Text) -> Stamp:
+        table = self.SQLEvent.__tablename__
         # Text rather than a select() construct: a fifth of the CPU (no statement cache key to build).
-        query = sa.text(f"SELECT count(id), max(id) FROM {self.SQLEvent.__tablename__} WHERE sender_id = :sender_id")
-        count, last_id = session.connection().execute(query, {"sender_id": sender_id}).one()
+        self.stamp_sql = f"SELECT count(id), max(id) FROM {table} WHERE sender_id = :sender_id"
+        self.insert_sql = (
+            f"INSERT INTO {table} (sender_id, type_name, timestamp, intent_name, action_name, data) "
+            f"VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"
+        )
+
+    def _stamp(self, sender_id: Text, session: Optional[sa.orm.Session]) -> Stamp:
+        """The conversation's row count and last row id (`session`: the ORM's, else SQLite's driver)."""
+        if session is None:
+            assert self.sqlite is not None
+            count, last_id = self.sqlite.execute(self.stamp_sql, {"sender_id": sender_id}).fetchone()
+        else:
+            count, last_id = session.connection().execute(sa.text(self.stamp_sql), {"sender_id": sender_id}).one()
         return count, last_id
 
     def _keep(self, sender_id: Text, kept: KeptSession) -> None:
@@ -108,24 +125,34 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         if len(self.kept) > self.KEPT_CONVERSATIONS:
             self.kept.popitem(last=False)
 
-    def _kept_rows(self, session: sa.orm.Session, sender_id: Text) -> KeptSession:
+    def _kept_rows(self, sender_id: Text, session: Optional[sa.orm.Session]) -> KeptSession:
         """The conversation's latest-session rows: the kept ones if still current, else Rasa's query's."""
-        stamp = self._stamp(session, sender_id)
+        stamp = self._stamp(sender_id, session)
         kept = self.kept.get(sender_id)
         if stamp == (0, None):
             kept = KeptSession(stamp, [])  # a new conversation
         elif kept is None or kept.stamp != stamp:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-            kept = KeptSession(stamp, [(row.timestamp, row.type_name, row.data) for row in rows])
+            kept = KeptSession(stamp, self._latest_session_rows(sender_id, session))
         self._keep(sender_id, kept)
         return kept
+
+    def _latest_session_rows(self, sender_id: Text, session: Optional[sa.orm.Session]) -> List[Row]:
+        """Rasa's query for the rows of the latest session (on SQLite in an ORM session of its own)."""
+        if session is None:
+            with self.session_scope() as session:
+                return self._latest_session_rows(sender_id, session)
+        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        return [(row.timestamp, row.type_name, row.data) for row in rows]
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """Rasa's `retrieve` (the latest session), from the kept rows when they are current."""
         if not self.domain:
             return await super().retrieve(sender_id)
-        with self.session_scope() as session:
-            rows = self._kept_rows(session, sender_id).rows
+        if self.sqlite:
+            rows = self._kept_rows(sender_id, None).rows
+        else:
+            with self.session_scope() as session:
+                rows = self._kept_rows(sender_id, session).rows
         if not rows:
             return None
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, _, data in rows], self.domain.slots)
@@ -134,30 +161,37 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         """Rasa's `save`: the events after those of the latest session in the database are added."""
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
-        with self.session_scope() as session:
-            kept = self._kept_rows(session, sender_id)
-            del self.kept[sender_id]  # kept again once the new rows are committed
-            new_events = list(tracker.events)[len(kept.rows):]
-            added = [self._row(sender_id, event.type_name, event.as_dict()) for event in new_events]
-            if added and self.engine.dialect.name == "sqlite":
-                # One statement for all rows (the ORM's unit of work costs more than the rest of
-                # the save). SQLite lets one transaction write at a time: the count and last id
-                # read back before the commit are all the rows, this save's included.
-                session.execute(self.SQLEvent.__table__.insert(), added)
-                stamp = self._stamp(session, sender_id)
-            else:
-                # Elsewhere another writer may commit before this one: the new last id is that of
-                # the rows added here (by the ORM, which reads the ids back).
+        if self.sqlite:
+            kept = self._kept_rows(sender_id, None)
+            added = self._new_rows(kept, tracker)
+            # One transaction: SQLite lets one write at a time, so the count and last id read back
+            # before the commit are all the rows, this save's included.
+            with self.sqlite:
+                self.sqlite.executemany(self.insert_sql, added)
+                stamp = self._stamp(sender_id, None)
+        else:
+            with self.session_scope() as session:
+                kept = self._kept_rows(sender_id, session)
+                added = self._new_rows(kept, tracker)
+                # Another writer may commit before this one: the new last id is that of the rows
+                # added here (by the ORM, which reads the ids back).
                 objects = [self.SQLEvent(**row) for row in added]
                 session.add_all(objects)
                 session.flush()
                 count, last_id = kept.stamp
                 ids = [row.id for row in objects] + ([] if last_id is None else [last_id])
                 stamp = (count + len(objects), max(ids, default=None))
-            new_rows = [(row["timestamp"], row["type_name"], row["data"]) for row in added]
-            session.commit()
+                session.commit()
+        new_rows = [(row["timestamp"], row["type_name"], row["data"]) for row in added]
         if stamp[0] == kept.stamp[0] + len(added):  # else another writer's rows came in between
             self._keep(sender_id, kept.after(stamp, new_rows))
+
+    def _new_rows(self, kept: KeptSession, tracker: DialogueStateTracker) -> List[Dict[Text, Any]]:
+        """The rows of the tracker's events after the kept ones; the conversation is kept again
+        once they are committed."""
+        del self.kept[tracker.sender_id]
+        return [self._row(tracker.sender_id, event.type_name, event.as_dict())
+                for event in list(tracker.events)[len(kept.rows):]]
 
     @staticmethod
     def _row(sender_id: Text, type_name: Text, data: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -1,5 +1,7 @@
 """The Rasa patches give Rasa's own results: the action-response validator its verdicts and errors,
-the event table its event classes, the graph walk the dask runner's outputs."""
+the event table its event classes, the graph walk the dask runner's outputs, the kept replay and
+the shortened rule filter the policies' states, rule keys and predictions, the kept session the
+action server's answers."""
 from __future__ import annotations
 
 import subprocess
@@ -18,6 +20,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 import rasa_patches
 from tests.support.servers import ROOT
 
+rasa_patches.install()  # as in the product's Rasa processes; tests swap Rasa's functions back to compare
 STOCK = rasa_patches.rasa_validate_action_result
 
 VALID: Dict[str, Any] = {
@@ -151,36 +154,206 @@ def test_the_server_command_loads_skops_before_tensorflow_and_installs_the_patch
     assert "python -m rasa_patches" in (ROOT / "deploy" / "entrypoint.sh").read_text()
 
 
-def test_graph_walk_gives_what_dask_gives(trained_model: Path) -> None:
-    """The trained model's NLU and policy graphs, run by Rasa's dask runner and by the walk that
-    replaces it, parse the benchmark's messages alike and predict the same next actions."""
+@pytest.fixture(scope="module")
+def processor(trained_model: Path) -> Any:
+    """The trained model's message processor."""
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(trained_model)).processor
+
+
+def benchmark_conversation(processor: Any) -> list:
+    """Each of the benchmark's messages parsed, then the next action predicted before and after
+    the predicted action runs, all in one conversation."""
     import asyncio
 
-    from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    processor = Agent.load(str(trained_model)).processor
     texts = yaml.safe_load((ROOT / "bench" / "workload.yml").read_text(encoding="utf-8"))["parse_messages"]
+    tracker = DialogueStateTracker("u1", processor.domain.slots)
+    seen = []
+    for text in texts:
+        parsed = asyncio.run(processor.parse_message(UserMessage(text)))
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+        prediction = processor._predict_next_with_tracker(tracker)
+        tracker.update(ActionExecuted(processor.domain.action_names_or_texts[prediction.max_confidence_index]))
+        after_action = processor._predict_next_with_tracker(tracker)
+        seen.append((parsed, prediction.probabilities, prediction.policy_name,
+                     after_action.probabilities, after_action.policy_name))
+    return seen
 
-    def conversation(run: Any) -> list:
-        DaskGraphRunner.run = run
-        tracker = DialogueStateTracker("u1", processor.domain.slots)
-        seen = []
-        for text in texts:
-            parsed = asyncio.run(processor.parse_message(UserMessage(text)))
-            tracker.update(ActionExecuted("action_listen"))
-            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
-            prediction = processor._predict_next_with_tracker(tracker)
-            action = processor.domain.action_names_or_texts[prediction.max_confidence_index]
-            tracker.update(ActionExecuted(action))
-            after_action = processor._predict_next_with_tracker(tracker)
-            seen.append((parsed, prediction.probabilities, prediction.policy_name,
-                         after_action.probabilities, after_action.policy_name))
-        return seen
 
+def test_graph_walk_gives_what_dask_gives(processor: Any) -> None:
+    """The trained model's NLU and policy graphs, run by Rasa's dask runner and by the walk that
+    replaces it, parse the benchmark's messages alike and predict the same next actions."""
+    walked = benchmark_conversation(processor)
     try:
-        assert conversation(rasa_patches.run_graph) == conversation(rasa_patches.rasa_run_graph)
+        DaskGraphRunner.run = rasa_patches.rasa_run_graph
+        assert benchmark_conversation(processor) == walked
     finally:
-        DaskGraphRunner.run = rasa_patches.run_graph
+        rasa_patches.install()
+
+
+@pytest.fixture(scope="module")
+def policies_and_trackers(processor: Any) -> Any:
+    """The trained model's processor and every prefix of the trackers of the stories, rules and test stories."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_config(
+        str(ROOT / "config.yml"), str(ROOT / "domain.yml"), [str(ROOT / "data"), str(ROOT / "tests" / "stories")]
+    )
+    trackers = TrainingDataGenerator(
+        importer.get_stories(), processor.domain, augmentation_factor=0, use_story_concatenation=False
+    ).generate()
+    prefixes = [DialogueStateTracker.from_events(tracker.sender_id, list(tracker.events)[:end + 1], processor.domain.slots)
+                for tracker in trackers for end, event in enumerate(tracker.events) if event.type_name == "action"]
+    assert len(prefixes) > 500 and sum(1 for tracker in prefixes if tracker.active_loop_name) > 100
+    return processor, prefixes
+
+
+def test_states_from_the_kept_replay_are_rasas(policies_and_trackers: Any) -> None:
+    """Each policy's view (ML turns only or all, with and without rule-only slots and loops), asked
+    twice of the same tracker (the second from the kept replay), equals Rasa's; changing the
+    states one caller got changes nothing for the next."""
+    processor, prefixes = policies_and_trackers
+    domain = processor.domain
+    rule_only = [None, {"rule_only_slots": [slot.name for slot in domain.slots[:5]], "rule_only_loops": domain.form_names}]
+    for tracker in prefixes:
+        for ignore in (False, True):
+            for data in rule_only:
+                expected = rasa_patches.rasa_states_for_tracker_history(
+                    domain, tracker, ignore_rule_only_turns=ignore, rule_only_data=data)
+                first = rasa_patches.states_for_tracker_history(domain, tracker, ignore_rule_only_turns=ignore, rule_only_data=data)
+                assert first == expected
+                for state in first:
+                    state.clear()
+                second = rasa_patches.states_for_tracker_history(domain, tracker, ignore_rule_only_turns=ignore, rule_only_data=data)
+                assert second == expected
+
+
+def test_rule_keys_past_the_longest_rule_are_rasas(policies_and_trackers: Any) -> None:
+    processor, prefixes = policies_and_trackers
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = next(node._component for node in processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(node._component, RulePolicy))
+    for tracker in prefixes:
+        states = policy._prediction_states(tracker, processor.domain)
+        for lookup in ("rules", "rules_for_loop_unhappy_path"):
+            expected = rasa_patches.rasa_get_possible_keys(policy, policy.lookup[lookup], states)
+            assert rasa_patches.get_possible_keys(policy, policy.lookup[lookup], states) == expected
+
+
+def test_domain_emptiness_is_rasas() -> None:
+    from rasa.shared.core.domain import Domain
+
+    for domain in (Domain.empty(), Domain.load(str(ROOT / "domain.yml")), Domain.from_dict({"intents": ["greet"]})):
+        assert rasa_patches.domain_is_empty(domain) == rasa_patches.rasa_domain_is_empty(domain)
+
+
+def test_kept_session_has_rasas_settings_and_writes_the_same_json(policies_and_trackers: Any) -> None:
+    """The kept session's headers, auth and time-out are those of Rasa's session; the bodies ujson
+    writes for the action server (every prefix tracker, and Chinese, emoji, floats) read back as
+    what the json module writes."""
+    import asyncio
+    import json
+
+    import ujson
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import UserUttered
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def settings() -> None:
+        endpoint = EndpointConfig("http://127.0.0.1:1/webhook", headers={"X-Key": "k"},
+                                  basic_auth={"username": "u", "password": "p"})
+        for endpoint in (endpoint, EndpointConfig("http://127.0.0.1:1/webhook")):
+            ours, rasas = rasa_patches.new_session(endpoint), rasa_patches.rasa_endpoint_session(endpoint)
+            assert (ours.headers, ours.auth, ours.timeout) == (rasas.headers, rasas.auth, rasas.timeout)
+            await ours.close()
+            await rasas.close()
+
+    asyncio.run(settings())
+    processor, prefixes = policies_and_trackers
+    said = prefixes[-1].copy()
+    said.update(UserUttered("订单8123456789012345一直没到 😂 \ud83d /n", {"name": "ask", "confidence": 0.1 + 0.2},
+                            parse_data={"text": "x", "intent_ranking": [{"name": "ask", "confidence": 1e-17}]}))
+    for tracker in [*prefixes, said]:
+        body = RemoteAction("action_answer", None)._action_call_format(tracker, processor.domain)
+        assert json.loads(ujson.dumps(body)) == json.loads(json.dumps(body))
+
+
+def test_endpoint_requests_share_one_connection_until_the_server_stops() -> None:
+    """Two action calls through `EndpointConfig.request` get Rasa's answers over one kept TCP
+    connection; the server's shutdown closes the session."""
+    import asyncio
+
+    from types import SimpleNamespace
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def scenario() -> None:
+        peers = []
+
+        async def webhook(request: web.Request) -> web.Response:
+            peers.append(request.transport.get_extra_info("peername"))
+            return web.json_response({"events": [], "responses": [{"text": (await request.json())["next_action"]}]})
+
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+            answers = [await endpoint.request(json={"next_action": name}) for name in ("a", "b")]
+            assert answers == [{"events": [], "responses": [{"text": "a"}]}, {"events": [], "responses": [{"text": "b"}]}]
+            assert len(peers) == 2 and peers[0] == peers[1]
+            session = endpoint.session().session
+            await rasa_patches.close_resources(SimpleNamespace(ctx=SimpleNamespace()), asyncio.get_running_loop())
+            assert session.closed and not rasa_patches.KEPT_SESSIONS
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_policies_predict_as_rasas_on_the_benchmark_messages(processor: Any) -> None:
+    """The policy patches (kept replay, shortened rule filter) predict what Rasa's own functions do."""
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.domain import Domain
+
+    patched = benchmark_conversation(processor)
+    try:
+        Domain.states_for_tracker_history = rasa_patches.rasa_states_for_tracker_history
+        RulePolicy._get_possible_keys = rasa_patches.rasa_get_possible_keys
+        assert benchmark_conversation(processor) == patched
+    finally:
+        rasa_patches.install()
+
+
+def test_slot_copies_are_what_copy_makes_of_them() -> None:
+    """Each of Rasa's slot types, set and unset, copied by the patch and by `copy`'s own
+    `__reduce_ex__` path: same class and attributes, and a value set on the copy stays there."""
+    import copy
+
+    from rasa.shared.core.slots import AnySlot, BooleanSlot, CategoricalSlot, FloatSlot, ListSlot, TextSlot
+
+    mappings = [{"type": "custom"}]
+    slots = [TextSlot("role", mappings), BooleanSlot("b", mappings, initial_value=True), FloatSlot("f", mappings, max_value=2.0),
+             ListSlot("l", mappings), AnySlot("a", mappings), CategoricalSlot("c", mappings, values=["x", "y"])]
+    slots[0].value = "buyer"
+    slots[3].value = ["1", "2"]
+    for slot in slots:
+        ours = rasa_patches.copy_slot(slot)
+        reduced = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))
+        assert type(ours) is type(reduced) is type(slot) and vars(ours) == vars(reduced) == vars(slot)
+        ours.value = None
+        assert vars(ours) != vars(slot) and copy.copy(slot) is not slot
