@@ -63,6 +63,23 @@ def tree_rss_each(pid: int) -> List[int]:
     return sizes
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its descendants (0 if it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 class MemorySampler:
     """Samples the resident memory of process trees in a background thread and keeps the peaks.
 

@@ -154,6 +154,11 @@ def stage_lines(report: Report) -> List[str]:
         share = f"{figures['ms_per_message'] / total:.0%}"
         lines.append(f"| {stage} | {fmt(figures['ms_per_message'])} | {fmt(figures.get('cpu_ms_per_message'))} | "
                      f"{fmt(figures['calls_per_message'])} | {share} |")
+    processes = breakdown.get("process_cpu_ms_per_message") or {}
+    if processes:
+        lines += ["", "CPU ms per message of the whole processes (HTTP, channel and guard included; the Rasa "
+                  "server with its timers; the load generator's own is not counted): "
+                  + ", ".join(f"{name} {fmt(ms)}" for name, ms in processes.items()) + "."]
     return lines + [""]
 
 

@@ -16,7 +16,7 @@ import yaml
 from bench import knobs
 from bench.accuracy import HELDOUT, heldout_accuracy, load_heldout
 from bench.load import conversation_load, parse_latency
-from bench.harness import ROOT, MemorySampler
+from bench.harness import ROOT, MemorySampler, tree_cpu_seconds
 from bench.profiles import FULL, Profile
 from bench import stages
 from bench.stack import Running, coverage, echo_stack, product_stack, rasa_stack
@@ -143,8 +143,17 @@ class Bench:
         print("[bench] per-stage breakdown ...", flush=True)
         path = self.work_dir / "stages.json"
         with rasa_stack("stages", model, self.work_dir, self.sampler, launch=("--stages", str(path))) as running:
+            servers = {"Rasa server": running.server.pid, "action server": running.actions.pid}
+            before = {name: tree_cpu_seconds(pid) for name, pid in servers.items()}
             level = self.rest_levels(running, "stages", [1])["1"]
-        return {"rest": level, "stages": stages.per_message(path) if path.exists() else {}}
+            used = {name: tree_cpu_seconds(pid) - before[name] for name, pid in servers.items()}
+        messages = level["messages"] or 1
+        return {
+            "rest": level,
+            "stages": stages.per_message(path) if path.exists() else {},
+            # The whole processes (HTTP, channel and guard included; the Rasa server with its timers).
+            "process_cpu_ms_per_message": {name: round(seconds * 1000 / messages, 2) for name, seconds in used.items()},
+        }
 
     def close(self) -> None:
         self.sampler.stop()

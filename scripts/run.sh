@@ -2,10 +2,9 @@
 # Starts the assistant on this machine: set-up, training when the model is missing or stale,
 # then the action server and the Rasa server (REST, socket.io, help-site page, HTTP API with a token).
 # Settings (environment): RASA_PORT (5005), ACTIONS_PORT (5055), RASA_WORKERS (Rasa processes
-# behind the one port, default 1: on the shared 2-core machine two were slower (the rasa_workers knob of
-# scripts/bench.sh: both cores are busy with one Rasa process and the action server) and need
-# twice the memory, see bench/README.md; try 2 where a core
-# is idle), RASA_AUTH_TOKEN (default: var/auth_token),
+# behind the one port, default 1: two need twice the memory and start slower; since the speed26 cuts
+# they serve more at 16 concurrent (49 -> 73 msg/s, the rasa_workers knob of scripts/bench.sh, see
+# bench/README.md); set 2 where both cores are the assistant's), RASA_AUTH_TOKEN (default: var/auth_token),
 # RASA_CORS_ORIGINS, RASA_MODEL (serve this model, no training), ASSISTANT_STATE_DIR (var: the
 # conversations, requests, logs).
 set -euo pipefail

@@ -60,6 +60,7 @@ def measured() -> Dict[str, Any]:
                 "message (total)": {"ms_per_message": 18.0, "cpu_ms_per_message": 9.0, "calls_per_message": 1.0},
                 "NLU (parse_message)": {"ms_per_message": 6.0, "cpu_ms_per_message": 3.0, "calls_per_message": 1.0},
             },
+            "process_cpu_ms_per_message": {"Rasa server": 11.5, "action server": 3.5},
         },
         "knobs": [],
     }
@@ -119,6 +120,7 @@ def test_files_are_written(measured: Dict[str, Any], tmp_path: Path) -> None:
     text = (tmp_path / "report.md").read_text()
     assert "| /model/parse p50 | ≤ 8 ms | 8 | **met** |" in text
     assert "| NLU (parse_message) | 6 | 3 | 1 | 33% |" in text
+    assert "Rasa server 11.5, action server 3.5." in text
     for name in written["plots"]:
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
 
