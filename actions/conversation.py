@@ -104,7 +104,7 @@ from actions.guidance import (
 )
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
 from actions.request_form.reading import previous_bot_texts
-from actions.request_form.submission import where_to_send
+from actions.request_form.summary import where_to_send
 from actions.understanding import (
     asked_part,
     asked_to_do,

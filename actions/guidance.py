@@ -17,7 +17,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import clock
 from actions.knowledge import (
-    Channel,
     ResponsibleMethod,
     caution,
     channel,
@@ -538,6 +537,11 @@ def how_long_answer(sit: Situation, lead_key: Optional[str] = None) -> Answer:
     )
 
 
+def desk_answer(sit: Situation, lead: str, topic: Optional[str]) -> Answer:
+    """`lead` with the seller desk under it (its address, entry and whether it is open now)."""
+    return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))
+
+
 def where_answer(sit: Situation) -> Answer:
     """"在哪 / 哪个入口": the entry of what the last answer was about."""
     topic = sit.last_topic
@@ -547,7 +551,7 @@ def where_answer(sit: Situation) -> Answer:
         text = line(sit, "where_email", address=channel("email")["address"])
         return Answer([Reply(f"{lead}\n{text}")], topic, ("email",))
     if sit.role == "seller" and topic in PROBLEM_INTENTS:
-        return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))  # a seller's dispute goes to the desk
+        return desk_answer(sit, lead, topic)  # a seller's dispute goes to the desk
     to_center = line(
         sit,
         "where_consumer_protection",
@@ -569,7 +573,7 @@ def where_answer(sit: Situation) -> Answer:
     if topic == "find_responsible_person":
         return where_responsible_answer(sit)
     if sit.role == "seller":
-        return Answer([Reply(f"{lead}\n{seller_desk(sit).text}")], topic, ("seller_desk",))
+        return desk_answer(sit, lead, topic)
     if "where" in sit.given:
         return where_steps_answer(sit)
     text = "\n".join([lead, *alixiaomi_lines(sit)])
@@ -934,8 +938,7 @@ def price_answer(sit: Situation) -> Answer:
     """A coupon that did not apply or a price drop: no promise, the seller or the platform's agents,
     with the screenshots that show it (a seller's own discounts: the seller desk)."""
     if sit.role == "seller":
-        desk = seller_desk(sit)
-        return Answer([Reply(f"{entry(sit, 'price_issue', 'seller')}\n{desk.text}")], "seller_support", ("seller_desk",))
+        return desk_answer(sit, str(entry(sit, "price_issue", "seller")), "seller_support")
     values = {"seller_button": channel("order_page")["button"], "keyword": channel("transfer_keyword")["keyword"]}
     text = str(entry(sit, "price_issue", "buyer")).format(**values)
     return Answer([Reply(text, (button(sit, "start_support_request"),))], "refund", ("alixiaomi",))
@@ -1083,7 +1086,7 @@ def other_platform_answer(sit: Situation, platform: str) -> Answer:
 def dedicated_contact_answer(sit: Situation) -> Answer:
     """"有没有专门对接的业务经理": no fixed person; the channel for this role."""
     if sit.role == "seller":
-        return Answer([Reply(f"{line(sit, 'dedicated_contact')}\n{seller_desk(sit).text}")], "seller_support", ("seller_desk",))
+        return desk_answer(sit, line(sit, "dedicated_contact"), "seller_support")
     way = "\n".join(alixiaomi_lines(sit))
     return Answer([Reply(f"{line(sit, 'dedicated_contact')}\n{way}")], sit.last_topic or "request_human", ("alixiaomi",))
 
@@ -1097,7 +1100,7 @@ def seller_reply_time_answer(sit: Situation) -> Answer:
 def forgot_password_answer(sit: Situation) -> Answer:
     """"密码忘了": the sign-in page's reset first; locked out, the e-mail (buyers) or the desk (sellers)."""
     if sit.role == "seller":
-        return Answer([Reply(f"{entry(sit, 'forgot_password', 'seller')}\n{seller_desk(sit).text}")], "account_security", ("seller_desk",))
+        return desk_answer(sit, str(entry(sit, "forgot_password", "seller")), "account_security")
     text = str(entry(sit, "forgot_password", "buyer")).format(
         email=channel("email")["address"], urgent=scenario("account_security")["subject_keyword"]
     )

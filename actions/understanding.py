@@ -51,6 +51,8 @@ def _has_any(text: str, words: Iterable[Any]) -> bool:
 LONG_MESSAGE = 40
 ASKED_CHARS = 20
 _CLAUSE_END = re.compile(r"[，,。.!！?？;；\n]+")
+# Spaces end a clause too in a short message typed without punctuation ("你说9点上班 我现在去哪找").
+_CLAUSE_OR_SPACE = re.compile(r"[，,。.!！?？;；\s]+")
 
 
 def asked_part(text: str) -> str:
@@ -65,9 +67,8 @@ def asked_part(text: str) -> str:
 
 
 def last_clause(text: str) -> str:
-    """The message's last clause, where a question usually is; spaces separate clauses too
-    ("你说9点上班 我现在去哪找")."""
-    clauses = [clause for clause in re.split(r"[，,。.!！?？;；\s]+", text or "") if clause]
+    """The message's last clause, where a question usually is."""
+    clauses = [clause for clause in _CLAUSE_OR_SPACE.split(text or "") if clause]
     return clauses[-1] if clauses else ""
 
 
@@ -204,6 +205,8 @@ def tried_steps(text: str, ladder: Sequence[str]) -> FrozenSet[str]:
     return frozenset(found)
 
 
+# Cached: read in follow_up and again in respond when no follow-up matched.
+@lru_cache(maxsize=256)
 def waited_minutes(text: str) -> Optional[int]:
     """How long the user says they have waited ("都十天了", "才一天"): the longest duration of the
     message that is not a deadline they wish for."""

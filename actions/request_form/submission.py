@@ -1,9 +1,8 @@
-"""Saving the confirmed request, where to send it, the evidence to attach and what happens next."""
+"""Saving the confirmed request, then where to send it, the evidence to attach and what happens next."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import List, Optional, Text
+from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -13,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions import clock, knowledge
 from actions.handoff import HandoffConfig, deliver_and_record, deliver_pending
 from actions.request_form.settings import WORDS_SLOT, facts, name_of, say, use_language
-from actions.request_form.summary import filled, format_summary, incomplete, reset_events, send_request_block
+from actions.request_form.summary import filled, format_summary, incomplete, reset_events, send_request_block, where_to_send
 from actions.request_store import SupportRequest, get_store
 
 
@@ -33,24 +32,6 @@ def follow_up_timeline() -> str:
         center=protection["name"],
         intervene_hours=protection["intervene_within_hours"],
     )
-
-
-def where_to_send(role: Optional[str], device: Optional[str], category: str, now: datetime) -> str:
-    """The best place to send this request for the user's role, device and category, at ``now``."""
-    now_text = say("now", time=f"{now:%H:%M}")
-    email = knowledge.channel("email")["address"]
-    if role == "seller":
-        seller = knowledge.channel("seller_channel")
-        if clock.is_open(seller, now):
-            return say("send_seller_open", now=now_text, hours=seller.hours.label, how=seller["how"], url=seller["url"])
-        opens = clock.next_opening(seller, now)
-        opening = say("opening_time", month=f"{opens:%m}", day=f"{opens:%d}", time=f"{opens:%H:%M}")
-        return say("send_seller_closed", now=now_text, hours=seller.hours.label, opening=opening, url=seller["url"], email=email)
-    chat = knowledge.channel("alixiaomi_web" if device == "web" else "alixiaomi_app")
-    if category in facts()["order_id"]["none_allowed_for"]:
-        keyword = knowledge.scenario("account_security")["subject_keyword"]
-        return say("send_account", now=now_text, how=chat["how"], email=email, keyword=keyword)
-    return say("send_buyer", now=now_text, how=chat["how"], email=email)
 
 
 class ActionSubmitSupportRequest(Action):

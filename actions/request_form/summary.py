@@ -1,6 +1,7 @@
-"""The summary in the guide's template, and corrections to it before anything is saved."""
+"""The summary in the guide's template, corrections to it before anything is saved, and where to send it."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from rasa_sdk.utils import call_potential_coroutine
 
-from actions import clock
+from actions import clock, knowledge
 from actions.request_form import reading
 from actions.understanding import facet
 from actions.request_form.settings import (
@@ -20,6 +21,7 @@ from actions.request_form.settings import (
     describe_category,
     describe_duration,
     describe_order,
+    facts,
     name_of,
     say,
     use_language,
@@ -74,6 +76,24 @@ def show_summary(dispatcher: CollectingDispatcher, values: Dict[str, str], words
 
 def confirm_buttons() -> List[Dict[str, str]]:
     return buttons([(say("confirm_button"), "/affirm"), (say("reject_button"), "/deny")])
+
+
+def where_to_send(role: Optional[str], device: Optional[str], category: str, now: datetime) -> str:
+    """The best place to send this request for the user's role, device and category, at ``now``."""
+    now_text = say("now", time=f"{now:%H:%M}")
+    email = knowledge.channel("email")["address"]
+    if role == "seller":
+        seller = knowledge.channel("seller_channel")
+        if clock.is_open(seller, now):
+            return say("send_seller_open", now=now_text, hours=seller.hours.label, how=seller["how"], url=seller["url"])
+        opens = clock.next_opening(seller, now)
+        opening = say("opening_time", month=f"{opens:%m}", day=f"{opens:%d}", time=f"{opens:%H:%M}")
+        return say("send_seller_closed", now=now_text, hours=seller.hours.label, opening=opening, url=seller["url"], email=email)
+    chat = knowledge.channel("alixiaomi_web" if device == "web" else "alixiaomi_app")
+    if category in facts()["order_id"]["none_allowed_for"]:
+        keyword = knowledge.scenario("account_security")["subject_keyword"]
+        return say("send_account", now=now_text, how=chat["how"], email=email, keyword=keyword)
+    return say("send_buyer", now=now_text, how=chat["how"], email=email)
 
 
 class ActionSummarizeSupportRequest(Action):
@@ -132,8 +152,6 @@ class ActionReviewSupportRequest(Action):
                 return events
             if facet(str(tracker.latest_message.get("text") or ""), "send_where"):
                 # "复制到哪发" before confirming: where it goes; the summary stands just above.
-                from actions.request_form.submission import where_to_send  # (submission imports this module)
-
                 where = where_to_send(tracker.get_slot("role"), tracker.get_slot("device"), str(tracker.get_slot("issue_category") or ""), clock.now_in_china())
                 dispatcher.utter_message(text=where, buttons=confirm_buttons())
                 return events
