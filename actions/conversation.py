@@ -100,6 +100,9 @@ from actions.guidance import (
     waited_answer,
     where_answer,
     where_steps_answer,
+    open_now_answer,
+    ticket_first_line,
+    urgent_answer,
     working_hours_answer,
 )
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
@@ -192,6 +195,8 @@ class Turn:
 def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
+    if turn.in_form and intent in ("start_support_request", "affirm"):
+        return Answer([]), []  # "写一下发给客服的", "嗯" while it is being written: the form asks on
     # Said in the message, these have one answer whatever the intent.
     # Money sent with any scam word in the message is the emergency, whatever problem it ends on
     # ("转了800给自称客服的人，说交保证金才能退款" ends on 退款).
@@ -332,13 +337,18 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in ("bot_challenge", "greet", "out_of_scope") and named in PROBLEM_INTENTS and not has_cue(text, "asks_if_bot"):
         return answer_topic(str(named), sit), []  # "是不是被平台吞了" names the problem, whatever the NLU read
     if intent == "urgent_request" and named in PROBLEM_INTENTS and not facet(text, "urgent_tag") and not turn.in_form:
-        return answer_topic(str(named), sit), []  # "笔记本 屏幕碎的 急": the broken item's path (its evidence)
+        # "笔记本 屏幕碎的 急": the broken item's path (its evidence), with what the urgent tag can do.
+        answer = answer_topic(str(named), sit)
+        answer.replies.insert(1, urgent_answer(sit).replies[0])
+        return answer, []
     if facet(text, "urgent_tag") and not names_problem(text, "scam_check") and not turn.in_form:
         return answer_topic("urgent_request", sit), []  # "能标紧急吗" whatever problem it is about
     if is_complaint(turn) and intent in CLOSING_INTENTS and not turn.in_form:
         # "谢谢啊 真是帮了大忙了 一个问题都没解决", "聊一半就把我挂了 气死": no closing for a complaint.
         return (ladder_answer(sit) if sit.last_topic else agent_or_upset_answer(turn)), []
-    if has_cue(text, "agent_complaint") and intent not in PROBLEM_INTENTS and not sit.last_topic and not turn.in_form:
+    # "这家店客服态度太差了 我要找店铺负责人": the wish after the complaint, whatever the NLU weighed more.
+    wants_store = problem_named(text) == "find_responsible_person"
+    if has_cue(text, "agent_complaint") and (intent not in PROBLEM_INTENTS or wants_store) and not sit.last_topic and not turn.in_form:
         return agent_or_upset_answer(turn), []
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
@@ -579,7 +589,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     if desk_waits and (facet(text, "next") or has_cue(text, "will_wait")):
         return seller_wait_answer(sit)  # "那现在还能干嘛" / "行 等几分钟": when it opens, the e-mail meanwhile
     if facet(text, "now") and sit.last_topic in DESK_TOPICS:
-        return working_hours_answer(sit)  # "那现在呢" after the hours: open or not right now
+        return open_now_answer(sit)  # "那现在呢" after the hours: open or not right now, and the way in
     if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, *PROBLEM_INTENTS, "contact_seller", None):
         return fastest_answer(sit)
     waited = waited_minutes(text)
@@ -593,6 +603,9 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return seller_reply_time_answer(sit)  # the store's own replies, not the platform's hours
     if facet(text, "hours") or facet(text, "best_time"):
         return working_hours_answer(sit)
+    if facet(text, "in_progress") and facet(text, "where") and sit.role == "buyer" and named in (None, "request_human") \
+            and "where_steps" not in sit.given:
+        return where_steps_answer(sit)  # "进去了 订单里没看到联系客服": part-way, a button not where it was said
     if not sit.last_topic or (named is not None and named != sit.last_topic):
         return None
     if facet(text, "example") and not facet(text, "email"):
@@ -614,7 +627,9 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     if facet(text, "where"):
         return where_answer(sit)
     if facet(text, "next") and sit.last_topic in (*UNRESOLVED_TOPICS, "urgent_request"):
-        return ladder_answer(sit, lead_key="next_step")
+        # "那我还能怎么办" asks what to do, not what comes after the 工单 failed: it stays the first thing.
+        ticket_first = sit.role == "buyer" and "ticket" in sit.given and not tried_steps(text, LADDERS["buyer"])
+        return ladder_answer(sit, lead_key="next_step", lead=ticket_first_line(sit) if ticket_first else None)
     return None
 
 

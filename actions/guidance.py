@@ -481,6 +481,17 @@ def working_hours_answer(sit: Situation) -> Answer:
     return Answer(with_switch(sit, [Reply("\n".join(lines))]), "working_hours")
 
 
+def open_now_answer(sit: Situation) -> Answer:
+    """"现在能找到吗" after the hours: the seller desk's way in with whether it is open right now
+    (an assumed buyer also hears that the chat takes messages at any time)."""
+    if is_known_buyer(sit):
+        return buyer_hours_answer(sit)
+    replies = [seller_desk(sit)]
+    if sit.role == "buyer":
+        replies.insert(0, Reply(line(sit, "hours_buyer")))
+    return Answer(with_switch(sit, replies), "working_hours", ("seller_desk",))
+
+
 def local_hours_line(sit: Situation) -> str:
     """The seller desk's hours and the time now where the user is."""
     hours = clock.hours_of(channel("seller_channel"))
@@ -714,6 +725,11 @@ def deadlines() -> Dict[str, Any]:
     }
 
 
+def ticket_first_line(sit: Situation) -> str:
+    """The 工单 with its deadlines in one line, before another step."""
+    return line(sit, "ticket_first", path=ticket_path(), **deadlines())
+
+
 def ladder_step_text(sit: Situation, step: str) -> str:
     """One step of the escalation ladder, filled from the guide."""
     ticket = scenario("ticket")
@@ -764,9 +780,9 @@ def next_ladder_step(sit: Situation) -> Optional[str]:
     return None
 
 
-def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack") -> Answer:
-    """not_helpful: acknowledge, then the next unused step; when used up, say so and offer the form
-    (said once; asked again, how to make the same request stronger)."""
+def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack", lead: Optional[str] = None) -> Answer:
+    """not_helpful: acknowledge (or `lead`, a line already filled), then the next unused step; when
+    used up, say so and offer the form (said once; asked again, how to make the same request stronger)."""
     step = next_ladder_step(sit)
     # The steps the user said they tried count as given from now on.
     tried = tuple(sorted(tried_steps(sit.text, LADDERS[sit.role])))
@@ -774,7 +790,7 @@ def ladder_answer(sit: Situation, lead_key: str = "not_helpful_ack") -> Answer:
         offer = form_offer(sit)
         done_key = "ladder_done_again" if "ladder_done" in sit.given else "ladder_done"
         return Answer([Reply(line(sit, done_key), offer.buttons)], "not_helpful", (*tried, "ladder_done"), awaiting="form")
-    text = f"{line(sit, lead_key)}\n{ladder_step_text(sit, step)}"
+    text = f"{lead or line(sit, lead_key)}\n{ladder_step_text(sit, step)}"
     buttons = (button(sit, "not_helpful"), button(sit, "start_support_request"))
     return Answer(
         with_switch(sit, [Reply(text, buttons)]),

@@ -74,6 +74,7 @@ class ValidateSupportRequestForm(FormValidationAction):
     ) -> List[EventType]:
         lang = use_language(tracker)
         events = await super().run(dispatcher, tracker, domain)
+        events += words_said_before(tracker, events)
         acknowledge(dispatcher, tracker, events)
         if lang != (tracker.get_slot("language") or "zh"):
             events.append(SlotSet("language", lang))  # the form may be the conversation's first answer
@@ -258,6 +259,18 @@ class ValidateSupportRequestForm(FormValidationAction):
             message = say("time_unrealistic", reply_time=knowledge.caution("reply_time")["rule"])
             return self.failed("expected_time", message, dispatcher, tracker)
         return self.succeeded("expected_time", iso_duration(minutes), tracker)
+
+
+def words_said_before(tracker: Tracker, events: List[EventType]) -> List[EventType]:
+    """At activation, the user's words for a category named before the form (商品破损 said in the
+    question, the form started by the order number): Rasa filled the slot then, unvalidated."""
+    category = tracker.get_slot("issue_category")
+    said_now = any(event.get("name") == WORDS_SLOT for event in events if event.get("event") == "slot")
+    if tracker.get_slot("requested_slot") is not None or not category or tracker.get_slot(WORDS_SLOT) or said_now:
+        return []
+    read = reading.read_choice("issue_category", category, tracker)
+    words = reading.own_words(read) if read is not None and read.value == category else None
+    return [SlotSet(WORDS_SLOT, words)] if words else []
 
 
 def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List[EventType]) -> None:

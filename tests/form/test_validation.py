@@ -471,3 +471,22 @@ def test_a_category_button_keeps_no_words(validate):
 def test_a_concrete_problem_beats_a_generic_category(validate, understand, text, expected):
     events, _ = validate(said(understand, text, requested_slot="issue_category"))
     assert slot("issue_category", expected) in events
+
+
+def test_words_of_a_category_named_before_the_form_are_kept(validate, understand):
+    """「商品破损 想换个新的」 answered first, the form started by the order number: the request says
+    破损 beside 商品质量问题, as if it had been said inside the form."""
+    first, entities = understand("要发给客服的内容 商品破损 想换个新的 一周内解决")
+    values = {found["entity"]: found["value"] for found in entities}
+    earlier = [
+        {"event": "user", "text": first, "parse_data": {"intent": {"name": "damaged_item"}, "entities": entities, "text": first}},
+        *[{"event": "slot", "name": name, "value": value} for name, value in values.items()],
+        {"event": "action", "name": "action_answer"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = said(understand, "订单号 8123 4567 8901 7002", intent="inform", requested_slot=None, slots=values, earlier_events=earlier)
+    # Rasa validates the prefilled slots at activation, the category among them.
+    tracker.events.append({"event": "slot", "name": "issue_category", "value": values["issue_category"]})
+    events, _ = validate(tracker)
+    assert values["issue_category"] == "商品质量问题"
+    assert slot(WORDS_SLOT, "破损") in events or slot(WORDS_SLOT, "商品破损") in events
