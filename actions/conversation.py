@@ -101,6 +101,12 @@ from actions.guidance import (
     where_answer,
     where_steps_answer,
     open_now_answer,
+    blames_platform_answer,
+    no_permission_answer,
+    update_visible_answer,
+    remote_access_answer,
+    report_scammer_answer,
+    what_risk_answer,
     ticket_first_line,
     urgent_answer,
     working_hours_answer,
@@ -108,6 +114,7 @@ from actions.guidance import (
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
 from actions.request_form.reading import previous_bot_texts
 from actions.request_form.summary import where_to_send
+from actions.request_form.validation import ValidateSupportRequestForm, deadline_clause
 from actions.understanding import (
     asked_part,
     asked_to_do,
@@ -201,8 +208,19 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     # Money sent with any scam word in the message is the emergency, whatever problem it ends on
     # ("转了800给自称客服的人，说交保证金才能退款" ends on 退款).
     scam_told = sit.last_topic in SCAM_TOPICS or names_problem(text, "scam_check") or has_cue(text, "scam_lure")
-    if says_scam_paid(text) and scam_told:
-        return answer_topic("scam_paid", sit), []
+    if says_scam_paid(text) and (scam_told or has_cue(text, "vanished")):
+        return answer_topic("scam_paid", sit), []  # "已经转了8000过去 现在人联系不上了" needs no scam word
+    if has_cue(text, "remote_access_done") and not turn.in_form:
+        return remote_access_answer(sit), []
+    if has_cue(text, "report_scammer") and sit.last_topic in SCAM_TOPICS:
+        return report_scammer_answer(sit), []
+    if has_cue(text, "what_risk") and ("privacy" in sit.given or sit.last_topic in SCAM_TOPICS):
+        return what_risk_answer(sit), []
+    if has_cue(text, "blames_platform") and sit.role == "buyer" and not turn.in_form:
+        return blames_platform_answer(sit), []
+    if has_cue(text, "no_permission") and (sit.role == "seller" or sit.last_topic in ("find_responsible_person", *DESK_TOPICS)) \
+            and not turn.in_form:
+        return no_permission_answer(sit), []
     if has_cue(text, "scam_lure"):
         return answer_topic("scam_check", sit), []
     if has_cue(text, "police") and (sit.last_topic in SCAM_TOPICS or has_cue(text, "money_lost")) and not turn.in_form:
@@ -386,7 +404,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_paid", sit), []  # after money was sent, the same emergency's steps
     # After a scam answer a message naming no problem is about the same lure, not a parcel problem the NLU guessed.
     unnamed_problem = intent in PROBLEM_INTENTS and problem_named(text) is None
-    if sit.last_topic == "scam_check" and (unnamed_problem or intent in STAY_ON_TOPIC_INTENTS):
+    if sit.last_topic == "scam_check" and (unnamed_problem or intent in STAY_ON_TOPIC_INTENTS or has_cue(text, "third_party")):
         return scam_followup_answer(sit), []
     # (the urgent tag's limits are no emergency: a problem named after them gets its own answer)
     leaves_urgent = sit.last_topic == "urgent_request" and problem_named(text) in PROBLEM_INTENTS
@@ -572,15 +590,17 @@ def follow_up(turn: Turn) -> Optional[Answer]:
     if sit.last_topic == "find_responsible_person" and facet(text, "phone"):
         return where_responsible_answer(sit)  # the store's phone, not the platform's: on the store page
     if facet(text, "what_to_type") and sit.last_topic in (*HUMAN_TOPICS, None):
-        return not_transferring_answer(sit)  # the words that make the robot hand over
-    if facet(text, "phone"):
-        return phone_answer(sit)
+        return not_transferring_once(sit)  # the words that make the robot hand over
+    if facet(text, "phone") and (sit.last_topic not in SCAM_TOPICS or has_cue(text, "asking")):
+        return phone_answer(sit)  # ("是在微信上找我要的" after a scam warning tells where it happened)
     if facet(text, "prepare") and (sit.last_topic or turn.intent in PREPARE_INTENTS):
         return answer_topic("communication_tips", sit)
     if facet(text, "if_no_answer") and sit.last_topic:
         return how_long_answer(sit, lead_key="if_no_answer")
     if has_cue(text, "closing_time"):
         return working_hours_answer(sit)  # "还有多久下班": the desk's hours and the time now
+    if facet(asked, "how_long") and sit.role == "seller" and sit.last_topic == "find_responsible_person":
+        return update_visible_answer(sit)  # "改完买家多久能看到新的"
     if facet(asked, "how_long") and sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit):
         return seller_wait_answer(sit)  # waiting for the desk to open, not for a reply
     if facet(asked, "how_long"):
@@ -738,6 +758,8 @@ def not_understood_again(turn: Turn) -> Answer:
 def small_talk_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """Greetings, thanks, yes/no and goodbyes, in the context of what came before."""
     sit, intent = turn.sit, turn.intent
+    if has_cue(sit.text, "asks_if_bot") and intent in ("deny", "affirm", "greet", "out_of_scope"):
+        intent = "bot_challenge"  # "哦 你不是店家啊 那你是谁": who is answering, not a no
     thanked = intent == "thank" or has_cue(sit.text, "thanks")
     if intent in ("deny", "goodbye") and not thanked and not turn.in_form:
         if sit.last_topic in UNRESOLVED_TOPICS or has_cue(sit.text, "giving_up") and sit.last_topic:
@@ -911,6 +933,12 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         turn, established = read_turn(tracker)
+        answer_in_it = deadline_clause(turn.sit.text) if turn.in_form and tracker.get_slot("requested_slot") == "expected_time" else None
+        if answer_in_it is not None:
+            # "一般写多久合适 就写24小时吧": the answer to the form's question, checked by the form's own validator
+            # (the form validates only what it extracts itself, and this intent extracts nothing).
+            checked = ValidateSupportRequestForm().validate_expected_time(answer_in_it, dispatcher, tracker, domain)
+            return [SlotSet(name, value) for name, value in checked.items()]
         questions = [] if turn.in_form else numbered_questions(turn.sit.text)
         answer, extra = respond_each(turn, questions) if questions else respond(turn)
         if needs_empathy(turn):

@@ -389,10 +389,90 @@ def responsible_rest_answer(sit: Situation) -> Answer:
     return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
 
 
+def no_bother_answer(sit: Situation) -> Answer:
+    """"我是不是问太多了": no bother, ask on."""
+    return Answer([Reply(line(sit, "no_bother"))], sit.last_topic)
+
+
+def seller_first_answer(sit: Situation) -> Answer:
+    """"The seller first, or AliExpress?": the seller in the order, then an after-sales case (the
+    case at once when the seller was asked already)."""
+    if has_cue(sit.text, "seller_contacted"):
+        # Asked already and the seller stalls: the platform now, with its deadlines.
+        return Answer([Reply(line(sit, "seller_stalled", path=ticket_path(), **deadlines()))], "contact_seller", ("ticket", "chase", "consumer_protection"))
+    text = line(sit, "seller_first", seller_button=channel("order_page")["button"], path=ticket_path())
+    return Answer([Reply(text)], "contact_seller", ("order_page", "ticket"))
+
+
+def payment_method_answer(sit: Situation) -> Answer:
+    """"能货到付款吗": the checkout page shows the ways to pay; nothing known here."""
+    return Answer([Reply(line(sit, "payment_method"))], sit.last_topic)
+
+
+def currency_answer(sit: Situation) -> Answer:
+    """Charged in another currency or more than shown: the card issuer's conversion, else the chat checks it."""
+    text = line(sit, "currency", keyword=channel("transfer_keyword")["keyword"])
+    return Answer([Reply(text)], sit.last_topic or "refund", ("alixiaomi",))
+
+
+def blames_platform_answer(sit: Situation) -> Answer:
+    """"卖家说是平台扣的": the platform's agents check it, with the refund record."""
+    text = line(sit, "blames_platform", keyword=channel("transfer_keyword")["keyword"], email=channel("email")["address"])
+    return Answer([Reply(text)], sit.last_topic, ("alixiaomi", "email"))
+
+
+def no_permission_answer(sit: Situation) -> Answer:
+    """The seller center says "no permission": the main account, else the seller desk."""
+    return desk_answer(replace(sit, role="seller", role_assumed=False), line(sit, "no_permission_lead"), "seller_support")
+
+
+def update_visible_answer(sit: Situation) -> Answer:
+    """How long a store's changed details take to show: not in the guide; check the store page."""
+    return Answer([Reply(line(sit, "update_visible"))], "find_responsible_person")
+
+
+def too_cheap_answer(sit: Situation) -> Answer:
+    """Far cheaper than elsewhere: no verdict on the store, what to check, pay only on the platform."""
+    return Answer([Reply(line(sit, "too_cheap"))], sit.last_topic)
+
+
+def not_the_store_answer(sit: Situation) -> Answer:
+    """"亲 还有货吗": the assistant is not the store; stock, sizes and shipping are asked of the seller."""
+    text = line(sit, "not_the_store", seller_button=channel("order_page")["button"])
+    return Answer([Reply(text, (button(sit, "find_responsible_person"),))], "contact_seller", ("order_page",))
+
+
+def remote_access_answer(sit: Situation) -> Answer:
+    """A caller was given the screen or remote control: uninstall, passwords, bank, police, tell AliExpress."""
+    text = line(sit, "remote_access", email=channel("email")["address"], keyword=scenario("account_security")["subject_keyword"])
+    return Answer([Reply(text)], "scam_paid", ("email",))
+
+
+def id_document_answer(sit: Situation) -> Answer:
+    """ID or bank card photos asked for: only on AliExpress's own pages, never to a chat contact."""
+    return Answer([Reply(line(sit, "id_document", email=channel("email")["address"]))], "scam_check")
+
+
+def order_number_safe_answer(sit: Situation) -> Answer:
+    """The order number is for official support (and this assistant), not for strangers."""
+    return Answer([Reply(line(sit, "order_number_safe", email=channel("email")["address"]))], sit.last_topic)
+
+
+def report_scammer_answer(sit: Situation) -> Answer:
+    """Where to report a scammer: AliExpress's channels, the police, the app they used."""
+    text = line(sit, "report_scammer", email=channel("email")["address"], keyword=channel("transfer_keyword")["keyword"])
+    return Answer([Reply(text)], sit.last_topic or "scam_check", ("alixiaomi", "email"))
+
+
+def what_risk_answer(sit: Situation) -> Answer:
+    """"才5刀 能有啥风险" after a warning about private contact: what it leads to."""
+    return Answer([Reply(line(sit, "what_risk"))], sit.last_topic)
+
+
 def privacy_answer(sit: Situation) -> Answer:
     """A private phone or chat off the platform asked for: the guide's privacy rule, talk on the platform."""
     text = line(sit, "privacy", privacy=caution("privacy")["rule"], email=channel("email")["address"])
-    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], sit.last_topic)
+    return Answer([Reply(text, (button(sit, "ask_contact_channels"),))], sit.last_topic, ("privacy",))
 
 
 def bank_answer(sit: Situation) -> Answer:
@@ -1243,6 +1323,15 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("price_issue", price_answer, "other_platforms"),
+    ("off_platform_pay", scam_followup_answer, "buyer_says"),
+    ("id_document", id_document_answer, None),
+    ("order_number_safe", order_number_safe_answer, None),
+    ("store_question", not_the_store_answer, None),
+    ("no_bother", no_bother_answer, None),
+    ("seller_first", seller_first_answer, None),
+    ("currency", currency_answer, None),
+    ("payment_method", payment_method_answer, None),
+    ("too_cheap", too_cheap_answer, None),
     ("forgot_password", forgot_password_answer, None),
     ("english_ui", english_ui_answer, None),
     ("requeue", requeue_answer, None),

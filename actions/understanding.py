@@ -90,6 +90,18 @@ def facet(text: str, name: str) -> bool:
     return _has_any(text, cues()["facets"][name])
 
 
+def _occurrences(flat: str, cue: Any) -> List[Tuple[int, int]]:
+    """Where a cue word (or a {re: …} cue) occurs in the normalized text: (start, end) pairs."""
+    if isinstance(cue, dict):
+        return [match.span() for match in _pattern(cue["re"]).finditer(flat)]
+    word = normalized(str(cue))
+    spans, start = [], flat.find(word)
+    while start >= 0:
+        spans.append((start, start + len(word)))
+        start = flat.find(word, start + 1)
+    return spans
+
+
 def stated_role(text: str) -> Optional[str]:
     """buyer/seller when the words of the message say so, else None (both: the first one said).
     A negated role word ("我不是卖家") and a reference ("这是买家的吧") state no role."""
@@ -100,14 +112,11 @@ def stated_role(text: str) -> Optional[str]:
     for role, words in cues()["role"].items():
         positions = []
         for word in words:
-            cue = normalized(str(word))
-            start = flat.find(cue)
-            while start >= 0:
+            for start, end in _occurrences(flat, word):
                 negated = any(flat[:start].endswith(negation) for negation in negations)
-                if not negated and not flat[start + len(cue):].startswith(references):
+                if not negated and not flat[end:].startswith(references):
                     positions.append(start)
                     break
-                start = flat.find(cue, start + 1)
         if positions:
             found[role] = min(positions)
     if not found:

@@ -68,7 +68,8 @@ def is_button(text: str) -> bool:
 def matches_phrase(text: Any, phrases: List[str]) -> bool:
     """The text is one of the phrases (punctuation aside), or contains one of three characters or more."""
     bare = _PUNCT.sub("", clean(text)).lower()
-    return any(bare == p.lower() or (len(p) >= 3 and p.lower() in bare) for p in phrases)
+    flat = [_PUNCT.sub("", phrase).lower() for phrase in phrases]  # "what options" as typed without spaces too
+    return any(bare == phrase or (len(phrase) >= 3 and phrase in bare) for phrase in flat)
 
 
 def is_skip(text: Any) -> bool:

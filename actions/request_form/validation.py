@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import clock, knowledge
+from actions.understanding import last_clause
 from actions.request_form import reading
 from actions.request_form.settings import (
     FAILURES_SLOT,
@@ -32,6 +33,7 @@ from actions.request_form.settings import (
     entity_payload,
     facts,
     label,
+    name_of,
     say,
     use_language,
 )
@@ -57,6 +59,8 @@ class ChoiceSlot:
     takes_own_words: bool
 
 
+# Where each choice slot's options are listed in the guide's facts.
+OPTION_FACTS = {"issue_category": "categories", "request_goal": "goals"}
 CHOICES = {
     "issue_category": ChoiceSlot("fallback_category", "category_fallback", "category_unknown", list, False, False),
     "request_goal": ChoiceSlot("default_goal", "goal_default", "goal_unknown", lambda: words("vague_goals"), True, True),
@@ -148,6 +152,9 @@ class ValidateSupportRequestForm(FormValidationAction):
             message = say("order_needed", category=category or say("this_problem"), where=order["where"])
             return self.failed("order_id", message, dispatcher, tracker)
         value = read_order_answer(raw)
+        if value is None and not reading.is_button(text) and reading.matches_phrase(raw, words("why_order_questions")):
+            dispatcher.utter_message(text=say("why_order"))  # a question, not a wrong answer: no failure
+            return {"order_id": None}
         if value is None and not reading.is_button(text) and reading.asks_where_order_is(raw):
             # A question, not a wrong answer: say where to look, count no failure, ask again.
             dispatcher.utter_message(text=say("order_where", where=order["where"]))
@@ -156,8 +163,8 @@ class ValidateSupportRequestForm(FormValidationAction):
         if described is not None:
             # The problem told before its number (asked first): the category now, the number asked again.
             result = {"order_id": None, "issue_category": described}
-            words = reading.own_words(reading.Reading(described, raw, reading.short_description(raw)))
-            return {**result, WORDS_SLOT: words} if words else result
+            said = reading.own_words(reading.Reading(described, raw, reading.short_description(raw)))
+            return {**result, WORDS_SLOT: said} if said else result
         if value is None:
             message = say(
                 "order_invalid", text=reading.clean(raw), min_digits=ORDER_DIGITS[0], max_digits=ORDER_DIGITS[1],
@@ -171,6 +178,13 @@ class ValidateSupportRequestForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """A category or a goal, settled by its row of ``CHOICES``."""
         choice = CHOICES[slot]
+        _, typed = reading.latest_user(tracker)
+        if tracker.get_slot("requested_slot") == slot and not reading.is_button(typed) \
+                and reading.matches_phrase(typed, words("options_questions")):
+            # "类别都有哪些": the options said, the question asked again (no failure counted).
+            options = "、".join(name_of(name) for name in facts()[OPTION_FACTS[slot]])
+            dispatcher.utter_message(text=say("options", label=label(slot), options=options))
+            return {slot: reading.previous_value(tracker, slot)}
         own = self.own_words(slot, tracker)
         if reading.answers_other_slot(slot, tracker):
             # 诉求是追回包裹，一周内给答复: the time is taken by its own slot, the wish here.
@@ -201,9 +215,9 @@ class ValidateSupportRequestForm(FormValidationAction):
         if read.value is None:
             return self.failed(slot, say(choice.unknown_line, text=read.text), dispatcher, tracker)
         result = self.succeeded(slot, read.value, tracker)
-        words = reading.own_words(read) if slot == "issue_category" else None
+        said = reading.own_words(read) if slot == "issue_category" else None
         # Words of an earlier category are cleared by validate_issue_category when it changes.
-        return {**result, WORDS_SLOT: words} if words else result
+        return {**result, WORDS_SLOT: said} if said else result
 
     @staticmethod
     def own_words(slot: str, tracker: Tracker) -> Optional[str]:
@@ -239,6 +253,9 @@ class ValidateSupportRequestForm(FormValidationAction):
         """A deadline as ``PT<n>H``/``PT<n>M``; five minutes or less is refused; 跳过 is the default."""
         parse, text = reading.latest_user(tracker)
         said = reading.entities_of(parse, "expected_time")
+        answer = deadline_clause(text)
+        if not said and answer is not None:
+            text = slot_value = answer  # "一般写多久合适 就写24小时吧": the question first, the answer last
         # An expected_time entity (a deadline the NLU read, or a button's payload) is meant for this
         # slot; only a bare duration in typed words can be the problem's description.
         if not said and any(not deadline for *_, deadline in find_durations(text)) and not find_deadlines(text):
@@ -261,6 +278,15 @@ class ValidateSupportRequestForm(FormValidationAction):
         return self.succeeded("expected_time", iso_duration(minutes), tracker)
 
 
+def deadline_clause(text: str) -> Optional[str]:
+    """The last clause of a message whose whole reads as no deadline while that clause does."""
+    now = clock.now_in_china()
+    clause = last_clause(text)
+    if clause == text or read_deadline(text, now) is not None or read_deadline(clause, now) is None:
+        return None
+    return clause
+
+
 def words_said_before(tracker: Tracker, events: List[EventType]) -> List[EventType]:
     """At activation, the user's words for a category named before the form (商品破损 said in the
     question, the form started by the order number): Rasa filled the slot then, unvalidated."""
@@ -269,8 +295,8 @@ def words_said_before(tracker: Tracker, events: List[EventType]) -> List[EventTy
     if tracker.get_slot("requested_slot") is not None or not category or tracker.get_slot(WORDS_SLOT) or said_now:
         return []
     read = reading.read_choice("issue_category", category, tracker)
-    words = reading.own_words(read) if read is not None and read.value == category else None
-    return [SlotSet(WORDS_SLOT, words)] if words else []
+    said = reading.own_words(read) if read is not None and read.value == category else None
+    return [SlotSet(WORDS_SLOT, said)] if said else []
 
 
 def acknowledge(dispatcher: CollectingDispatcher, tracker: Tracker, events: List[EventType]) -> None:
