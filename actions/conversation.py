@@ -233,7 +233,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([Reply(line(sit, "money_back"))], sit.last_topic), []  # no promise, and no "recovery" fee
     if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
         return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
-    aside = None if turn.in_form else aside_answer(sit)
+    aside = aside_answer(sit)  # (inside the form only digressions reach here: the form takes its answers)
     if aside is not None:
         return aside, []
     if has_cue(text, "entered_credentials") and sit.last_topic in SCAM_TOPICS:
@@ -469,7 +469,9 @@ def needs_empathy(turn: Turn) -> bool:
     """A complaint, a wait or a reply that never came: the answer acknowledges it first."""
     text = turn.sit.text
     waited = facet(text, "no_reply") or facet(text, "queue")
-    return not turn.in_form and (is_complaint(turn) or waited or turn.intent in COMPLAINT_INTENTS)
+    if turn.in_form or has_cue(text, "in_english"):
+        return False  # "english reply pls" is a request, whatever the NLU read in it
+    return is_complaint(turn) or waited or turn.intent in COMPLAINT_INTENTS
 
 
 def asks_for_email(turn: Turn) -> bool:

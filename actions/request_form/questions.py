@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.request_form.reading import previous_bot_texts
+from actions.understanding import has_cue
 from actions.request_form.settings import buttons, describe_duration, entity_payload, facts, name_of, say, use_language
 
 
@@ -48,6 +49,9 @@ class ActionAskOrderId(AskSlotAction):
 
     def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
         order = facts()["order_id"]
+        if has_cue((tracker.latest_message or {}).get("text") or "", "order_number_safe"):
+            # "把订单号发给客服会不会泄露我的信息" read as a wish for the form: the worry answered in the question.
+            return say("ask_order_id_safe", example=order["example"], letter_example=order["letter_example"]), []
         if tracker.get_slot("issue_category") in order["none_allowed_for"]:
             button = (say("no_order_button"), entity_payload(self.slot, say("no_order_button")))
             return say("ask_order_id_account", example=order["example"]), [button]
