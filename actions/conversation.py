@@ -210,13 +210,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     scam_told = sit.last_topic in SCAM_TOPICS or names_problem(text, "scam_check") or has_cue(text, "scam_lure")
     if says_scam_paid(text) and (scam_told or has_cue(text, "vanished")):
         return answer_topic("scam_paid", sit), []  # "已经转了8000过去 现在人联系不上了" needs no scam word
-    if has_cue(text, "remote_access_done") and not turn.in_form:
+    if (has_cue(text, "remote_access_done") or has_cue(text, "installed") and sit.last_topic in SCAM_TOPICS) and not turn.in_form:
         return remote_access_answer(sit), []
     if has_cue(text, "report_scammer") and sit.last_topic in SCAM_TOPICS:
         return report_scammer_answer(sit), []
     if has_cue(text, "what_risk") and ("privacy" in sit.given or sit.last_topic in SCAM_TOPICS):
         return what_risk_answer(sit), []
-    if has_cue(text, "blames_platform") and sit.role == "buyer" and not turn.in_form:
+    if has_cue(text, "blames_platform") and has_cue(text, "seller_words") and sit.role == "buyer" and not turn.in_form:
         return blames_platform_answer(sit), []
     if has_cue(text, "no_permission") and (sit.role == "seller" or sit.last_topic in ("find_responsible_person", *DESK_TOPICS)) \
             and not turn.in_form:
