@@ -101,6 +101,9 @@ from actions.guidance import (
     where_answer,
     where_steps_answer,
     open_now_answer,
+    claims_official_answer,
+    tell_platform_answer,
+    on_platform_answer,
     blames_platform_answer,
     no_permission_answer,
     update_visible_answer,
@@ -212,6 +215,12 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_paid", sit), []  # "已经转了8000过去 现在人联系不上了" needs no scam word
     if (has_cue(text, "remote_access_done") or has_cue(text, "installed") and sit.last_topic in SCAM_TOPICS) and not turn.in_form:
         return remote_access_answer(sit), []
+    if has_cue(text, "claims_official") and sit.last_topic in SCAM_TOPICS:
+        return claims_official_answer(sit), []
+    if has_cue(text, "tell_platform") and sit.last_topic in SCAM_TOPICS:
+        return tell_platform_answer(sit), []
+    if has_cue(text, "instead") and "off_platform" in sit.given:
+        return on_platform_answer(sit), []
     if has_cue(text, "report_scammer") and sit.last_topic in SCAM_TOPICS:
         return report_scammer_answer(sit), []
     if has_cue(text, "what_risk") and ("privacy" in sit.given or sit.last_topic in SCAM_TOPICS):
@@ -404,7 +413,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_paid", sit), []  # after money was sent, the same emergency's steps
     # After a scam answer a message naming no problem is about the same lure, not a parcel problem the NLU guessed.
     unnamed_problem = intent in PROBLEM_INTENTS and problem_named(text) is None
-    if sit.last_topic == "scam_check" and (unnamed_problem or intent in STAY_ON_TOPIC_INTENTS or has_cue(text, "third_party")):
+    told_where = has_cue(text, "third_party") or has_cue(text, "off_platform_contact")  # "是在微信上找我要的"
+    if sit.last_topic == "scam_check" and (unnamed_problem or intent in STAY_ON_TOPIC_INTENTS or told_where):
         return scam_followup_answer(sit), []
     # (the urgent tag's limits are no emergency: a problem named after them gets its own answer)
     leaves_urgent = sit.last_topic == "urgent_request" and problem_named(text) in PROBLEM_INTENTS

@@ -412,7 +412,7 @@ def payment_method_answer(sit: Situation) -> Answer:
 def currency_answer(sit: Situation) -> Answer:
     """Charged in another currency or more than shown: the card issuer's conversion, else the chat checks it."""
     text = line(sit, "currency", keyword=channel("transfer_keyword")["keyword"])
-    return Answer([Reply(text)], sit.last_topic or "refund", ("alixiaomi",))
+    return Answer([Reply(text)], "request_human", ("alixiaomi",))  # "who do I ask" next: the ways to an agent
 
 
 def blames_platform_answer(sit: Situation) -> Answer:
@@ -434,6 +434,33 @@ def update_visible_answer(sit: Situation) -> Answer:
 def too_cheap_answer(sit: Situation) -> Answer:
     """Far cheaper than elsewhere: no verdict on the store, what to check, pay only on the platform."""
     return Answer([Reply(line(sit, "too_cheap"))], sit.last_topic)
+
+
+def claims_official_answer(sit: Situation) -> Answer:
+    """"他说他就是阿里小蜜的人工": a claim proves nothing; where official agents are."""
+    return Answer([Reply(line(sit, "claims_official", email=channel("email")["address"]))], "scam_check")
+
+
+def tell_platform_answer(sit: Situation) -> Answer:
+    """"要不要也告诉速卖通" after a scam: yes, the chat and the e-mail with 紧急, and the bank and police too."""
+    text = line(
+        sit, "tell_platform", keyword=channel("transfer_keyword")["keyword"], email=channel("email")["address"],
+        urgent=scenario("account_security")["subject_keyword"],
+    )
+    return Answer([Reply(text)], sit.last_topic, ("alixiaomi", "email"))
+
+
+def off_platform_answer(sit: Situation) -> Answer:
+    """Money to be paid or paid back off the platform: the same lure as any scam (no protection there)."""
+    answer = scam_followup_answer(sit)
+    answer.given = (*answer.given, "off_platform")
+    return answer
+
+
+def on_platform_answer(sit: Situation) -> Answer:
+    """"What should I do instead" after the off-platform warning: the dispute and the refund stay on the platform."""
+    text = line(sit, "on_platform_instead", path=ticket_path(), keyword=channel("transfer_keyword")["keyword"])
+    return Answer([Reply(text)], "refund", ("ticket", "alixiaomi"))
 
 
 def not_the_store_answer(sit: Situation) -> Answer:
@@ -1323,7 +1350,7 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("price_issue", price_answer, "other_platforms"),
-    ("off_platform_pay", scam_followup_answer, "buyer_says"),
+    ("off_platform_pay", off_platform_answer, "buyer_says"),
     ("id_document", id_document_answer, None),
     ("order_number_safe", order_number_safe_answer, None),
     ("store_question", not_the_store_answer, None),
