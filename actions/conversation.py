@@ -117,7 +117,7 @@ from actions.guidance import (
 from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
 from actions.request_form.reading import previous_bot_texts
 from actions.request_form.summary import where_to_send
-from actions.request_form.validation import ValidateSupportRequestForm, deadline_clause
+from actions.request_form.validation import ValidateSupportRequestForm, deadline_clause, form_question_line
 from actions.understanding import (
     asked_part,
     asked_to_do,
@@ -945,6 +945,10 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         turn, established = read_turn(tracker)
+        about_the_form = form_question_line(tracker) if turn.in_form else None
+        if about_the_form:
+            dispatcher.utter_message(text=about_the_form)  # "为什么要订单号" read as a digression: the form answers it
+            return []
         answer_in_it = deadline_clause(turn.sit.text) if turn.in_form and tracker.get_slot("requested_slot") == "expected_time" else None
         if answer_in_it is not None:
             # "一般写多久合适 就写24小时吧": the answer to the form's question, checked by the form's own validator

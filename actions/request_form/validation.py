@@ -152,8 +152,9 @@ class ValidateSupportRequestForm(FormValidationAction):
             message = say("order_needed", category=category or say("this_problem"), where=order["where"])
             return self.failed("order_id", message, dispatcher, tracker)
         value = read_order_answer(raw)
-        if value is None and not reading.is_button(text) and reading.matches_phrase(raw, words("why_order_questions")):
-            dispatcher.utter_message(text=say("why_order"))  # a question, not a wrong answer: no failure
+        asked = None if reading.is_button(text) else form_question_line(tracker)
+        if value is None and asked:
+            dispatcher.utter_message(text=asked)  # a question, not a wrong answer: no failure
             return {"order_id": None}
         if value is None and not reading.is_button(text) and reading.asks_where_order_is(raw):
             # A question, not a wrong answer: say where to look, count no failure, ask again.
@@ -179,11 +180,10 @@ class ValidateSupportRequestForm(FormValidationAction):
         """A category or a goal, settled by its row of ``CHOICES``."""
         choice = CHOICES[slot]
         _, typed = reading.latest_user(tracker)
-        if tracker.get_slot("requested_slot") == slot and not reading.is_button(typed) \
-                and reading.matches_phrase(typed, words("options_questions")):
+        asked = None if reading.is_button(typed) or tracker.get_slot("requested_slot") != slot else form_question_line(tracker)
+        if asked:
             # "类别都有哪些": the options said, the question asked again (no failure counted).
-            options = "、".join(name_of(name) for name in facts()[OPTION_FACTS[slot]])
-            dispatcher.utter_message(text=say("options", label=label(slot), options=options))
+            dispatcher.utter_message(text=asked)
             return {slot: reading.previous_value(tracker, slot)}
         own = self.own_words(slot, tracker)
         if reading.answers_other_slot(slot, tracker):
@@ -276,6 +276,20 @@ class ValidateSupportRequestForm(FormValidationAction):
             message = say("time_unrealistic", reply_time=knowledge.caution("reply_time")["rule"])
             return self.failed("expected_time", message, dispatcher, tracker)
         return self.succeeded("expected_time", iso_duration(minutes), tracker)
+
+
+def form_question_line(tracker: Tracker) -> Optional[str]:
+    """The form's answer to a question about its own question ("为什么要订单号", "类别都有哪些"), also
+    when the NLU read the message as a digression and no validator sees it."""
+    use_language(tracker)
+    requested = tracker.get_slot("requested_slot")
+    _, text = reading.latest_user(tracker)
+    if requested == "order_id" and reading.matches_phrase(text, words("why_order_questions")):
+        return say("why_order")
+    if requested in OPTION_FACTS and reading.matches_phrase(text, words("options_questions")):
+        options = "、".join(name_of(name) for name in facts()[OPTION_FACTS[requested]])
+        return say("options", label=label(requested), options=options)
+    return None
 
 
 def deadline_clause(text: str) -> Optional[str]:
