@@ -18,7 +18,7 @@ decides with `respond` (a pure function of the frozen turn) and records the new 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, FrozenSet, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -102,6 +102,8 @@ from actions.guidance import (
     where_steps_answer,
     open_now_answer,
     claims_official_answer,
+    money_back_answer,
+    scammer_again_answer,
     tell_platform_answer,
     on_platform_answer,
     blames_platform_answer,
@@ -167,6 +169,18 @@ STAY_ON_TOPIC = ("scam_paid", "account_security", "urgent_request")
 STAY_ON_TOPIC_INTENTS = ("communication_tips", "nlu_fallback", "out_of_scope", "inform", "file_complaint")
 # After these a mention of the police is about the same scam: the scam steps again (110 / 96110).
 SCAM_TOPICS = ("scam_check", "account_security", "scam_paid")
+# After a scam warning, the follow-up whose words the message has, whatever the intent: a claim to be
+# official, telling AliExpress, reporting the scammer, the risk, the money, a password typed on the
+# scam page, the scammer calling again.
+SCAM_FOLLOW_UPS: Tuple[Tuple[str, Callable[[Situation], Answer]], ...] = (
+    ("claims_official", claims_official_answer),
+    ("tell_platform", tell_platform_answer),
+    ("report_scammer", report_scammer_answer),
+    ("what_risk", what_risk_answer),
+    ("money_back", money_back_answer),
+    ("entered_credentials", change_password_answer),
+    ("scammer_again", scammer_again_answer),
+)
 # Answers that gave the seller desk and its hours.
 DESK_TOPICS = ("seller_support", "working_hours")
 # A resigned 好吧 / 行吧 longer than this is another question ("好吧，那邮箱是哪个").
@@ -202,6 +216,13 @@ class Turn:
     assumed_before: Optional[str] = None
 
 
+def scam_follow_up(sit: Situation) -> Optional[Answer]:
+    """The answer of SCAM_FOLLOW_UPS to a message after a scam answer, if its words are there."""
+    if sit.last_topic not in SCAM_TOPICS:
+        return None
+    return next((answer(sit) for cue, answer in SCAM_FOLLOW_UPS if has_cue(sit.text, cue)), None)
+
+
 def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
@@ -215,16 +236,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic("scam_paid", sit), []  # "已经转了8000过去 现在人联系不上了" needs no scam word
     if (has_cue(text, "remote_access_done") or has_cue(text, "installed") and sit.last_topic in SCAM_TOPICS) and not turn.in_form:
         return remote_access_answer(sit), []
-    if has_cue(text, "claims_official") and sit.last_topic in SCAM_TOPICS:
-        return claims_official_answer(sit), []
-    if has_cue(text, "tell_platform") and sit.last_topic in SCAM_TOPICS:
-        return tell_platform_answer(sit), []
+    after_scam = scam_follow_up(sit)
+    if after_scam is not None:
+        return after_scam, []
+    if has_cue(text, "what_risk") and "privacy" in sit.given:
+        return what_risk_answer(sit), []  # "才5刀 能有啥风险" after the warning about private contact
     if has_cue(text, "instead") and "off_platform" in sit.given:
         return on_platform_answer(sit), []
-    if has_cue(text, "report_scammer") and sit.last_topic in SCAM_TOPICS:
-        return report_scammer_answer(sit), []
-    if has_cue(text, "what_risk") and ("privacy" in sit.given or sit.last_topic in SCAM_TOPICS):
-        return what_risk_answer(sit), []
     if has_cue(text, "blames_platform") and has_cue(text, "seller_words") and sit.role == "buyer" and not turn.in_form:
         return blames_platform_answer(sit), []
     if has_cue(text, "no_permission") and (sit.role == "seller" or sit.last_topic in ("find_responsible_person", *DESK_TOPICS)) \
@@ -238,15 +256,11 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong
         # charge. (A seller's buyer who went to the bank is a dispute: the seller desk.)
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
-    if has_cue(text, "money_back") and sit.last_topic in SCAM_TOPICS:
-        return Answer([Reply(line(sit, "money_back"))], sit.last_topic), []  # no promise, and no "recovery" fee
     if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
         return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
     aside = aside_answer(sit)  # (inside the form only digressions reach here: the form takes its answers)
     if aside is not None:
         return aside, []
-    if has_cue(text, "entered_credentials") and sit.last_topic in SCAM_TOPICS:
-        return change_password_answer(sit), []  # signed in on the scam page: the password first
     if has_cue(text, "store_page") and facet(text, "where") and sit.role == "buyer" and not turn.in_form:
         return where_responsible_answer(sit), []  # "店铺首页在app哪里"
     term = term_asked(text)
@@ -274,8 +288,6 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return login_answer(sit), []
     if facet(text, "other_way") and sit.last_topic and not (facet(text, "email") or facet(text, "phone")) and not turn.in_form:
         return ladder_answer(sit, lead_key="next_step"), []
-    if has_cue(text, "scammer_again") and sit.last_topic in SCAM_TOPICS:
-        return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic), []
     if has_cue(text, "on_behalf") and has_cue(text, "asking") and problem_named(text) is None and not turn.in_form:
         return on_behalf_answer(sit), []
     if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:

@@ -441,6 +441,16 @@ def claims_official_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "claims_official", email=channel("email")["address"]))], "scam_check")
 
 
+def money_back_answer(sit: Situation) -> Answer:
+    """"钱能要回来吗" after a scam: no promise, and no paid "recovery"."""
+    return Answer([Reply(line(sit, "money_back"))], sit.last_topic)
+
+
+def scammer_again_answer(sit: Situation) -> Answer:
+    """The scammer calls or writes again: hang up, block, give nothing more."""
+    return Answer([Reply(line(sit, "scammer_again"), (button(sit, "ask_contact_channels"),))], sit.last_topic)
+
+
 def tell_platform_answer(sit: Situation) -> Answer:
     """"要不要也告诉速卖通" after a scam: yes, the chat and the e-mail with 紧急, and the bank and police too."""
     text = line(
