@@ -349,6 +349,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and (len(text) <= SHORT_MESSAGE or has_cue(text, "asking"))
     if facet(text, "attachment") and (facet(text, "upload") or has_evidence) and not turn.in_form:
         return evidence_answer(sit), []
+    if has_cue(text, "others_store") and sit.last_topic == "find_responsible_person" and not turn.in_form:
+        # "不是我的店，是别人的店": a buyer's question after all (where the store shows its contact).
+        return where_responsible_answer(replace(sit, role="buyer", role_assumed=False)), [SlotSet("role", "buyer")]
     if is_own_store(turn):
         # One's own store: the seller center, and the seller from now on (the desk for what follows).
         return responsible_answer(replace(sit, role="seller", role_assumed=False)), [SlotSet("role", "seller")]

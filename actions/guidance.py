@@ -443,7 +443,8 @@ def claims_official_answer(sit: Situation) -> Answer:
 
 def money_back_answer(sit: Situation) -> Answer:
     """"钱能要回来吗" after a scam: no promise, and no paid "recovery"."""
-    return Answer([Reply(line(sit, "money_back"))], sit.last_topic)
+    text = line(sit, "money_back", email=channel("email")["address"], keyword=scenario("account_security")["subject_keyword"])
+    return Answer([Reply(text)], sit.last_topic, ("alixiaomi", "email"))
 
 
 def scammer_again_answer(sit: Situation) -> Answer:

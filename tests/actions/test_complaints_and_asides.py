@@ -505,7 +505,7 @@ ASIDES = [
                  id="transfer-demanded-not-made"),
     pytest.param("thank", "Thank you. Which word should I type to the robot?", {"last_topic": "request_human", "language": "en"}, ["人工客服"], [],
                  id="thanks-with-a-question"),
-    pytest.param("refund", "钱能要回来吗", {"last_topic": "scam_paid"}, [str(reply("money_back"))], [TICKET_PATH], id="scam-money-back"),
+    pytest.param("refund", "钱能要回来吗", {"last_topic": "scam_paid"}, ["谁也没法保证", "service@aliexpress.com"], [TICKET_PATH], id="scam-money-back"),
     pytest.param("refund", "链接是aliexpress-refund.cn 看着挺像的", {"last_topic": "scam_check"}, ["96110"], [TICKET_PATH], id="scam-link-named"),
     pytest.param("slow_response", "要不要退出重新排", {"last_topic": "slow_response"}, [str(reply("requeue"))], [], id="requeue"),
     pytest.param("nlu_fallback", "没有专门对接的业务经理吗", {"role": "seller"}, ["系统分配", SELLER_URL], [], id="no-account-manager-seller"),
