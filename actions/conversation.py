@@ -234,7 +234,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     scam_told = sit.last_topic in SCAM_TOPICS or names_problem(text, "scam_check") or has_cue(text, "scam_lure")
     if says_scam_paid(text) and (scam_told or has_cue(text, "vanished")):
         return answer_topic("scam_paid", sit), []  # "已经转了8000过去 现在人联系不上了" needs no scam word
-    if (has_cue(text, "remote_access_done") or has_cue(text, "installed") and sit.last_topic in SCAM_TOPICS) and not turn.in_form:
+    installed_for_scammer = has_cue(text, "installed") and sit.last_topic in SCAM_TOPICS  # "我已经装了" after the warning
+    if (has_cue(text, "remote_access_done") or installed_for_scammer) and not turn.in_form:
         return remote_access_answer(sit), []
     after_scam = scam_follow_up(sit)
     if after_scam is not None:
