@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, FrozenSet, Iterable, List, Optional, Sequence
+from typing import Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import opencc
 
@@ -35,16 +35,37 @@ def _pattern(expression: str) -> "re.Pattern[str]":
     return re.compile(expression)
 
 
-def _matches(flat: str, cue: Any) -> bool:
-    """A cue word is a substring of the normalized text; a {re: …} cue a pattern searched in it."""
-    if isinstance(cue, dict):
-        return _pattern(str(cue["re"])).search(flat) is not None
-    return normalized(str(cue)) in flat
+class _CueList(NamedTuple):
+    """One list of cues.yml ready to match: its words normalized, its {re: …} items compiled."""
+
+    words: Tuple[str, ...]
+    patterns: Tuple["re.Pattern[str]", ...]
 
 
-def _has_any(text: str, words: Iterable[Any]) -> bool:
+# id of a cues.yml list -> (the list, its _CueList). An action call reads a few hundred cue words
+# (most of the action server's time when each was normalized and matched one call at a time); the
+# entry holds the list itself, so the id cannot be reused while it is kept, and cues.yml read
+# again (knowledge.clear_cache) gives new lists.
+_cue_lists: Dict[int, Tuple[Sequence[Any], _CueList]] = {}
+
+
+def _cue_list(cues_list: Sequence[Any]) -> _CueList:
+    entry = _cue_lists.get(id(cues_list))
+    if entry is None:
+        compiled = _CueList(
+            tuple(normalized(str(cue)) for cue in cues_list if not isinstance(cue, dict)),
+            tuple(_pattern(str(cue["re"])) for cue in cues_list if isinstance(cue, dict)),
+        )
+        entry = _cue_lists[id(cues_list)] = (cues_list, compiled)
+    return entry[1]
+
+
+def _has_any(text: str, words: Sequence[Any]) -> bool:
+    """A cue word is a substring of the normalized text, or a {re: …} cue's pattern is found in it."""
     flat = normalized(text)
-    return any(_matches(flat, word) for word in words)
+    cue_list = _cue_list(words)
+    return any(word in flat for word in cue_list.words) or any(
+        pattern.search(flat) is not None for pattern in cue_list.patterns)
 
 
 # A message longer than this is a story; its question is the last clause or two.
@@ -146,19 +167,17 @@ def problem_among(text: str, problems: Iterable[str]) -> Optional[str]:
     best: Optional[str] = None
     best_at = -1
     for problem in problems:
-        at = max((_last_end(flat, cue) for cue in cues()["problems"].get(problem, ())), default=-1)
+        at = _last_end(flat, _cue_list(cues()["problems"].get(problem, ())))
         if at > best_at:
             best, best_at = problem, at
     return best
 
 
-def _last_end(flat: str, cue: Any) -> int:
-    """Where the last occurrence of a cue word (or {re: …} pattern) ends in the text, else -1."""
-    if isinstance(cue, dict):
-        return max((match.end() for match in _pattern(str(cue["re"])).finditer(flat)), default=-1)
-    word = normalized(str(cue))
-    at = flat.rfind(word)
-    return at + len(word) if at >= 0 else -1
+def _last_end(flat: str, cue_list: _CueList) -> int:
+    """Where the last occurrence of any cue word (or {re: …} pattern) ends in the text, else -1."""
+    ends = [at + len(word) for word in cue_list.words for at in (flat.rfind(word),) if at >= 0]
+    ends += [match.end() for pattern in cue_list.patterns for match in pattern.finditer(flat)]
+    return max(ends, default=-1)
 
 
 def other_platform(text: str) -> Optional[str]:

@@ -236,6 +236,76 @@ def test_states_from_the_kept_replay_are_rasas(policies_and_trackers: Any) -> No
                 assert second == expected
 
 
+@pytest.fixture(scope="module")
+def story_event_lists(policies_and_trackers: Any) -> Any:
+    """The events of each story, rule and test story, one with a rewound user turn, an undone
+    action and a restart appended (so that applied events drop what came before)."""
+    from rasa.shared.core.events import ActionExecuted, ActionReverted, Restarted, UserUttered, UserUtteranceReverted
+
+    processor, prefixes = policies_and_trackers
+    longest = {}
+    for tracker in prefixes:
+        longest[tracker.sender_id] = max(longest.get(tracker.sender_id, []), list(tracker.events), key=len)
+    lists = list(longest.values())
+    extra = [UserUtteranceReverted(), ActionExecuted("action_listen"), UserUttered("再说一遍", {"name": "greet"}),
+             ActionExecuted("utter_greet"), ActionReverted(), Restarted(), ActionExecuted("action_listen")]
+    lists += [events + extra for events in lists[:40]]
+    assert sum(1 for events in lists if any(getattr(e, "type_name", "") == "active_loop" for e in events)) > 20
+    return processor, lists
+
+
+def test_applied_events_and_states_of_a_growing_tracker_are_rasas(story_event_lists: Any) -> None:
+    """One tracker per story grows event by event, as a conversation's tracker does between the
+    predictions of a message: after each event its applied events (kept) and each policy's view
+    of it (the replay going on from the kept one, or made anew when the applied events changed
+    behind it) equal what Rasa's own functions give for a new tracker with the same events."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor, lists = story_event_lists
+    domain = processor.domain
+    rule_only = {"rule_only_slots": [slot.name for slot in domain.slots[:5]], "rule_only_loops": domain.form_names}
+    continued = 0
+    for events in lists:
+        tracker = DialogueStateTracker("grown", domain.slots)
+        for event in events:
+            tracker.update(event)
+            fresh = DialogueStateTracker.from_events("fresh", list(tracker.events), domain.slots)
+            assert tracker.applied_events() == rasa_patches.rasa_applied_events(fresh)
+            assert tracker.applied_events() == rasa_patches.rasa_applied_events(tracker)
+            kept = rasa_patches.REPLAYS.get(tracker)
+            continued += kept is not None and kept[0] < len(tracker.events)
+            for ignore, data in ((False, None), (True, rule_only)):
+                assert rasa_patches.states_for_tracker_history(
+                    domain, tracker, ignore_rule_only_turns=ignore, rule_only_data=data
+                ) == rasa_patches.rasa_states_for_tracker_history(domain, fresh, ignore_rule_only_turns=ignore, rule_only_data=data)
+    assert continued > 1000  # most steps went on from the kept replay
+
+
+def test_kept_values_go_with_their_tracker() -> None:
+    """A kept tracker's entry goes when the tracker is collected, and a tracker whose events were
+    reset (a new deque) or cut by its event history limit is not taken for the one kept."""
+    import gc
+
+    from rasa.shared.core.events import ActionExecuted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    kept = rasa_patches.TrackerKept(4)
+    tracker = DialogueStateTracker("t", [], max_event_history=2)
+    tracker.update(ActionExecuted("action_listen"))
+    kept.put(tracker, "value")
+    assert kept.get(tracker) == (1, "value")
+    tracker.update(SlotSet("x", 1))
+    assert kept.get(tracker) == (1, "value")  # more events: the caller decides what still holds
+    kept.put(tracker, "value")
+    tracker.update(SlotSet("x", 2))  # the history limit drops the oldest event
+    assert len(tracker.events) == 2 and kept.get(tracker) is None
+    tracker._reset()
+    assert kept.get(tracker) is None
+    del tracker
+    gc.collect()
+    assert not kept.entries
+
+
 def test_rule_keys_past_the_longest_rule_are_rasas(policies_and_trackers: Any) -> None:
     processor, prefixes = policies_and_trackers
     from rasa.core.policies.rule_policy import RulePolicy
