@@ -102,6 +102,7 @@ from actions.guidance import (
     where_steps_answer,
     open_now_answer,
     claims_official_answer,
+    safe_so_far_answer,
     money_back_answer,
     scammer_again_answer,
     tell_platform_answer,
@@ -173,6 +174,7 @@ SCAM_TOPICS = ("scam_check", "account_security", "scam_paid")
 # official, telling AliExpress, reporting the scammer, the risk, the money, a password typed on the
 # scam page, the scammer calling again.
 SCAM_FOLLOW_UPS: Tuple[Tuple[str, Callable[[Situation], Answer]], ...] = (
+    ("gave_nothing", safe_so_far_answer),
     ("claims_official", claims_official_answer),
     ("tell_platform", tell_platform_answer),
     ("report_scammer", report_scammer_answer),
@@ -300,6 +302,16 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return answer_topic(str(sit.last_topic), replace(sit, lang="en", given=frozenset())), [SlotSet("language", "en")]
     if has_cue(text, "doubt") and "no_phone" in sit.given:
         return phone_answer(sit, lead_key="no_phone_again"), []
+    if has_cue(text, "doubt") and sit.last_topic in TOPIC_ANSWERS and problem_named(text) in (None, sit.last_topic) \
+            and not turn.in_form:
+        # "你给的不对吧 我记得是support@…", "你刚才不是说24小时都在吗": the same facts again, checked.
+        answer = answer_topic(str(sit.last_topic), replace(sit, given=frozenset()))
+        first = answer.replies[0]
+        answer.replies = [replace(first, text=f"{line(sit, 'doubt_restate')}\n{first.text}"), *answer.replies[1:]]
+        return answer, []
+    if has_cue(text, "wants_short") and sit.last_topic in TOPIC_ANSWERS and problem_named(text) is None and not turn.in_form:
+        # "太长了 说人话": the last answer again, short (ActionAnswer shortens it from now on).
+        return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if facet(text, "how_to_verify") and sit.last_topic in SCAM_TOPICS:
         return verify_answer(sit), []
     if facet(text, "verify_official") and sit.last_topic in SCAM_TOPICS:
@@ -398,7 +410,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
             and not has_cue(text, "asking") and not is_complaint(turn):
         return Answer([Reply(line(sit, "closing_going"))]), []  # "好的我去跟老板说": they go and do it
-    if (facet(text, "my_time") or time_zone_named(text) and sit.last_topic == "working_hours" and problem_named(text) is None) \
+    if (facet(text, "my_time") or time_zone_named(text) and sit.last_topic in DESK_TOPICS and problem_named(text) is None) \
             and not turn.in_form:
         return local_time_answer(sit), []  # "so what is that in my time"; "西班牙" after the hours
     if sit.last_topic == "eu_responsible_person" and facet(text, "no_eu_company"):
@@ -629,7 +641,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return working_hours_answer(sit)  # "还有多久下班": the desk's hours and the time now
     if facet(asked, "how_long") and sit.role == "seller" and sit.last_topic == "find_responsible_person":
         return update_visible_answer(sit)  # "改完买家多久能看到新的"
-    if facet(asked, "how_long") and sit.role == "seller" and sit.last_topic in DESK_TOPICS and seller_desk_closed(sit):
+    if facet(asked, "how_long") and sit.role == "seller" and (sit.last_topic in DESK_TOPICS or "seller_desk" in sit.given) \
+            and seller_desk_closed(sit):
         return seller_wait_answer(sit)  # waiting for the desk to open, not for a reply
     if facet(asked, "how_long"):
         return how_long_answer(sit)
