@@ -316,7 +316,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return verify_answer(sit), []
     if facet(text, "verify_official") and sit.last_topic in SCAM_TOPICS:
         return answer_topic("scam_check", sit), []
-    if facet(text, "subject") and facet(text, "email"):
+    if facet(text, "subject") and (facet(text, "email") or "email" in sit.given):
         return answer_topic("email_support", sit), []  # the subject line of a mail, whatever the mail is about
     if (has_cue(text, "leaked_table") or contains_placeholder(text)) and not asked_to_do(text):
         return leaked_table_answer(sit), []
@@ -458,6 +458,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent == "seller_support" and sit.role == "buyer" and sit.last_topic in PROBLEM_INTENTS and not turn.role_stated \
             and problem_named(text) in (None, sit.last_topic):
         return answer_topic(str(sit.last_topic), sit), []  # "卖家说是海关的问题": the buyer's problem goes on
+    if intent == "seller_support" and has_cue(text, "not_the_seller") and named in PROBLEM_INTENTS:
+        return answer_topic(str(named), sit), []  # "raise it with AliExpress itself, not the seller"
     dispute = seller_dispute(turn)
     if dispute is not None:
         return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)

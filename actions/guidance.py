@@ -494,6 +494,52 @@ def keep_case_open_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "keep_case_open"))], sit.last_topic or "refund")
 
 
+def recommend_store_answer(sit: Situation) -> Answer:
+    """No store recommended; how to judge one."""
+    return Answer([Reply(line(sit, "recommend_store"))], sit.last_topic)
+
+
+def app_language_answer(sit: Situation) -> Answer:
+    """The app or website's display language."""
+    return Answer([Reply(line(sit, "app_language"))], sit.last_topic)
+
+
+def birthday_answer(sit: Situation) -> Answer:
+    """A birthday mentioned: a kind word, then help if wanted."""
+    return Answer([Reply(line(sit, "birthday"), topic_buttons(sit))], sit.last_topic)
+
+
+def sign_language_answer(sit: Situation) -> Answer:
+    """No sign-language or video service in the guide; the written channels."""
+    text = line(sit, "sign_language", keyword=channel("transfer_keyword")["keyword"], email=channel("email")["address"])
+    return Answer([Reply(text)], "request_human", ("alixiaomi", "email"))
+
+
+def compensation_answer(sit: Situation) -> Answer:
+    """Compensation beyond the refund: no promise; the loss stated in the case with evidence."""
+    return Answer([Reply(line(sit, "compensation", path=ticket_path()))], sit.last_topic or "refund", ("ticket",))
+
+
+def how_many_photos_answer(sit: Situation) -> Answer:
+    """Photos for a damaged lot: the box, the damage, a few typical close-ups."""
+    return Answer([Reply(line(sit, "how_many_photos"))], sit.last_topic or "damaged_item")
+
+
+def no_proof_answer(sit: Situation) -> Answer:
+    """No written proof to be had: screenshots, the account of it, chat logs instead."""
+    return Answer([Reply(line(sit, "no_proof"))], sit.last_topic or "not_received")
+
+
+def store_fee_answer(sit: Situation) -> Answer:
+    """A store's fees or closing it: the platform's rules, asked at the seller desk."""
+    return desk_answer(replace(sit, role="seller", role_assumed=False), line(sit, "store_fee"), "seller_support")
+
+
+def peak_hours_answer(sit: Situation) -> Answer:
+    """When the queue is busiest: not in the guide; the usual busy times."""
+    return Answer([Reply(line(sit, "peak_hours"))], "working_hours")
+
+
 def not_the_store_answer(sit: Situation) -> Answer:
     """"亲 还有货吗": the assistant is not the store; stock, sizes and shipping are asked of the seller."""
     text = line(sit, "not_the_store", seller_button=channel("order_page")["button"])
@@ -1232,6 +1278,10 @@ def other_platform_answer(sit: Situation, platform: str) -> Answer:
     """淘宝, 京东 …: this assistant covers AliExpress only ("那速卖通呢" then gets the ways to a human);
     asked for that platform's phone, also that AliExpress publishes none."""
     text = line(sit, "other_platform", platform=platform)
+    if has_cue(sit.text, "same_as"):
+        # "速卖通和淘宝是一家的吗": the company behind each (separate customer service either way).
+        group = "same_group" if has_cue(platform, "alibaba_group") else "other_company"
+        text = f"{line(sit, group, platform=platform)}\n{text}"
     if facet(sit.text, "phone"):
         text = f"{text}\n{line(sit, 'other_platform_phone')}"
     return Answer([Reply(text, topic_buttons(sit))], "other_platform")
@@ -1381,6 +1431,15 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("claims_staff", staff_claim_answer, None),
+    ("compensation", compensation_answer, None),
+    ("how_many_photos", how_many_photos_answer, None),
+    ("no_proof", no_proof_answer, None),
+    ("store_fee", store_fee_answer, None),
+    ("peak_hours", peak_hours_answer, None),
+    ("recommend_store", recommend_store_answer, None),
+    ("app_language", app_language_answer, None),
+    ("birthday", birthday_answer, None),
+    ("sign_language", sign_language_answer, None),
     ("pretend_or_ignore", no_pretend_answer, None),
     ("price_issue", price_answer, "other_platforms"),
     ("off_platform_pay", off_platform_answer, "buyer_says"),
