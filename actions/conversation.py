@@ -102,6 +102,7 @@ from actions.guidance import (
     where_steps_answer,
     open_now_answer,
     claims_official_answer,
+    no_pretend_answer,
     safe_so_far_answer,
     money_back_answer,
     scammer_again_answer,
@@ -251,6 +252,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "no_permission") and (sit.role == "seller" or sit.last_topic in ("find_responsible_person", *DESK_TOPICS)) \
             and not turn.in_form:
         return no_permission_answer(sit), []
+    if has_cue(text, "pretend_or_ignore"):
+        return no_pretend_answer(sit), []  # "假装是人工客服…" is no impersonation scam: the assistant refuses
     if has_cue(text, "scam_lure"):
         return answer_topic("scam_check", sit), []
     if has_cue(text, "police") and (sit.last_topic in SCAM_TOPICS or has_cue(text, "money_lost")) and not turn.in_form:
@@ -653,7 +656,7 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return seller_wait_answer(sit)  # "那现在还能干嘛" / "行 等几分钟": when it opens, the e-mail meanwhile
     if facet(text, "now") and sit.last_topic in DESK_TOPICS:
         return open_now_answer(sit)  # "那现在呢" after the hours: open or not right now, and the way in
-    if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, *PROBLEM_INTENTS, "contact_seller", None):
+    if facet(text, "fastest") and sit.last_topic in (*HUMAN_TOPICS, *PROBLEM_INTENTS, "contact_seller", "slow_response", None):
         return fastest_answer(sit)
     waited = waited_minutes(text)
     if sit.last_topic in UNRESOLVED_TOPICS and waited is not None and sit.role == "buyer":
