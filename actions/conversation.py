@@ -363,6 +363,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
     has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and (len(text) <= SHORT_MESSAGE or has_cue(text, "asking"))
+    if facet(text, "attachment") and has_cue(text, "is_normal") and not turn.in_form:
+        return Answer([Reply(line(sit, "evidence_normal"))], sit.last_topic), []  # "seller asks for a video, is that normal?"
     if facet(text, "attachment") and (facet(text, "upload") or has_evidence) and not turn.in_form:
         return evidence_answer(sit), []
     if has_cue(text, "others_store") and sit.last_topic == "find_responsible_person" and not turn.in_form:
@@ -688,6 +690,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("ticket_followup", sit)  # still nothing after the wait: chase the 工单
     if facet(text, "next") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and "ticket" in sit.given:
         return where_answer(sit)  # "what now?" after the 工单 steps: where to submit it
+    if has_cue(text, "chase_when"):
+        return how_long_answer(replace(sit, last_topic="ticket_followup"))  # "when can I chase it?": the 24 h rule
     if facet(text, "chase_where"):
         return answer_topic("ticket_followup", sit)  # "在哪催": the 工单 page and its 催办 button
     if facet(text, "where"):

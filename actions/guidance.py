@@ -543,6 +543,16 @@ def peak_hours_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "peak_hours"))], "working_hours")
 
 
+def simple_line_answer(key: str, topic: Optional[str] = None) -> Callable[[Situation], Answer]:
+    """An aside answered by one line of replies.yml filled with the guide's usual values."""
+    def answer(sit: Situation) -> Answer:
+        values = {
+            "keyword": channel("transfer_keyword")["keyword"], "email": channel("email")["address"], "path": ticket_path(),
+        }
+        return Answer([Reply(line(sit, key, **values))], sit.last_topic or topic)
+    return answer
+
+
 def not_the_store_answer(sit: Situation) -> Answer:
     """"亲 还有货吗": the assistant is not the store; stock, sizes and shipping are asked of the seller."""
     text = line(sit, "not_the_store", seller_button=channel("order_page")["button"])
@@ -1434,6 +1444,12 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("claims_staff", staff_claim_answer, None),
+    ("refund_or_exchange", simple_line_answer("refund_or_exchange", "refund"), None),
+    ("is_order_number", simple_line_answer("is_order_number"), None),
+    ("leave_page", simple_line_answer("leave_page", "slow_response"), None),
+    ("store_gone", simple_line_answer("store_gone", "request_human"), None),
+    ("guarantee", simple_line_answer("no_guarantee", "refund"), None),
+    ("busy_daytime", simple_line_answer("busy_daytime", "email_support"), None),
     ("compensation", compensation_answer, None),
     ("how_many_photos", how_many_photos_answer, None),
     ("no_proof", no_proof_answer, None),
@@ -1451,7 +1467,7 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("store_question", not_the_store_answer, None),
     ("no_bother", no_bother_answer, None),
     ("seller_first", seller_first_answer, None),
-    ("currency", currency_answer, None),
+    ("currency", currency_answer, "payout_words"),
     ("payment_method", payment_method_answer, None),
     ("too_cheap", too_cheap_answer, None),
     ("forgot_password", forgot_password_answer, None),
