@@ -862,7 +862,7 @@ def without_repeats(answer: Answer, turn: Turn) -> Answer:
     if fresh:
         answer.replies = fresh
         return answer
-    if answer.topic is None:
+    if answer.topic is None and turn.intent in SMALL_TALK:
         return Answer([Reply(line(turn.sit, "repeat_small_talk"))], awaiting=answer.awaiting)
     # Information asked again (the template, the hours): the same facts, said as a reminder.
     # Said to have not helped, the same answer again is no answer: the next step instead (below).
