@@ -562,7 +562,7 @@ def markdown(report: Dict[str, Any]) -> str:
         *[candidate_row(c) for c in candidates], "",
         f"Real-phrasing columns: the `report` split of round 26. Untuned columns: the round-27 "
         f"real-phrasing set ({report['real_phrasing'].get('untuned', 0)} lines, never tuned on), whole, "
-        "at the configured threshold. Parse p50: {LATENCY_LINES} messages (or all) "
+        f"at the configured threshold. Parse p50: {LATENCY_LINES} messages (or all) "
         "parsed one at a time. Targets (issue 12, real phrasing): strict accuracy >= 0.85, family "
         "accuracy >= 0.93, in-scope fallback <= 0.05, out-of-scope caught >= 0.90.",
     ]
