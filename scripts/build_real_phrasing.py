@@ -134,23 +134,21 @@ def jddc_dev_turns(path: str, content: str) -> Iterator[Tuple[str, str]]:
                 yield f"{session}:{turn}:{index}", part
 
 
+JDDC_REPO = "EndlessLethe/jddc2019-3th-retrieve-model"
+JDDC_COMMIT = "2d443d1679cc3d00022d0ff1697eb0e4cbeedb01"
+
 CORPORA: Dict[str, Corpus] = {
     corpus.key: corpus
     for corpus in (
         Corpus(
-            key="jddc",
-            repo="EndlessLethe/jddc2019-3th-retrieve-model",
-            commit="2d443d1679cc3d00022d0ff1697eb0e4cbeedb01",
-            paths=("data/chat_0.1per.txt",),
+            key="jddc", repo=JDDC_REPO, commit=JDDC_COMMIT, paths=("data/chat_0.1per.txt",),
             licence="no licence file; JDDC (JD.com) competition data sample, research use",
             turns=jddc_turns,
         ),
-        Corpus(
-            key="jddcdev",
-            repo="EndlessLethe/jddc2019-3th-retrieve-model",
-            commit="2d443d1679cc3d00022d0ff1697eb0e4cbeedb01",
-            paths=("data/dev_question.txt",),
-            licence="no licence file; JDDC 2019 dev questions (JD.com, desensitized with ***), research use",
+        Corpus(  # the same repository's dev questions: sessions of their own
+            key="jddcdev", repo=JDDC_REPO, commit=JDDC_COMMIT, paths=("data/dev_question.txt",),
+            licence="no licence file; JDDC 2019 dev questions (JD.com, desensitized with ***), "
+                    "research use",
             turns=jddc_dev_turns,
         ),
         Corpus(

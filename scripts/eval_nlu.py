@@ -539,6 +539,13 @@ def candidate_row(c: Dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def worst_table(title: str, worst: Sequence[Dict[str, Any]]) -> List[str]:
+    """The worst-recalled intents as a markdown table under its title."""
+    return ["", title, "", "| intent | lines | recall | taken for |", "|---|---|---|---|"] + [
+        f"| {w['intent']} | {w['support']} | {w['recall']:.2f} | "
+        + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |" for w in worst]
+
+
 def markdown(report: Dict[str, Any]) -> str:
     """The human-readable report."""
     candidates, base_h = report["candidates"], report["baseline"]["heldout"]
@@ -577,11 +584,7 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"`{c['config']}` report at threshold {r['tuned']['threshold']:.2f} / ambiguity "
                 f"{r['tuned']['ambiguity']:.2f} (chosen on tune)", r["tuned"]))
         for c in candidates:
-            lines += ["", f"Worst intents of `{c['config']}` (report split):", "",
-                      "| intent | lines | recall | taken for |", "|---|---|---|---|"]
-            lines += [f"| {w['intent']} | {w['support']} | {w['recall']:.2f} | "
-                      + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |"
-                      for w in c["real"]["worst"]]
+            lines += worst_table(f"Worst intents of `{c['config']}` (report split):", c["real"]["worst"])
     if report["real_phrasing"].get("untuned"):
         lines += ["", "## Real-phrasing (round 27, untuned)", "",
                   "Lines nobody has tuned on: report them, never write training lines for their "
@@ -593,11 +596,8 @@ def markdown(report: Dict[str, Any]) -> str:
             lines.append(real_row(f"`{c['config']}` all", u["all"]))
             lines += [real_row(f"`{c['config']}` {corpus}", f) for corpus, f in u["by_corpus"].items()]
         for c in candidates:
-            lines += ["", f"Worst intents of `{c['config']}` (round 27, untuned):", "",
-                      "| intent | lines | recall | taken for |", "|---|---|---|---|"]
-            lines += [f"| {w['intent']} | {w['support']} | {w['recall']:.2f} | "
-                      + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |"
-                      for w in c["untuned"]["worst"]]
+            lines += worst_table(f"Worst intents of `{c['config']}` (round 27, untuned):",
+                                 c["untuned"]["worst"])
     lines += ["", "## Held-out set", "",
               f"Pipeline fallback as configured; baseline fallback chosen on its 5-fold out-of-fold "
               f"training predictions (<= {MAX_IN_SCOPE_FALLBACK:.0%} in-scope fallback): threshold "
