@@ -268,15 +268,8 @@ class ChineseTextNormalizer(GraphComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class EmptyMessageFallback(GraphComponent):
-    """Last NLU step: a message left empty by the normalizer (emoji only) is `nlu_fallback`.
-
-    DIETClassifier returns no entities for an empty text, dropping the `emoji` entities the
-    normalizer set, so they are put back here.
-    """
+class StatelessStep(GraphComponent):
+    """A pipeline step without options or trained state (the rules after the classifier)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -290,9 +283,27 @@ class EmptyMessageFallback(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> EmptyMessageFallback:
+    ) -> StatelessStep:
         """Creates the component (it has no state)."""
         return cls()
+
+
+def set_intent(message: Message, name: Text) -> None:
+    """Gives the message the intent `name` with confidence 1, ranked alone."""
+    intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class EmptyMessageFallback(StatelessStep):
+    """Last NLU step: a message left empty by the normalizer (emoji only) is `nlu_fallback`.
+
+    DIETClassifier returns no entities for an empty text, dropping the `emoji` entities the
+    normalizer set, so they are put back here.
+    """
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Restores dropped emoji entities and gives empty messages the fallback intent."""
@@ -305,11 +316,6 @@ class EmptyMessageFallback(GraphComponent):
             if missing:
                 message.set(ENTITIES, entities + missing, add_to_output=True)
             if not text:
-                fallback = {
-                    INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
-                    PREDICTED_CONFIDENCE_KEY: 1.0,
-                }
-                message.set(INTENT, fallback, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [fallback], add_to_output=True)
+                set_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         return messages
 

@@ -1,10 +1,12 @@
-"""Rebuilds the real-phrasing NLU evaluation set from mirrors of two public corpora.
+"""Rebuilds the real-phrasing NLU evaluation sets from mirrors of public corpora.
 
 Run from the repository root:
     PYTHONPATH=. .venv/bin/python scripts/build_real_phrasing.py [--mirrors /work/.mirror]
 
-The repository keeps no third-party sentence: eval/real_phrasing/labels.tsv holds, per line, where
-the customer turn is in its corpus, the SHA-1 of its normalized text and the intent we gave it.
+The repository keeps no third-party sentence: eval/real_phrasing/labels.tsv (round 26, split into
+tune / report) and eval/real_phrasing/labels_r27.tsv (round 27, untuned: nobody wrote training lines
+or chose thresholds on it) hold, per line, where the customer turn is in its corpus, the SHA-1 of its
+normalized text and the intent we gave it.
 This script reads the customer turns out of local git mirrors of the corpora (at the pinned commits
 below), keeps the labelled ones and writes var/eval/real_phrasing.yml (gitignored). Get a mirror with
 the workspace's `fetch github:<owner>/<name>` tool (it lands in <mirrors>/<owner>+<name>/repo), or
@@ -28,6 +30,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "eval" / "real_phrasing" / "labels.tsv"
+LABELS_R27 = ROOT / "eval" / "real_phrasing" / "labels_r27.tsv"
+# The label files and the set name their lines carry. Round 26's lines are split into tune / report
+# by hash; round 27's are all `untuned` (a measurement of lines nobody has tuned on).
+SETS = {"round26": LABELS, "round27": LABELS_R27}
+UNTUNED_SET = "round27"
 OUTPUT = ROOT / "var" / "eval" / "real_phrasing.yml"
 DEFAULT_MIRRORS = Path("/work/.mirror")
 TUNE_SHARE = 4  # of 10: lines whose SHA-1 falls in the first 40 % form the `tune` split
@@ -103,16 +110,46 @@ def ecd_turns(path: str, content: str) -> Iterator[Tuple[str, str]]:
                 yield f"{name}:{number}:{index}", context[index]
 
 
+def jddc_dev_turns(path: str, content: str) -> Iterator[Tuple[str, str]]:
+    """JDDC dev questions: <session id> blocks whose <context> has the customer's turns as `Q:<tab>…`
+    lines (the agent's are `A:`), then the customer's next turns as <Q1>…</Q1>, <Q2>… . A turn may
+    hold several messages joined by !@@@!; each is one line. The id is session:turn:message, the turn
+    being c<k> (k-th context Q) or q<n>. NULL and the system's 用户发起转人工 are not customer text."""
+    session, context = "", 0
+    for line in content.splitlines():
+        opening = re.match(r"<session (\S+)>", line)
+        if opening:
+            session, context = opening.group(1), 0
+            continue
+        if line.startswith("Q:\t"):
+            context += 1
+            turn, text = f"c{context}", line[3:]
+        else:
+            question = re.match(r"<Q(\d+)>(.*)</Q\d+>$", line)
+            if not question:
+                continue
+            turn, text = f"q{question.group(1)}", question.group(2)
+        for index, part in enumerate(text.split("!@@@!")):
+            if part.strip() and part.strip() not in ("NULL", "用户发起转人工"):
+                yield f"{session}:{turn}:{index}", part
+
+
+JDDC_REPO = "EndlessLethe/jddc2019-3th-retrieve-model"
+JDDC_COMMIT = "2d443d1679cc3d00022d0ff1697eb0e4cbeedb01"
+
 CORPORA: Dict[str, Corpus] = {
     corpus.key: corpus
     for corpus in (
         Corpus(
-            key="jddc",
-            repo="EndlessLethe/jddc2019-3th-retrieve-model",
-            commit="2d443d1679cc3d00022d0ff1697eb0e4cbeedb01",
-            paths=("data/chat_0.1per.txt",),
+            key="jddc", repo=JDDC_REPO, commit=JDDC_COMMIT, paths=("data/chat_0.1per.txt",),
             licence="no licence file; JDDC (JD.com) competition data sample, research use",
             turns=jddc_turns,
+        ),
+        Corpus(  # the same repository's dev questions: sessions of their own
+            key="jddcdev", repo=JDDC_REPO, commit=JDDC_COMMIT, paths=("data/dev_question.txt",),
+            licence="no licence file; JDDC 2019 dev questions (JD.com, desensitized with ***), "
+                    "research use",
+            turns=jddc_dev_turns,
         ),
         Corpus(
             key="ecd",
@@ -163,6 +200,11 @@ def customer_turns(corpus: Corpus, mirrors: Path) -> Iterator[Tuple[str, str]]:
                 yield f"{corpus.key}:{turn_id}", text
 
 
+def read_all_labels() -> List[Dict[str, str]]:
+    """The label rows of every set, each with its set name under "set"."""
+    return [{**row, "set": name} for name, path in SETS.items() for row in read_labels(path)]
+
+
 def read_labels(path: Path = LABELS) -> List[Dict[str, str]]:
     """The label rows (source_id, sha1, loose_sha1, intent)."""
     with path.open(encoding="utf-8", newline="") as handle:
@@ -174,8 +216,10 @@ def read_labels(path: Path = LABELS) -> List[Dict[str, str]]:
     return rows
 
 
-def build(mirrors: Path, labels: List[Dict[str, str]]) -> List[Dict[str, str]]:
-    """The labelled lines with their text, in label-file order; fails on any line not found."""
+def build(mirrors: Path, labels: List[Dict[str, str]], set_name: str = "round26"
+          ) -> List[Dict[str, str]]:
+    """The labelled lines with their text, in label-file order; fails on any line not found.
+    Lines of the untuned set get split `untuned`, the others tune / report by hash."""
     wanted = {row["source_id"].split(":", 1)[0] for row in labels}
     unknown = wanted - set(CORPORA)
     if unknown:
@@ -191,8 +235,9 @@ def build(mirrors: Path, labels: List[Dict[str, str]]) -> List[Dict[str, str]]:
         elif sha1(text) != row["sha1"]:
             problems.append(f"{row['source_id']}: text differs from the labelled one (SHA-1)")
         else:
-            examples.append({"text": text, "intent": row["intent"], "split": split_of(row["sha1"]),
-                             "source_id": row["source_id"], "sha1": row["sha1"]})
+            split = "untuned" if set_name == UNTUNED_SET else split_of(row["sha1"])
+            examples.append({"text": text, "intent": row["intent"], "split": split,
+                             "set": set_name, "source_id": row["source_id"], "sha1": row["sha1"]})
     if problems:
         raise SystemExit("real-phrasing set does not rebuild:\n  " + "\n  ".join(problems))
     return examples
@@ -216,14 +261,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS,
                         help="directory holding <owner>+<name>/repo git mirrors")
-    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--labels", type=Path,
+                        help="one label file only (read as round 26); default: every set")
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args()
-    examples = build(args.mirrors, read_labels(args.labels))
+    sets = {"round26": args.labels} if args.labels else SETS
+    examples = [example for name, path in sets.items()
+                for example in build(args.mirrors, read_labels(path), name)]
+    duplicated = len(examples) - len({e["sha1"] for e in examples})
+    if duplicated:
+        raise SystemExit(f"{duplicated} lines are labelled in two sets: a line belongs to one set")
     write(examples, args.out)
-    splits = {s: sum(e["split"] == s for e in examples) for s in ("tune", "report")}
+    splits = {s: sum(e["split"] == s for e in examples) for s in ("tune", "report", "untuned")}
     print(f"wrote {len(examples)} lines to {args.out} ({splits['tune']} tune, "
-          f"{splits['report']} report)", file=sys.stderr)
+          f"{splits['report']} report of round 26; {splits['untuned']} untuned of round 27)",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

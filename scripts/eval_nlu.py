@@ -24,7 +24,10 @@ Writes reports/nlu/report.md, report.json and confusion_matrix.png:
   `report` split, its `tune` split and whole: strict accuracy, intent-family accuracy (FAMILIES),
   in-scope fallback, out-of-scope caught, and the intents recalled worst with what they were taken
   for; plus the report split at the fallback thresholds chosen on the tune split (most out-of-scope
-  caught with in-scope fallback <= 5 %), which is how the threshold is meant to be tuned.
+  caught with in-scope fallback <= 5 %), which is how the threshold is meant to be tuned;
+* the round-27 real-phrasing set ("untuned", the same file, lines with split `untuned`): lines nobody
+  has written training data or chosen a threshold for, scored whole at the configured threshold
+  (the honest figure; its misread lines are listed in report.json only, never to be written for).
 Scoring: for an out_of_scope line, out_of_scope and nlu_fallback are both correct, so the two are one
 class ("out_of_scope") in accuracy, F1 and the confusion matrix; an in-scope line that falls back is
 an error.
@@ -53,7 +56,14 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from scripts.tune_fallback import out_of_fold_predictions, rates  # noqa: E402
-from scripts.build_real_phrasing import LABELS, OUTPUT as REAL_SET, loose_sha1, read_labels, sha1  # noqa: E402
+from scripts.build_real_phrasing import (  # noqa: E402
+    OUTPUT as REAL_SET,
+    UNTUNED_SET,
+    loose_sha1,
+    read_all_labels,
+    read_labels,
+    sha1,
+)
 from tests.nlu.heldout import (  # noqa: E402
     FALLBACK,
     HELDOUT,
@@ -409,14 +419,19 @@ def ranking(parsed: Sequence[Dict[str, Any]], gold: Sequence[str]) -> List[Predi
     return predictions
 
 
-def load_real_set(path: Path) -> List[Dict[str, str]]:
-    """The built real-phrasing lines, or [] with a message saying how to build them."""
+def load_real_set(path: Path, untuned: bool = False) -> List[Dict[str, str]]:
+    """The built real-phrasing lines of round 26 (tune / report splits), or with untuned=True those
+    of the untuned round-27 set; [] with a message saying how to build them."""
     if not path.is_file():
         print(f"real-phrasing set not built ({path} missing): run "
               "`PYTHONPATH=. .venv/bin/python scripts/build_real_phrasing.py` (see eval/README.md); "
               "reporting the held-out set only", file=sys.stderr)
         return []
-    examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
+    examples = [e for e in yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
+                if (e.get("set", "round26") == UNTUNED_SET) == untuned]
+    if untuned and not examples:
+        print("round-27 (untuned) real-phrasing lines not in the built set: rebuild it with "
+              "`PYTHONPATH=. .venv/bin/python scripts/build_real_phrasing.py`", file=sys.stderr)
     return [{**example, "text": as_typed(example["text"])} for example in examples]
 
 
@@ -439,14 +454,14 @@ def as_typed(text: str) -> str:
 
 
 def assert_not_trained_on_eval(train_texts: Sequence[str], heldout_texts: Sequence[str],
-                               labels_path: Path) -> None:
+                               labels_path: Path = None) -> None:
     """Stops the run when a line of an evaluation set is a training line (exact, or same text up
     to case, spaces and punctuation)."""
     from tests.nlu.heldout import comparable
 
-    eval_hashes = set()
-    if labels_path.is_file():
-        eval_hashes = {h for row in read_labels(labels_path) for h in (row["sha1"], row["loose_sha1"])}
+    rows = (read_labels(labels_path) if labels_path.is_file() else []) if labels_path else \
+        read_all_labels()
+    eval_hashes = {h for row in rows for h in (row["sha1"], row["loose_sha1"])}
     leaked = [t for t in train_texts if sha1(t) in eval_hashes or loose_sha1(t) in eval_hashes]
     seen = {comparable(t) for t in heldout_texts}
     leaked += [t for t in train_texts if comparable(t) in seen]
@@ -476,6 +491,24 @@ def evaluate_real(parsed: Sequence[Dict[str, Any]], examples: Sequence[Dict[str,
     return result
 
 
+def evaluate_untuned(parsed: Sequence[Dict[str, Any]], examples: Sequence[Dict[str, str]]) -> Dict:
+    """The untuned (round 27) set scored whole, at the pipeline's own fallback as configured: no
+    threshold is chosen on it. Errors stay in report.json (third-party text, local only)."""
+    gold = [e["intent"] for e in examples]
+    predicted = [p["intent"]["name"] or FALLBACK for p in parsed]
+    result: Dict[str, Any] = {"all": real_figures(gold, predicted),
+                              "worst": worst_intents(gold, predicted)}
+    result["by_corpus"] = {
+        corpus: real_figures(*zip(*[(g, p) for g, p, e in zip(gold, predicted, examples)
+                                    if e["source_id"].split(":", 1)[0] == corpus]))
+        for corpus in sorted({e["source_id"].split(":", 1)[0] for e in examples})}
+    result["errors"] = [
+        {"text": e["text"], "intent": e["intent"], "predicted": p, "source_id": e["source_id"],
+         "family_ok": family(e["intent"]) == family(scored(e["intent"], p))}
+        for e, p in zip(examples, predicted) if scored(e["intent"], p) != e["intent"]]
+    return result
+
+
 def row(name: str, f: Dict[str, Any]) -> str:
     """One line of the held-out summary table."""
     return (f"| {name} | {f['lines']} | {f['accuracy']:.3f} | {f['macro_f1']:.3f} | "
@@ -498,8 +531,19 @@ def candidate_row(c: Dict[str, Any]) -> str:
     cells += ([f"{real['accuracy']:.3f}", f"{real['family_accuracy']:.3f}",
                f"{real['in_scope_fallback']:.3f}", f"{real['oos_caught']:.3f}"]
               if real else ["not built"] * 4)
+    untuned = c.get("untuned", {}).get("all")
+    cells += ([f"{untuned['accuracy']:.3f}", f"{untuned['family_accuracy']:.3f}",
+               f"{untuned['in_scope_fallback']:.3f}", f"{untuned['oos_caught']:.3f}"]
+              if untuned else ["not built"] * 4)
     cells += [f"{cv['macro_f1']:.3f}" if cv else "-"]
     return "| " + " | ".join(cells) + " |"
+
+
+def worst_table(title: str, worst: Sequence[Dict[str, Any]]) -> List[str]:
+    """The worst-recalled intents as a markdown table under its title."""
+    return ["", title, "", "| intent | lines | recall | taken for |", "|---|---|---|---|"] + [
+        f"| {w['intent']} | {w['support']} | {w['recall']:.2f} | "
+        + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |" for w in worst]
 
 
 def markdown(report: Dict[str, Any]) -> str:
@@ -519,10 +563,13 @@ def markdown(report: Dict[str, Any]) -> str:
         "true intent's family (FAMILIES in scripts/eval_nlu.py).", "",
         "## Candidates", "",
         "| config | train s | parse p50 ms | held-out acc | held-out macro F1 | real acc | "
-        "real family acc | real in-scope fallback | real out-of-scope caught | CV macro F1 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "real family acc | real in-scope fallback | real out-of-scope caught | untuned acc | "
+        "untuned family acc | untuned in-scope fallback | untuned out-of-scope caught | CV macro F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *[candidate_row(c) for c in candidates], "",
-        f"Real-phrasing columns: the `report` split. Parse p50: {LATENCY_LINES} messages (or all) "
+        f"Real-phrasing columns: the `report` split of round 26. Untuned columns: the round-27 "
+        f"real-phrasing set ({report['real_phrasing'].get('untuned', 0)} lines, never tuned on), whole, "
+        f"at the configured threshold. Parse p50: {LATENCY_LINES} messages (or all) "
         "parsed one at a time. Targets (issue 12, real phrasing): strict accuracy >= 0.85, family "
         "accuracy >= 0.93, in-scope fallback <= 0.05, out-of-scope caught >= 0.90.",
     ]
@@ -537,11 +584,20 @@ def markdown(report: Dict[str, Any]) -> str:
                 f"`{c['config']}` report at threshold {r['tuned']['threshold']:.2f} / ambiguity "
                 f"{r['tuned']['ambiguity']:.2f} (chosen on tune)", r["tuned"]))
         for c in candidates:
-            lines += ["", f"Worst intents of `{c['config']}` (report split):", "",
-                      "| intent | lines | recall | taken for |", "|---|---|---|---|"]
-            lines += [f"| {w['intent']} | {w['support']} | {w['recall']:.2f} | "
-                      + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |"
-                      for w in c["real"]["worst"]]
+            lines += worst_table(f"Worst intents of `{c['config']}` (report split):", c["real"]["worst"])
+    if report["real_phrasing"].get("untuned"):
+        lines += ["", "## Real-phrasing (round 27, untuned)", "",
+                  "Lines nobody has tuned on: report them, never write training lines for their "
+                  "failures (the misread lines are in report.json, local only).", "",
+                  "| candidate / corpus | lines | accuracy | family accuracy | in-scope fallback | "
+                  "out-of-scope caught | macro F1 |", "|---|---|---|---|---|---|---|"]
+        for c in candidates:
+            u = c["untuned"]
+            lines.append(real_row(f"`{c['config']}` all", u["all"]))
+            lines += [real_row(f"`{c['config']}` {corpus}", f) for corpus, f in u["by_corpus"].items()]
+        for c in candidates:
+            lines += worst_table(f"Worst intents of `{c['config']}` (round 27, untuned):",
+                                 c["untuned"]["worst"])
     lines += ["", "## Held-out set", "",
               f"Pipeline fallback as configured; baseline fallback chosen on its 5-fold out-of-fold "
               f"training predictions (<= {MAX_IN_SCOPE_FALLBACK:.0%} in-scope fallback): threshold "
@@ -602,7 +658,8 @@ def baseline_cross_validation(texts: List[str], gold: List[str], folds: int, see
 
 
 def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages: Sequence[Any],
-                       real: Sequence[Dict[str, str]], fresh: Sequence[bool]) -> Dict[str, Any]:
+                       real: Sequence[Dict[str, str]], fresh: Sequence[bool],
+                       untuned: Sequence[Dict[str, str]] = ()) -> Dict[str, Any]:
     """Trains one pipeline on data/nlu (or reuses --model) and evaluates it."""
     texts = [m.get("text") for m in heldout_messages]
     gold = [m.get("intent") for m in heldout_messages]
@@ -613,6 +670,7 @@ def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages:
             parsed = parse_batch(model, texts)
             timed_texts = [e["text"] for e in real] or texts[:LATENCY_LINES]
             timed, seconds = parse_timed(model, timed_texts)
+            untuned_parsed = parse_batch(model, [e["text"] for e in untuned]) if untuned else []
         except Exception as error:  # a pipeline that cannot parse every message is no candidate
             raise SystemExit(f"{config}: parsing the evaluation lines failed: {error!r} "
                              "(every message must parse, emoji-only ones included)") from error
@@ -632,6 +690,8 @@ def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages:
     }
     if real:
         candidate["real"] = evaluate_real(timed, real)
+    if untuned:
+        candidate["untuned"] = evaluate_untuned(untuned_parsed, untuned)
     if args.cv:
         candidate["cv"] = rasa_cross_validation(config, args.data, args.folds, args.seed)
     return candidate
@@ -648,8 +708,9 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, default=HELDOUT)
     parser.add_argument("--real", type=Path, default=REAL_SET,
                         help="built real-phrasing set (scripts/build_real_phrasing.py)")
-    parser.add_argument("--labels", type=Path, default=LABELS,
-                        help="real-phrasing labels, whose hashes must not be training lines")
+    parser.add_argument("--labels", type=Path,
+                        help="real-phrasing labels whose hashes must not be training lines "
+                             "(default: every set's label file)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
     parser.add_argument("--cv", action=argparse.BooleanOptionalAction, default=True,
                         help="5-fold cross-validation figures (trains five models per candidate)")
@@ -669,12 +730,14 @@ def main() -> None:
     texts, gold = [m.get("text") for m in messages], [m.get("intent") for m in messages]
     assert_not_trained_on_eval(train_texts, texts, args.labels)
     real = load_real_set(args.real)
+    untuned = load_real_set(args.real, untuned=True) if real else []
     fresh = novel(texts, train_texts)
 
     baseline = Baseline(args.seed)
     baseline.fit(normalized(train_texts), train_gold, args.folds)
     base_predicted = baseline.predict(normalized(texts))
-    candidates = [evaluate_candidate(config, args, messages, real, fresh) for config in configs]
+    candidates = [evaluate_candidate(config, args, messages, real, fresh, untuned)
+                  for config in configs]
     report: Dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": " ".join(["scripts/eval_nlu.py", *sys.argv[1:]]),
@@ -684,7 +747,8 @@ def main() -> None:
         "folds": args.folds,
         "real_phrasing": {"path": str(args.real), "lines": len(real),
                           "report": sum(e["split"] == "report" for e in real),
-                          "tune": sum(e["split"] == "tune" for e in real)},
+                          "tune": sum(e["split"] == "tune" for e in real),
+                          "untuned": len(untuned)},
         "baseline": {
             "threshold": baseline.threshold, "ambiguity": baseline.ambiguity,
             "heldout": figures(gold, base_predicted),

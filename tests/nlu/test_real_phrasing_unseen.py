@@ -1,7 +1,7 @@
 """The real-phrasing evaluation set is never trained on, and its label file stays well-formed.
 
-Runs without the corpus mirrors: eval/real_phrasing/labels.tsv holds only hashes, compared with the
-hashes of the data/nlu examples.
+Runs without the corpus mirrors: eval/real_phrasing/labels.tsv (round 26) and labels_r27.tsv (round
+27, untuned) hold only hashes, compared with the hashes of the data/nlu examples.
 """
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ import pytest
 
 from scripts.build_real_phrasing import (
     CORPORA,
+    LABELS_R27,
+    SETS,
     MirrorMissing,
     build,
+    jddc_dev_turns,
     loose_sha1,
     normalize,
+    read_all_labels,
     read_labels,
     sha1,
     split_of,
@@ -30,8 +34,15 @@ def labels():
     return read_labels()
 
 
-def test_no_real_phrasing_line_is_a_training_line(labels) -> None:
-    eval_hashes = {row["sha1"] for row in labels} | {row["loose_sha1"] for row in labels}
+@pytest.fixture(scope="module")
+def every_label():
+    return read_all_labels()
+
+
+def test_no_real_phrasing_line_is_a_training_line(every_label) -> None:
+    """Covers every set's labels, the untuned round-27 set's included."""
+    assert {row["set"] for row in every_label} == set(SETS)
+    eval_hashes = {row["sha1"] for row in every_label} | {row["loose_sha1"] for row in every_label}
     leaked = [text for text, _ in labelled(load_training())
               if sha1(text) in eval_hashes or loose_sha1(text) in eval_hashes]
     assert not leaked, f"real-phrasing evaluation lines found in data/nlu: {leaked}"
@@ -55,7 +66,32 @@ def test_labels_are_contract_intents_unique_and_enough(labels) -> None:
     if INTENTS_MD.exists():
         assert set(counts) <= contract_intents()
     assert counts["out_of_scope"] >= 30
-    assert {row["source_id"].split(":", 1)[0] for row in labels} == set(CORPORA)
+
+
+def test_every_corpus_is_used_and_no_line_is_in_two_sets(every_label) -> None:
+    assert {row["source_id"].split(":", 1)[0] for row in every_label} == set(CORPORA)
+    assert len({row["sha1"] for row in every_label}) == len(every_label)
+    assert len({row["loose_sha1"] for row in every_label}) == len(every_label)
+    assert len({row["source_id"] for row in every_label}) == len(every_label)
+
+
+def test_untuned_set_is_big_enough_and_labelled_with_contract_intents() -> None:
+    rows = read_labels(LABELS_R27)
+    assert len(rows) >= 300
+    counts = Counter(row["intent"] for row in rows)
+    if INTENTS_MD.exists():
+        assert set(counts) <= contract_intents()
+    assert counts["out_of_scope"] >= 30
+    assert len(counts) >= 15
+
+
+def test_jddc_dev_turns_reads_context_and_question_turns() -> None:
+    text = ("<session a_1>\n<context>\nQ:\t你好\nA:\t您好<sep>在的\nQ:\t用户发起转人工\n"
+            "Q:\t第一句!@@@!第二句\n</context>\n<Q1>好的</Q1>\n<Q2>NULL!@@@!还没到</Q2>\n"
+            "</session a_1>\n")
+    assert list(jddc_dev_turns("data/dev_question.txt", text)) == [
+        ("a_1:c1:0", "你好"), ("a_1:c3:0", "第一句"), ("a_1:c3:1", "第二句"), ("a_1:q1:0", "好的"),
+        ("a_1:q2:1", "还没到")]
 
 
 def test_split_is_fixed_by_hash_and_about_forty_percent_tune(labels) -> None:
@@ -116,3 +152,19 @@ def test_thresholds_are_chosen_on_tune_and_applied_to_report() -> None:
     assert 0.3 < tuned["threshold"] <= 0.35
     assert tuned["lines"] == 2 and tuned["oos_caught"] == 1.0 and tuned["in_scope_fallback"] == 0
     assert result["report"]["lines"] == 2 and result["tune"]["lines"] == 3
+
+
+def test_untuned_set_is_scored_whole_at_the_configured_fallback() -> None:
+    from scripts.eval_nlu import evaluate_untuned
+
+    examples = [{"text": "a", "intent": "refund", "source_id": "jddcdev:s:q1:0"},
+                {"text": "b", "intent": "out_of_scope", "source_id": "ecd:test:1:0"},
+                {"text": "c", "intent": "thank", "source_id": "jddc:x:2"}]
+    parsed = [parsed_line("a", [("refund", 0.9)]), parsed_line("b", [("nlu_fallback", 0.4)]),
+              parsed_line("c", [("goodbye", 0.8)])]
+    result = evaluate_untuned(parsed, examples)
+    assert result["all"]["lines"] == 3
+    assert result["all"]["accuracy"] == pytest.approx(2 / 3)
+    assert result["all"]["family_accuracy"] == 1.0
+    assert set(result["by_corpus"]) == {"jddcdev", "ecd", "jddc"}
+    assert [e["source_id"] for e in result["errors"]] == ["jddc:x:2"]
