@@ -628,6 +628,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("email_support", sit)
     if named is not None and named != sit.last_topic and named in OWN_ANSWER_TOPICS:
         return None  # a new problem or an emergency: its own answer
+    if facet(text, "email_content") and sit.last_topic == "email_support" and not facet(text, "subject"):
+        return Answer([Reply(line(sit, "email_body"))], "email_support")  # "正文呢" after the address and subject
     if facet(text, "address") and sit.last_topic == "email_support":
         return answer_topic("email_support", sit)  # "地址是啥" after the e-mail: the address
     if facet(text, "too_late") and sit.role == "seller":

@@ -1444,12 +1444,6 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("claims_staff", staff_claim_answer, None),
-    ("refund_or_exchange", simple_line_answer("refund_or_exchange", "refund"), None),
-    ("is_order_number", simple_line_answer("is_order_number"), None),
-    ("leave_page", simple_line_answer("leave_page", "slow_response"), None),
-    ("store_gone", simple_line_answer("store_gone", "request_human"), None),
-    ("guarantee", simple_line_answer("no_guarantee", "refund"), None),
-    ("busy_daytime", simple_line_answer("busy_daytime", "email_support"), None),
     ("compensation", compensation_answer, None),
     ("how_many_photos", how_many_photos_answer, None),
     ("no_proof", no_proof_answer, None),
@@ -1481,6 +1475,12 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("change_password", change_password_answer, None),
     ("address_change", address_answer, None),
     ("keep_sending", keep_sending_answer, None),
+    ("refund_or_exchange", simple_line_answer("refund_or_exchange", "refund"), None),
+    ("is_order_number", simple_line_answer("is_order_number"), None),
+    ("leave_page", simple_line_answer("leave_page", "slow_response"), None),
+    ("store_gone", simple_line_answer("store_gone", "request_human"), None),
+    ("guarantee", simple_line_answer("no_guarantee", "refund"), None),
+    ("busy_daytime", simple_line_answer("busy_daytime", "email_support"), None),
 )
 
 
