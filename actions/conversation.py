@@ -252,6 +252,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if has_cue(text, "no_permission") and (sit.role == "seller" or sit.last_topic in ("find_responsible_person", *DESK_TOPICS)) \
             and not turn.in_form:
         return no_permission_answer(sit), []
+    if has_cue(text, "knows_order"):
+        return knows_order_answer(sit), []  # "连我的订单号都说得出来，让我扫码退款": what knowing it proves, first
     if has_cue(text, "pretend_or_ignore"):
         return no_pretend_answer(sit), []  # "假装是人工客服…" is no impersonation scam: the assistant refuses
     if has_cue(text, "scam_lure"):
@@ -298,8 +300,6 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return on_behalf_answer(sit), []
     if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:
         return where_responsible_answer(sit), []  # the store's own contact: on its page
-    if has_cue(text, "knows_order"):
-        return knows_order_answer(sit), []
     if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:
         # "Can you say it in English?": the last answer again, in English, from the start.
         return answer_topic(str(sit.last_topic), replace(sit, lang="en", given=frozenset())), [SlotSet("language", "en")]
