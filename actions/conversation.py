@@ -364,7 +364,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
     has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and (len(text) <= SHORT_MESSAGE or has_cue(text, "asking"))
     if facet(text, "attachment") and has_cue(text, "is_normal") and not turn.in_form:
-        return Answer([Reply(line(sit, "evidence_normal"))], sit.last_topic), []  # "seller asks for a video, is that normal?"
+        return Answer([Reply(line(sit, "evidence_normal"))], sit.last_topic or "damaged_item"), []  # "seller asks for a video, is that normal?"
     if facet(text, "attachment") and (facet(text, "upload") or has_evidence) and not turn.in_form:
         return evidence_answer(sit), []
     if has_cue(text, "others_store") and sit.last_topic == "find_responsible_person" and not turn.in_form:

@@ -499,7 +499,7 @@ def keep_case_open_answer(sit: Situation) -> Answer:
 
 def recommend_store_answer(sit: Situation) -> Answer:
     """No store recommended; how to judge one."""
-    return Answer([Reply(line(sit, "recommend_store"))], sit.last_topic)
+    return Answer([Reply(line(sit, "recommend_store"))], sit.last_topic or "find_responsible_person")
 
 
 def app_language_answer(sit: Situation) -> Answer:
