@@ -390,6 +390,8 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         # problem): a person first, then the problem.
         return answer_topic("request_human", sit), []
     named = problem_named(text)
+    if named == "seller_support" and facet(text, "where") and intent in PROBLEM_INTENTS and not turn.in_form:
+        return answer_topic("seller_support", sit), []  # "向我提问那个图标在哪": the desk's button, whatever problem the NLU read
     if named in ("scam_check", "account_security") and intent in ("scam_check", "account_security") and named != intent:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
     if named == "scam_check" and intent != "scam_check":

@@ -241,7 +241,8 @@ def seller_desk(sit: Situation) -> Reply:
         entry=seller["entry"],
         **seller_hours(sit),
     )
-    return Reply(f"{intro}\n{seller_status(sit)}")
+    phone = f"\n{line(sit, 'seller_desk_phone', entry=seller['entry'])}" if sit.device == "app" else ""
+    return Reply(f"{intro}\n{seller_status(sit)}{phone}")
 
 
 def alixiaomi_lines(sit: Situation) -> List[str]:
@@ -1443,7 +1444,7 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # Asides with one answer whatever the intent and the topic, when the message has a word of the
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
-    ("claims_staff", staff_claim_answer, None),
+    ("claims_staff", staff_claim_answer, "third_party"),
     ("compensation", compensation_answer, None),
     ("how_many_photos", how_many_photos_answer, None),
     ("no_proof", no_proof_answer, None),
