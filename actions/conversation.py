@@ -101,9 +101,9 @@ from actions.guidance import (
     where_answer,
     where_steps_answer,
     open_now_answer,
+    simple_line_answer,
     claims_official_answer,
     no_pretend_answer,
-    safe_so_far_answer,
     money_back_answer,
     scammer_again_answer,
     tell_platform_answer,
@@ -113,7 +113,6 @@ from actions.guidance import (
     update_visible_answer,
     remote_access_answer,
     report_scammer_answer,
-    what_risk_answer,
     ticket_first_line,
     urgent_answer,
     working_hours_answer,
@@ -175,11 +174,11 @@ SCAM_TOPICS = ("scam_check", "account_security", "scam_paid")
 # official, telling AliExpress, reporting the scammer, the risk, the money, a password typed on the
 # scam page, the scammer calling again.
 SCAM_FOLLOW_UPS: Tuple[Tuple[str, Callable[[Situation], Answer]], ...] = (
-    ("gave_nothing", safe_so_far_answer),
+    ("gave_nothing", simple_line_answer("safe_so_far")),
     ("claims_official", claims_official_answer),
     ("tell_platform", tell_platform_answer),
     ("report_scammer", report_scammer_answer),
-    ("what_risk", what_risk_answer),
+    ("what_risk", simple_line_answer("what_risk")),
     ("money_back", money_back_answer),
     ("entered_credentials", change_password_answer),
     ("scammer_again", scammer_again_answer),
@@ -244,7 +243,7 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if after_scam is not None:
         return after_scam, []
     if has_cue(text, "what_risk") and "privacy" in sit.given:
-        return what_risk_answer(sit), []  # "才5刀 能有啥风险" after the warning about private contact
+        return simple_line_answer("what_risk")(sit), []  # "才5刀 能有啥风险" after the warning about private contact
     if has_cue(text, "instead") and "off_platform" in sit.given:
         return on_platform_answer(sit), []
     if has_cue(text, "blames_platform") and has_cue(text, "seller_words") and sit.role == "buyer" and not turn.in_form:

@@ -390,11 +390,6 @@ def responsible_rest_answer(sit: Situation) -> Answer:
     return Answer([Reply("\n".join(lines), (button(sit, "ask_contact_channels"),))], "find_responsible_person")
 
 
-def no_bother_answer(sit: Situation) -> Answer:
-    """"我是不是问太多了": no bother, ask on."""
-    return Answer([Reply(line(sit, "no_bother"))], sit.last_topic)
-
-
 def seller_first_answer(sit: Situation) -> Answer:
     """"The seller first, or AliExpress?": the seller in the order, then an after-sales case (the
     case at once when the seller was asked already)."""
@@ -403,11 +398,6 @@ def seller_first_answer(sit: Situation) -> Answer:
         return Answer([Reply(line(sit, "seller_stalled", path=ticket_path(), **deadlines()))], "contact_seller", ("ticket", "chase", "consumer_protection"))
     text = line(sit, "seller_first", seller_button=channel("order_page")["button"], path=ticket_path())
     return Answer([Reply(text)], "contact_seller", ("order_page", "ticket"))
-
-
-def payment_method_answer(sit: Situation) -> Answer:
-    """"能货到付款吗": the checkout page shows the ways to pay; nothing known here."""
-    return Answer([Reply(line(sit, "payment_method"))], sit.last_topic)
 
 
 def currency_answer(sit: Situation) -> Answer:
@@ -430,11 +420,6 @@ def no_permission_answer(sit: Situation) -> Answer:
 def update_visible_answer(sit: Situation) -> Answer:
     """How long a store's changed details take to show: not in the guide; check the store page."""
     return Answer([Reply(line(sit, "update_visible"))], "find_responsible_person")
-
-
-def too_cheap_answer(sit: Situation) -> Answer:
-    """Far cheaper than elsewhere: no verdict on the store, what to check, pay only on the platform."""
-    return Answer([Reply(line(sit, "too_cheap"))], sit.last_topic)
 
 
 def claims_official_answer(sit: Situation) -> Answer:
@@ -488,26 +473,6 @@ def staff_claim_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, key))], sit.last_topic, ("staff_claim",))
 
 
-def safe_so_far_answer(sit: Situation) -> Answer:
-    """Nothing handed over to the scammer: block, give nothing, check only in the app."""
-    return Answer([Reply(line(sit, "safe_so_far"))], sit.last_topic)
-
-
-def keep_case_open_answer(sit: Situation) -> Answer:
-    """Asked to withdraw the case for a promise: keep it open until the goods or the refund arrive."""
-    return Answer([Reply(line(sit, "keep_case_open"))], sit.last_topic or "refund")
-
-
-def recommend_store_answer(sit: Situation) -> Answer:
-    """No store recommended; how to judge one."""
-    return Answer([Reply(line(sit, "recommend_store"))], sit.last_topic or "find_responsible_person")
-
-
-def app_language_answer(sit: Situation) -> Answer:
-    """The app or website's display language."""
-    return Answer([Reply(line(sit, "app_language"))], sit.last_topic)
-
-
 def birthday_answer(sit: Situation) -> Answer:
     """A birthday mentioned: a kind word, then help if wanted."""
     return Answer([Reply(line(sit, "birthday"), topic_buttons(sit))], sit.last_topic)
@@ -522,16 +487,6 @@ def sign_language_answer(sit: Situation) -> Answer:
 def compensation_answer(sit: Situation) -> Answer:
     """Compensation beyond the refund: no promise; the loss stated in the case with evidence."""
     return Answer([Reply(line(sit, "compensation", path=ticket_path()))], sit.last_topic or "refund", ("ticket",))
-
-
-def how_many_photos_answer(sit: Situation) -> Answer:
-    """Photos for a damaged lot: the box, the damage, a few typical close-ups."""
-    return Answer([Reply(line(sit, "how_many_photos"))], sit.last_topic or "damaged_item")
-
-
-def no_proof_answer(sit: Situation) -> Answer:
-    """No written proof to be had: screenshots, the account of it, chat logs instead."""
-    return Answer([Reply(line(sit, "no_proof"))], sit.last_topic or "not_received")
 
 
 def store_fee_answer(sit: Situation) -> Answer:
@@ -571,20 +526,10 @@ def id_document_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "id_document", email=channel("email")["address"]))], "scam_check")
 
 
-def order_number_safe_answer(sit: Situation) -> Answer:
-    """The order number is for official support (and this assistant), not for strangers."""
-    return Answer([Reply(line(sit, "order_number_safe", email=channel("email")["address"]))], sit.last_topic)
-
-
 def report_scammer_answer(sit: Situation) -> Answer:
     """Where to report a scammer: AliExpress's channels, the police, the app they used."""
     text = line(sit, "report_scammer", email=channel("email")["address"], keyword=channel("transfer_keyword")["keyword"])
     return Answer([Reply(text)], sit.last_topic or "scam_check", ("alixiaomi", "email"))
-
-
-def what_risk_answer(sit: Situation) -> Answer:
-    """"才5刀 能有啥风险" after a warning about private contact: what it leads to."""
-    return Answer([Reply(line(sit, "what_risk"))], sit.last_topic)
 
 
 def privacy_answer(sit: Situation) -> Answer:
@@ -1446,25 +1391,25 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("claims_staff", staff_claim_answer, "third_party"),
     ("compensation", compensation_answer, None),
-    ("how_many_photos", how_many_photos_answer, None),
-    ("no_proof", no_proof_answer, None),
+    ("how_many_photos", simple_line_answer("how_many_photos", "damaged_item"), None),
+    ("no_proof", simple_line_answer("no_proof", "not_received"), None),
     ("store_fee", store_fee_answer, None),
     ("peak_hours", peak_hours_answer, None),
-    ("recommend_store", recommend_store_answer, None),
-    ("app_language", app_language_answer, None),
+    ("recommend_store", simple_line_answer("recommend_store", "find_responsible_person"), None),
+    ("app_language", simple_line_answer("app_language"), None),
     ("birthday", birthday_answer, None),
     ("sign_language", sign_language_answer, None),
     ("price_issue", price_answer, "other_platforms"),
     ("off_platform_pay", off_platform_answer, "buyer_says"),
-    ("withdraw_case", keep_case_open_answer, "buyer_says"),
+    ("withdraw_case", simple_line_answer("keep_case_open", "refund"), "buyer_says"),
     ("id_document", id_document_answer, None),
-    ("order_number_safe", order_number_safe_answer, None),
+    ("order_number_safe", simple_line_answer("order_number_safe"), None),
     ("store_question", not_the_store_answer, None),
-    ("no_bother", no_bother_answer, None),
+    ("no_bother", simple_line_answer("no_bother"), None),
     ("seller_first", seller_first_answer, None),
     ("currency", currency_answer, "payout_words"),
-    ("payment_method", payment_method_answer, None),
-    ("too_cheap", too_cheap_answer, None),
+    ("payment_method", simple_line_answer("payment_method"), None),
+    ("too_cheap", simple_line_answer("too_cheap"), None),
     ("forgot_password", forgot_password_answer, None),
     ("english_ui", english_ui_answer, None),
     ("requeue", requeue_answer, None),
