@@ -226,11 +226,23 @@ def scam_follow_up(sit: Situation) -> Optional[Answer]:
 
 
 def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
-    """The answer to the turn, plus events beyond the context slots (e.g. starting the form)."""
-    sit, intent, text = turn.sit, turn.intent, turn.sit.text
-    if turn.in_form and intent in ("start_support_request", "affirm"):
+    """The answer to the turn, plus events beyond the context slots (e.g. starting the form).
+
+    The stages run in order and the first that answers wins: what the words say outranks what the
+    NLU read, and an emergency outranks everything."""
+    if turn.in_form and turn.intent in ("start_support_request", "affirm"):
         return Answer([]), []  # "写一下发给客服的", "嗯" while it is being written: the form asks on
-    # Said in the message, these have one answer whatever the intent.
+    for stage in (safety_answer, direct_answer, conversation_answer, words_over_intent, context_answer):
+        answered = stage(turn)
+        if answered is not None:
+            return answered
+    return intent_answer(turn)
+
+
+def safety_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
+    """Scams, money sent, remote access, impersonation: said in the message (or after a scam
+    answer), these have one answer whatever the intent."""
+    sit, intent, text = turn.sit, turn.intent, turn.sit.text
     # Money sent with any scam word in the message is the emergency, whatever problem it ends on
     # ("转了800给自称客服的人，说交保证金才能退款" ends on 退款).
     scam_told = sit.last_topic in SCAM_TOPICS or names_problem(text, "scam_check") or has_cue(text, "scam_lure")
@@ -265,6 +277,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
     if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
         return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
+    return None
+
+
+def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
+    """Questions with one answer whatever came before: asides, terms, the assistant itself, other
+    platforms, e-mail, privacy and what the assistant cannot do."""
+    sit, intent, text = turn.sit, turn.intent, turn.sit.text
     aside = aside_answer(sit)  # (inside the form only digressions reach here: the form takes its answers)
     if aside is not None:
         return aside, []
@@ -337,6 +356,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         if sit.role == "seller" or seller_topic(text):
             return cannot_do_answer(replace(sit, role="seller", role_assumed=False), asked), [SlotSet("role", "seller")]
         return cannot_do_answer(sit, asked), []
+    return None
+
+
+def conversation_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
+    """The user's stance on the conversation so far: a role corrected, giving up or waiting, the robot
+    still not transferring, evidence, one's own store, where the request goes."""
+    sit, intent, text = turn.sit, turn.intent, turn.sit.text
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         bare = "device" not in turn.entities and not any(facet(text, name) for name in ("where", "hours", "email", "phone", "next"))
         if turn.assumed_before == sit.role and bare and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE:
@@ -380,6 +406,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
         return Answer([]), [FollowupAction(FORM)]
     if has_cue(asked_part(text), "policy_question") and not turn.in_form:
         return policy_answer(sit), []
+    return None
+
+
+def words_over_intent(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
+    """Where the words name the need more surely than the NLU's intent (a person wanted, a scam, the
+    problem behind an urgent or angry message)."""
+    sit, intent, text = turn.sit, turn.intent, turn.sit.text
     if intent == "seller_support" and not turn.role_stated and sit.role != "seller" and problem_named(text) == "request_human" \
             and not has_cue(text, "seller_words"):
         return answer_topic("request_human", sit), []  # "怎么找人工客服" misread as the seller desk
@@ -411,6 +444,13 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     wants_store = problem_named(text) == "find_responsible_person"
     if has_cue(text, "agent_complaint") and (intent not in PROBLEM_INTENTS or wants_store) and not sit.last_topic and not turn.in_form:
         return agent_or_upset_answer(turn), []
+    return None
+
+
+def context_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
+    """Closings, follow-ups about the last topic, waiting, escalation after what was tried, and a
+    seller's dispute."""
+    sit, intent, text = turn.sit, turn.intent, turn.sit.text
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
     if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
@@ -464,11 +504,18 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent == "seller_support" and sit.role == "buyer" and sit.last_topic in PROBLEM_INTENTS and not turn.role_stated \
             and problem_named(text) in (None, sit.last_topic):
         return answer_topic(str(sit.last_topic), sit), []  # "卖家说是海关的问题": the buyer's problem goes on
+    named = problem_named(text)
     if intent == "seller_support" and has_cue(text, "not_the_seller") and named in PROBLEM_INTENTS:
         return answer_topic(str(named), sit), []  # "raise it with AliExpress itself, not the seller"
     dispute = seller_dispute(turn)
     if dispute is not None:
         return dispute, [SlotSet("role", "seller")]  # the seller from now on (the desk for what follows)
+    return None
+
+
+def intent_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
+    """The answer to the NLU's intent when no stage before answered."""
+    intent = turn.intent
     if intent == "inform":
         return inform_answer(turn)
     if intent == "nlu_fallback":
