@@ -33,7 +33,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.io import read_yaml_file
 
-from parsing import find_deadlines, find_order_ids, iso_duration, warm_up
+from parsing import find_dates, find_deadlines, find_order_ids, iso_duration, warm_up
 from parsing.vocabulary import ENTITY_TABLES, VOCABULARY_FILE, phrase_pattern, words
 
 SPANS_KEY = "rules"
@@ -92,8 +92,10 @@ def _without_negated(text: Text, candidates: List[Dict[Text, Any]]) -> List[Dict
 
 
 def find_deadline_entities(text: Text) -> List[Tuple[int, int, Text]]:
-    """Numeric deadlines ('三天内', '24小时', '半小时') as (start, end, ISO duration)."""
-    return [(start, end, iso_duration(minutes)) for start, end, minutes in find_deadlines(text)]
+    """Numeric deadlines ('三天内', '24小时', '半小时') as (start, end, ISO duration) and dates
+    ('12月3日前', 'by Dec 3') as (start, end, ISO date without the year: the action knows the day)."""
+    durations = [(start, end, iso_duration(minutes)) for start, end, minutes in find_deadlines(text)]
+    return durations + find_dates(text)
 
 
 def _non_overlapping(candidates: Iterable[Dict[Text, Any]]) -> List[Dict[Text, Any]]:

@@ -1,13 +1,16 @@
-"""Durations in one unit convention: whole minutes inside, ISO-8601 ``PT<h>H`` / ``PT<m>M`` outside.
+"""Deadlines: durations in one unit convention (whole minutes inside, ISO-8601 ``PT<h>H`` /
+``PT<m>M`` outside) and calendar dates (ISO-8601 ``--MM-DD`` / ``---DD`` as said, a full
+``YYYY-MM-DD`` once the clock resolves the year and month).
 
 ``find_deadlines`` finds the numeric durations of a text that are meant as a deadline (三天内,
 希望24小时, within 48 hours) and skips those that describe the problem (物流三周没更新, tracking
-hasn't updated in 3 weeks). ``read_deadline`` reads a whole answer to the time question.
+hasn't updated in 3 weeks). ``find_dates`` does the same for dates (12月3日前, by Dec 3; not
+12月1日下的单). ``read_deadline`` reads a whole answer to the time question.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
@@ -16,6 +19,8 @@ from parsing.text import half_width
 from parsing.vocabulary import phrase_pattern, vocabulary
 
 _NUMBER = rf"\d+(?:\.\d+)?|[零一二两三四五六七八九十百{HALF}]+"
+_DAY_NUMBER = r"(?<!\d)\d{1,2}(?!\d)|[一二三四五六七八九十]{1,3}"
+_PARTIAL_DATE = re.compile(r"^--(\d\d)-(\d\d)$|^---(\d\d)$")
 _ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 _CLAUSE_BREAK = re.compile(r"[,.;!?，。；！？\n]")
 _FILLER = re.compile(r"[\s,.!?;:，。！？、~…吧啊呀哈嗯吗呢的左右]")
@@ -29,9 +34,14 @@ def _units() -> Dict[str, int]:
     return {str(unit).lower(): int(minutes) for unit, minutes in vocabulary()["durations"]["units"].items()}
 
 
+def _months() -> Dict[str, int]:
+    return {str(name).lower(): int(month) for name, month in vocabulary()["durations"]["months"].items()}
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> Dict[str, "re.Pattern[str]"]:
     units = phrase_pattern(list(_units()))
+    months = phrase_pattern(list(_months()))
     number = rf"{_NUMBER}|(?<![A-Za-z])(?:{phrase_pattern(list(english_number_words()))})(?=\s)"
     return {
         # number, optional 个, optional 半 (一个半小时), unit, optional 半 (一天半), optional 内/之前
@@ -43,6 +53,15 @@ def _patterns() -> Dict[str, "re.Pattern[str]"]:
         "past_before": re.compile(rf"(?:{phrase_pattern(_words('past_before'))})\s*(?:the\s+)?$", re.I),
         "past_after": re.compile(rf"^\s*(?:{phrase_pattern(_words('past_after'))})", re.I),
         "negation": re.compile(phrase_pattern(_words("negations")), re.I),
+        # 12月3日 / 十二月三号 / 3号, optional 前/之前; then Dec 3(rd) / 3 December
+        "date_zh": re.compile(
+            rf"(?:({_DAY_NUMBER})\s*月(?:份)?\s*)?({_DAY_NUMBER})\s*[日号號](?![A-Za-z])\s*({phrase_pattern(_words('date_suffixes'))})?"
+        ),
+        "date_en": re.compile(
+            rf"(?<![A-Za-z])(?:({months})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?|(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?({months})\.?)(?![A-Za-z\d])",
+            re.I,
+        ),
+        "date_cue": re.compile(rf"(?:{phrase_pattern(_words('date_cues'))})\s*(?:是|在|改成|改为)?\s*$", re.I),
     }
 
 
@@ -111,6 +130,76 @@ def _clause_of(text: str, start: int, end: int) -> str:
 def find_deadlines(text: str) -> List[Tuple[int, int, int]]:
     """The durations of ``text`` meant as a deadline (三天内, 希望24小时), as (start, end, minutes)."""
     return [(start, end, minutes) for start, end, minutes, deadline in find_durations(text) if deadline]
+
+
+def _day(token: str) -> Optional[int]:
+    number = read_number(token)
+    return int(number) if number is not None and number == int(number) else None
+
+
+def find_dates(text: str) -> List[Tuple[int, int, str]]:
+    """The dates of ``text`` meant as a deadline, as (start, end, ``--MM-DD`` or ``---DD``).
+
+    A deadline: with 前/之前/为止 after it, after a cue (希望, 要, by, before …), or when the date
+    is (almost) the whole message; 12月1日下的单 is no deadline. Impossible dates (13月, 32号) are none.
+    """
+    folded = half_width(text)
+    patterns = _patterns()
+    found = []
+    for match in patterns["date_zh"].finditer(folded):
+        month = _day(match.group(1)) if match.group(1) else None
+        day = _day(match.group(2))
+        found.append((match.start(), match.end(), month, day, bool(match.group(3))))
+    for match in patterns["date_en"].finditer(folded):
+        name = (match.group(1) or match.group(4)).lower().rstrip(".")
+        day = _day(match.group(2) or match.group(3))
+        found.append((match.start(), match.end(), _months()[name], day, False))
+    dates = []
+    for start, end, month, day, suffixed in sorted(found):
+        if day is None or not 1 <= day <= 31 or (month is not None and not 1 <= month <= 12):
+            continue
+        before, after = folded[:start], folded[end:]
+        whole = len(_FILLER.sub("", before + after)) <= 2
+        if suffixed or whole or patterns["date_cue"].search(before) or patterns["cue"].search(before):
+            dates.append((start, end, f"--{month:02d}-{day:02d}" if month else f"---{day:02d}"))
+    return dates
+
+
+def resolve_date(partial: str, now: datetime) -> Optional[date]:
+    """``--12-03`` said on ``now`` (China time) → that day this year, or next year when it is more
+    than 60 days past (a day of the last 60 days stays: the caller says it has passed); ``---03`` →
+    the next 3rd, today included. None for no such date (``--02-30``)."""
+    match = _PARTIAL_DATE.match(partial)
+    if not match:
+        return None
+    today = now.date()
+    if match.group(1):
+        month, day = int(match.group(1)), int(match.group(2))
+        for year in (today.year, today.year + 1):
+            try:
+                said = date(year, month, day)
+            except ValueError:
+                return None
+            if said >= today or (today - said).days <= 60:
+                return said
+        return None
+    day = int(match.group(3))
+    for months_ahead in range(3):
+        month_index = today.month - 1 + months_ahead
+        try:
+            said = date(today.year + month_index // 12, month_index % 12 + 1, day)
+        except ValueError:
+            continue
+        if said >= today:
+            return said
+    return None
+
+
+def read_date(text: str, now: datetime) -> Optional[date]:
+    """The day an answer names (12月3日前, or ``--12-03`` as the NLU read it), or None."""
+    said = text.strip()
+    partial = said if _PARTIAL_DATE.match(said) else next((value for *_, value in find_dates(said)), None)
+    return resolve_date(partial, now) if partial else None
 
 
 def _until_midnight(now: datetime) -> int:

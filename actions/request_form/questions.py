@@ -70,5 +70,5 @@ class ActionAskExpectedTime(AskSlotAction):
 
     def question(self, tracker: Tracker) -> Tuple[str, List[Tuple[str, str]]]:
         choices = facts()["expected_time"]["choices"]
-        pairs = [(say("time_button", duration=describe_duration(c)), entity_payload(self.slot, c)) for c in choices]
+        pairs = [(say("within", duration=describe_duration(c)), entity_payload(self.slot, c)) for c in choices]
         return say("ask_expected_time"), pairs

@@ -1,7 +1,9 @@
 """What the form's modules share: slot names, the guide's ``request_form`` facts and the wording."""
 from __future__ import annotations
 
+import calendar
 from contextvars import ContextVar
+from datetime import date
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
@@ -80,6 +82,20 @@ def describe_duration(iso: str) -> str:
     return str(knowledge.reply("form_durations", LANGUAGE.get())[unit]).format(n=number)
 
 
+def describe_deadline(value: str) -> str:
+    """The expected_time slot as the user reads it: ``PT48H`` → 48小时内, ``2026-12-03`` → 12月3日前."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return say("within", duration=describe_duration(value))
+    return say("by_date", **date_fields(day))
+
+
+def date_fields(day: date) -> Dict[str, Any]:
+    """What the wording of a day may use: 12月3日 (month, day), by December 3 (month_name, day)."""
+    return {"month": day.month, "day": day.day, "month_name": calendar.month_name[day.month]}
+
+
 def describe_order(order_id: str) -> str:
     """The order part of the summary."""
     if order_id == NO_ORDER:
@@ -99,5 +115,5 @@ def describe_value(slot: str, value: str) -> str:
     if slot == "order_id" and value in (NO_ORDER, PENDING_ORDER):
         return describe_order(value)
     if slot == "expected_time":
-        return describe_duration(value)
+        return describe_deadline(value)
     return name_of(value)

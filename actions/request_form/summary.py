@@ -19,7 +19,7 @@ from actions.request_form.settings import (
     WORDS_SLOT,
     buttons,
     describe_category,
-    describe_duration,
+    describe_deadline,
     describe_order,
     facts,
     name_of,
@@ -41,7 +41,7 @@ def format_summary(
         order=describe_order(order_id),
         category=describe_category(issue_category, issue_words),
         goal=name_of(request_goal),
-        duration=describe_duration(expected_time),
+        deadline=describe_deadline(expected_time),
     )
 
 

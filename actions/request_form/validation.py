@@ -29,6 +29,7 @@ from actions.request_form.settings import (
     buttons,
     describe_category,
     describe_duration,
+    date_fields,
     describe_value,
     entity_payload,
     facts,
@@ -37,7 +38,7 @@ from actions.request_form.settings import (
     say,
     use_language,
 )
-from parsing import find_deadlines, find_durations, iso_duration, read_deadline, read_order_answer
+from parsing import find_deadlines, find_durations, iso_duration, read_date, read_deadline, read_order_answer
 from parsing.orders import ORDER_DIGITS
 from parsing.vocabulary import words
 
@@ -250,7 +251,8 @@ class ValidateSupportRequestForm(FormValidationAction):
     def validate_expected_time(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """A deadline as ``PT<n>H``/``PT<n>M``; five minutes or less is refused; 跳过 is the default."""
+        """A deadline as ``PT<n>H``/``PT<n>M``, or a day as ``YYYY-MM-DD`` (12月3日前); five minutes
+        or less and a day gone by are refused; 跳过 is the default."""
         parse, text = reading.latest_user(tracker)
         said = reading.entities_of(parse, "expected_time")
         answer = deadline_clause(text)
@@ -269,7 +271,14 @@ class ValidateSupportRequestForm(FormValidationAction):
         settings = facts()["expected_time"]
         if reading.is_skip(raw):
             return self.succeeded("expected_time", settings["default"], tracker)
-        minutes = read_deadline(raw, clock.now_in_china())
+        now = clock.now_in_china()
+        day = read_date(raw, now)
+        if day is not None and day < now.date():
+            message = say("time_passed", **date_fields(day))
+            return self.failed("expected_time", message, dispatcher, tracker)
+        if day is not None:
+            return self.succeeded("expected_time", day.isoformat(), tracker)
+        minutes = read_deadline(raw, now)
         if minutes is None:
             return self.failed("expected_time", say("time_unknown", text=reading.clean(raw)), dispatcher, tracker)
         if minutes <= settings["unrealistic_minutes"]:

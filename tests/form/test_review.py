@@ -39,15 +39,17 @@ def blocks(messages):
 @pytest.mark.parametrize(
     "text, intent, changed_slot, value, shown",
     [
-        ("时间改为三天内", "inform", "expected_time", "PT72H", "3天"),
+        ("时间改为三天内", "inform", "expected_time", "PT72H", "3天内"),
+        ("改一下 是12月3日前", "inform", "expected_time", "2026-12-03", "12月3日前"),
         ("不对，订单号是8123456789012346", "deny", "order_id", "8123456789012346", "8123456789012346"),
         ("不对，我改主意了，要退款不换货了", "deny", "request_goal", "要求退款", "要求退款"),
         ("改成退款", "refund", "request_goal", "要求退款", "要求退款"),
     ],
 )
 def test_correction_changes_the_named_slot_and_shows_the_summary_again(
-    understand, domain, text, intent, changed_slot, value, shown
+    understand, domain, monkeypatch, text, intent, changed_slot, value, shown
 ):
+    monkeypatch.setenv("ASSISTANT_FROZEN_TIME", "2026-11-26T10:00:00+08:00")
     events, messages = review(after_summary(understand, text, intent), domain)
     values = values_after(events)
     assert values == {**FILLED, changed_slot: value}

@@ -246,6 +246,34 @@ def test_today_means_until_midnight_china_time(validate, monkeypatch):
     assert events == [slot("expected_time", "PT14H")]
 
 
+@pytest.mark.parametrize("text, day", [
+    ("12月3日前", "2026-12-03"), ("改一下 是12月3日前", "2026-12-03"), ("十二月五号之前要到", "2026-12-05"),
+    ("by Dec 3", "2026-12-03"), ("3号之前", "2026-12-03"), ("1月10日前", "2027-01-10"),
+])
+def test_a_date_becomes_that_day(validate, understand, monkeypatch, text, day):
+    """A date is kept as the day it names (the year and month from the China clock), not turned into
+    hours that would drift from what the user said."""
+    monkeypatch.setenv("ASSISTANT_FROZEN_TIME", "2026-11-26T10:00:00+08:00")
+    events, messages = validate(said(understand, text, requested_slot="expected_time"))
+    assert slot("expected_time", day) in events
+    assert messages == [] or all("已经过了" not in m for m in texts(messages))
+
+
+def test_a_day_gone_by_is_refused_and_asked_again(validate, understand, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_FROZEN_TIME", "2026-12-08T10:00:00+08:00")
+    events, messages = validate(said(understand, "12月3日前", requested_slot="expected_time"))
+    assert events[0] == slot("expected_time", None)
+    assert any("12月3日" in m for m in texts(messages))
+
+
+def test_a_date_is_shown_as_a_date_in_the_summary():
+    from actions.request_form.summary import format_summary
+
+    summary = format_summary("8123456789013321", "物流问题", "补发", "2026-12-03")
+    assert "12月3日" in summary and "8123456789013321" in summary
+    assert "小时" not in summary
+
+
 @pytest.mark.parametrize("text", ["物流三周没更新", "tracking hasnt updated in 3 weeks"])
 def test_a_duration_describing_the_problem_is_not_the_expected_time(validate, understand, text):
     tracker = said(understand, text, requested_slot="expected_time", slots={"issue_category": "物流问题", "request_goal": "查询物流"})
@@ -336,7 +364,7 @@ def test_time_given_while_the_goal_is_asked_is_taken_and_said(validate, understa
     events, messages = validate(tracker)
     assert slot("expected_time", "PT72H") in events and slot("request_goal", None) in events
     assert not any(e["name"] == FAILURES_SLOT for e in events)
-    assert texts(messages) == [say("taken", values=shown("expected_time", "3天"))]
+    assert texts(messages) == [say("taken", values=shown("expected_time", "3天内"))]
 
 
 def test_a_description_later_does_not_silently_change_the_category(validate, understand):

@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from channels.guard import mask_pii
 from parsing import (
     describe_parts,
+    find_dates,
     find_deadlines,
     find_order_ids,
     half_width,
@@ -16,6 +17,7 @@ from parsing import (
     is_mobile_number,
     iso_duration,
     iso_minutes,
+    read_date,
     read_deadline,
     read_number,
     read_order_answer,
@@ -157,3 +159,35 @@ def test_order_numbers_grouped_by_dots_dashes_or_spaces(text: str) -> None:
 
 def test_a_price_is_no_order_number() -> None:
     assert read_order_answer("价格是12.50元") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 28), st.sampled_from(["{m}月{d}日前", "{m}月{d}号之前", "希望{m}月{d}日", "by {name} {d}"]))
+def test_a_date_said_as_a_deadline_keeps_its_month_and_day(month, day, form):
+    text = form.format(m=month, d=day, name=["Jan", "February", "Mar", "April", "May", "June", "Jul", "Aug", "Sept",
+                                              "October", "Nov", "December"][month - 1])
+    assert [value for *_, value in find_dates(text)] == [f"--{month:02d}-{day:02d}"]
+
+
+@pytest.mark.parametrize("text", ["12月1日下的单 一直没到", "我12月3号结婚", "订单8123456789012345 5号发货", "13月3日前", "12月32日前"])
+def test_a_date_that_tells_the_story_or_cannot_be_is_no_deadline(text):
+    assert find_dates(text) == []
+
+
+@pytest.mark.parametrize("said, day", [
+    ("12月3日前", "2026-12-03"),  # ahead this year
+    ("11月20日前", "2026-11-20"),  # gone by, days ago: kept, so the form can say it has passed
+    ("1月5日前", "2027-01-05"),  # months ago this year: next year's
+    ("3号之前", "2026-12-03"),  # the next 3rd
+    ("26号前", "2026-11-26"),  # today counts
+    ("--02-30", None),
+])
+def test_a_date_resolves_on_the_china_clock(said, day):
+    found = read_date(said, NOW)
+    assert (found.isoformat() if found else None) == day
+
+
+def test_an_order_number_beside_a_date_keeps_its_digits():
+    text = "订单8123456789012345 12月3日前要到"
+    assert [digits for *_, digits in find_order_ids(text)] == ["8123456789012345"]
+    assert [value for *_, value in find_dates(text)] == ["--12-03"]
