@@ -127,8 +127,8 @@ def stated_role(text: str) -> Optional[str]:
     """buyer/seller when the words of the message say so, else None (both: the first one said).
     A negated role word ("我不是卖家") and a reference ("这是买家的吧") state no role."""
     flat = normalized(text)
-    negations = [normalized(str(word)) for word in cues()["role_negations"]]
-    references = tuple(normalized(str(word)) for word in cues()["role_references"])
+    negations = _cue_list(cues()["role_negations"]).words
+    references = _cue_list(cues()["role_references"]).words
     found = {}
     for role, words in cues()["role"].items():
         positions = []
