@@ -117,7 +117,7 @@ from actions.guidance import (
     urgent_answer,
     working_hours_answer,
 )
-from actions.knowledge import LANGUAGES, contains_placeholder, mask_placeholders, reply
+from actions.knowledge import LANGUAGES, channel, contains_placeholder, mask_placeholders, reply
 from actions.request_form.reading import previous_bot_texts
 from actions.request_form.summary import where_to_send
 from actions.request_form.validation import ValidateSupportRequestForm, deadline_clause, form_question_line
@@ -182,6 +182,7 @@ SCAM_FOLLOW_UPS: Tuple[Tuple[str, Callable[[Situation], Answer]], ...] = (
     ("money_back", money_back_answer),
     ("entered_credentials", change_password_answer),
     ("scammer_again", scammer_again_answer),
+    ("anxious", simple_line_answer("scam_calm")),
 )
 # Answers that gave the seller desk and its hours.
 DESK_TOPICS = ("seller_support", "working_hours")
@@ -232,11 +233,12 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     NLU read, and an emergency outranks everything."""
     if turn.in_form and turn.intent in ("start_support_request", "affirm"):
         return Answer([]), []  # "写一下发给客服的", "嗯" while it is being written: the form asks on
-    for stage in (safety_answer, direct_answer, conversation_answer, words_over_intent, context_answer):
-        answered = stage(turn)
-        if answered is not None:
-            return answered
-    return intent_answer(turn)
+    answered = next((found for found in map(lambda stage: stage(turn), STAGES) if found is not None), None)
+    answer, events = answered or intent_answer(turn)
+    if has_cue(turn.sit.text, "app_broken") and not turn.in_form and not any("Help" in item.text for item in answer.replies):
+        # The app crashes or is missing: whatever the answer, the website's way in comes first.
+        answer.replies.insert(0, Reply(line(turn.sit, "app_broken_web", keyword=channel("transfer_keyword")["keyword"])))
+    return answer, events
 
 
 def safety_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
@@ -277,6 +279,11 @@ def safety_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
     if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
         return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
+    if has_cue(text, "health_harm") and sit.role == "buyer" and not turn.in_form:
+        # "面霜用了过敏 红肿": stop using it and see a doctor, then the defect's after-sales path.
+        answer = answer_topic("damaged_item", sit)
+        answer.replies.insert(0, Reply(line(sit, "health_first")))
+        return answer, []
     return None
 
 
@@ -287,6 +294,8 @@ def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     aside = aside_answer(sit)  # (inside the form only digressions reach here: the form takes its answers)
     if aside is not None:
         return aside, []
+    if has_cue(text, "top_right") and facet(text, "where") and sit.role == "buyer" and not turn.in_form:
+        return where_answer(replace(sit, last_topic="request_human", device="web")), []  # the web's Help button
     if has_cue(text, "store_page") and facet(text, "where") and sit.role == "buyer" and not turn.in_form:
         return where_responsible_answer(sit), []  # "店铺首页在app哪里"
     term = term_asked(text)
@@ -314,8 +323,13 @@ def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return login_answer(sit), []
     if facet(text, "other_way") and sit.last_topic and not (facet(text, "email") or facet(text, "phone")) and not turn.in_form:
         return ladder_answer(sit, lead_key="next_step"), []
-    if has_cue(text, "on_behalf") and has_cue(text, "asking") and problem_named(text) is None and not turn.in_form:
-        return on_behalf_answer(sit), []
+    if has_cue(text, "on_behalf") and has_cue(text, "asking") and not turn.in_form:
+        named = problem_named(text)
+        if named not in PROBLEM_INTENTS:
+            return on_behalf_answer(sit), []
+        answer = answer_topic(named, sit)  # "集运仓库替客户问 包裹没收到": whose account acts, then the problem's path
+        answer.replies.insert(0, on_behalf_answer(sit).replies[0])
+        return answer, []
     if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:
         return where_responsible_answer(sit), []  # the store's own contact: on its page
     if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:
@@ -332,6 +346,10 @@ def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return answer, []
     if has_cue(text, "wants_short") and sit.last_topic in TOPIC_ANSWERS and problem_named(text) is None and not turn.in_form:
         # "太长了 说人话": the last answer again, short (ActionAnswer shortens it from now on).
+        return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
+    if has_cue(text, "how_many_ways") and sit.last_topic == "find_responsible_person" and not turn.in_form:
+        return responsible_answer(sit, every_way=True), []  # "那一共有几种查法": the guide's four
+    if has_cue(text, "how_many_ways") and sit.last_topic in TOPIC_ANSWERS and not turn.in_form:
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
     if facet(text, "how_to_verify") and sit.last_topic in SCAM_TOPICS:
         return verify_answer(sit), []
@@ -451,7 +469,8 @@ def context_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     """Closings, follow-ups about the last topic, waiting, escalation after what was tried, and a
     seller's dispute."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
-    if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")):
+    if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")) \
+            and not has_cue(last_clause(text), "asking"):  # "谢谢你。在网站上何处？" asks on
         return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
     if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
             and not has_cue(text, "asking") and not is_complaint(turn):
@@ -523,6 +542,11 @@ def intent_answer(turn: Turn) -> Tuple[Answer, List[EventType]]:
     if intent in SMALL_TALK:
         return small_talk_answer(turn)
     return topic_answer(turn), []
+
+
+STAGES: Tuple[Callable[[Turn], Optional[Tuple[Answer, List[EventType]]]], ...] = (
+    safety_answer, direct_answer, conversation_answer, words_over_intent, context_answer,
+)
 
 
 def respond_each(turn: Turn, questions: List[str]) -> Tuple[Answer, List[EventType]]:
@@ -958,7 +982,8 @@ def read_turn(tracker: Tracker) -> Tuple[Turn, Dict[str, Any]]:
     role = said_role or (slot_role if slot_role in ROLES else None)
     lang = language_of(text) or tracker.get_slot("language") or metadata_value(metadata, "language", LANGUAGES)
     lang = lang if lang in LANGUAGES else "zh"
-    device = tracker.get_slot("device") or metadata_value(metadata, "device", DEVICES)
+    # An app that crashes or is not installed leaves the web: its ways from now on.
+    device = "web" if has_cue(text, "app_broken") else tracker.get_slot("device") or metadata_value(metadata, "device", DEVICES)
     given = tracker.get_slot("channels_given") or []
     named_zone = time_zone_named(text)
     zone = named_zone or tracker.get_slot("time_zone")

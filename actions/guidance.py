@@ -358,10 +358,11 @@ def email_answer(sit: Situation) -> Answer:
     return Answer([Reply("\n".join(lines), (button(sit, "start_support_request"),))], "email_support", ("email",))
 
 
-def responsible_answer(sit: Situation) -> Answer:
-    """find_responsible_person: the ways that fit the role (buyers never get the seller center)."""
+def responsible_answer(sit: Situation, every_way: bool = False) -> Answer:
+    """find_responsible_person: the ways that fit the role (buyers get the seller center only when
+    they ask for every way there is, "一共有几种查法")."""
     methods = responsible_methods()
-    if sit.role == "seller":
+    if sit.role == "seller" or every_way:
         methods = sorted(methods, key=lambda method: method.id != "seller_center")
     else:
         methods = [method for method in methods if "buyer" in method.audience]
@@ -502,8 +503,10 @@ def peak_hours_answer(sit: Situation) -> Answer:
 def simple_line_answer(key: str, topic: Optional[str] = None) -> Callable[[Situation], Answer]:
     """An aside answered by one line of replies.yml filled with the guide's usual values."""
     def answer(sit: Situation) -> Answer:
+        seller = channel("seller_channel")
         values = {
             "keyword": channel("transfer_keyword")["keyword"], "email": channel("email")["address"], "path": ticket_path(),
+            "url": seller["url"], "entry": seller["entry"],
         }
         return Answer([Reply(line(sit, key, **values))], sit.last_topic or topic)
     return answer
@@ -1075,6 +1078,8 @@ def explain_answer(sit: Situation, term: str) -> Answer:
         return Answer([Reply("\n".join([lead, *alixiaomi_lines(sit)]))], sit.last_topic or "ask_contact_channels", ("alixiaomi",))
     if term == "chase":
         return Answer([Reply(lead)], sit.last_topic or "ticket_followup", ("chase",))
+    if term == "announcement":
+        return Answer([Reply(lead)], sit.last_topic or "find_responsible_person")
     if term == "consumer_protection":
         where = where_answer(replace(sit, last_topic="file_complaint"))
         return Answer([Reply(f"{lead}\n{where.replies[0].text.splitlines()[-1]}")], sit.last_topic or "file_complaint", ("consumer_protection",))
@@ -1207,9 +1212,11 @@ def knows_order_answer(sit: Situation) -> Answer:
 def evidence_answer(sit: Situation) -> Answer:
     """Where photos and screenshots go: the 工单 or an e-mail (sellers: the seller desk or e-mail)."""
     seller = channel("seller_channel")
+    problem = reply("problems", sit.lang).get(str(sit.last_topic), {})
+    items = problem.get("evidence") or caution("upload_evidence")["items"]
     text = str(entry(sit, "evidence", sit.role)).format(
         path=ticket_path(),
-        items=str(reply("list_sep", sit.lang)).join(caution("upload_evidence")["items"]),
+        items=str(reply("list_sep", sit.lang)).join(items),
         address=channel("email")["address"],
         url=seller["url"],
         entry=seller["entry"],
@@ -1427,6 +1434,13 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("store_gone", simple_line_answer("store_gone", "request_human"), None),
     ("guarantee", simple_line_answer("no_guarantee", "refund"), None),
     ("busy_daytime", simple_line_answer("busy_daytime", "email_support"), None),
+    ("what_evidence", evidence_answer, None),
+    ("arrival_promise", simple_line_answer("no_arrival_promise", "contact_seller"), "service_words"),
+    ("high_value", simple_line_answer("high_value", "urgent_request"), None),
+    ("roles_difference", simple_line_answer("roles_difference", "request_human"), None),
+    ("common_mistakes", simple_line_answer("common_mistakes", "communication_tips"), None),
+    ("queue_rule", queue_answer, None),
+    ("am_i_seller", simple_line_answer("am_i_seller", "request_human"), None),
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Text, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Text, Tuple
 
 import jieba
 import spacy
@@ -47,13 +47,18 @@ def load_patterns(path: Path = VOCABULARY_FILE) -> Dict[Text, Dict[Text, List[Te
     return {name: data[name] for name in ENTITY_TABLES if name in data}
 
 
-def build_nlp(patterns: Dict[Text, Dict[Text, List[Text]]]) -> "spacy.language.Language":
+def load_whole_words(path: Path = VOCABULARY_FILE) -> List[Text]:
+    """Words kept whole by the segmenter though they contain a phrase (物流单号 is no 物流)."""
+    return [str(word) for word in read_yaml_file(str(path)).get("whole_words", [])]
+
+
+def build_nlp(patterns: Dict[Text, Dict[Text, List[Text]]], whole_words: Sequence[Text] = ()) -> "spacy.language.Language":
     """A blank zh pipeline with a private jieba segmenter and a SpanRuler for the phrases."""
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     segmenter = jieba.Tokenizer()
     phrases = [(label, value, str(phrase)) for label, table in patterns.items()
                for value, words in table.items() for phrase in words]
-    for _, _, phrase in phrases:
+    for phrase in [phrase for _, _, phrase in phrases] + list(whole_words):
         if re.search(r"[^\x00-\x7f]", phrase):
             segmenter.add_word(phrase, freq=100000)
     nlp.tokenizer.jieba_seg = segmenter
@@ -139,7 +144,8 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Builds the spaCy pipeline from the phrase tables."""
         self._config = {**self.get_default_config(), **config}
-        self._nlp = build_nlp(load_patterns(Path(self._config["patterns_file"])))
+        patterns_file = Path(self._config["patterns_file"])
+        self._nlp = build_nlp(load_patterns(patterns_file), load_whole_words(patterns_file))
         # Set up now, while the server loads the model, not on the first user's message.
         warm_up()
         self.extract("你好")

@@ -222,11 +222,11 @@ def read_deadline(text: str, now: datetime) -> Optional[int]:
     deadlines = find_deadlines(folded)
     if deadlines:
         return deadlines[0][2]
+    if any(word in lowered for word in _words("today")):
+        return _until_midnight(now)
     tables = {**{phrase: value for value, phrases in vocabulary()["expected_time"].items() for phrase in phrases},
               **vocabulary()["durations"]["answer_words"]}
     for phrase in sorted(tables, key=len, reverse=True):
         if str(phrase).lower() in lowered:
             return iso_minutes(str(tables[phrase]))
-    if any(word in lowered for word in _words("today")):
-        return _until_midnight(now)
     return None

@@ -562,6 +562,21 @@ ASIDES = [
     pytest.param("seller_support", "我是卖家 买家地址填错 包裹被退回来了 这种找谁", {}, [SELLER_URL], ["联系卖家"], id="seller-wrong-address"),
     pytest.param("slow_response", "wah lau, nobody reply my chat 2 days. email got or not", {"language": "en"}, [EMAIL], [], id="email-address-when-chat-is-silent"),
     pytest.param("working_hours", "网页版 右上角没找到客服", {"device": "web"}, ["Help", "Customer Service"], [], id="web-entry-not-found"),
+    pytest.param("damaged_item", "镜子裂了 我该拍点啥当证据", {"last_topic": "damaged_item"}, ["商品照片", TICKET_PATH], [], id="what-evidence"),
+    pytest.param("not_received", "下周三之前能送到吗 我着急用", {}, ["联系卖家", "没法保证"], [], id="no-arrival-promise"),
+    pytest.param("urgent_request", "两千块的订单算不算大额", {}, ["紧急", "没有公布"], [], id="high-value-not-published"),
+    pytest.param("out_of_scope", "卖家和买家联系客服有啥区别", {}, [SELLER_URL, "阿里小蜜"], [], id="buyer-and-seller-ways-compared"),
+    pytest.param("communication_tips", "找客服最容易犯的错有哪些", {}, ["表情包", "降低优先级"], [], id="common-mistakes"),
+    pytest.param("slow_response", "现在客服是按什么排队的", {}, ["问题类型"], [], id="queue-rule"),
+    pytest.param("seller_support", "我线下有个小铺子 那我算卖家吗", {}, ["买家"], [SELLER_URL], id="selling-elsewhere-is-no-seller-here"),
+    pytest.param("not_helpful", "我心里好慌 怎么办", {"last_topic": "scam_check"}, ["96110", "别付款"], [], id="calm-after-a-scam"),
+    pytest.param("damaged_item", "充电宝用着用着冒烟了 还烫伤了手", {}, ["停用", "就医", TICKET_PATH], [], id="health-first"),
+    pytest.param("request_human", "手机上的速卖通一直闪退 怎么联系客服", {}, ["Help", "Customer Service"], [], id="app-crashes-web-way"),
+    pytest.param("out_of_scope", "一共有几种办法查", {"last_topic": "find_responsible_person"}, ["卖家中心", "店铺首页"], [], id="every-way-to-the-responsible"),
+    pytest.param("ask_contact_channels", "官网右上角在哪里找", {}, ["Help"], [], id="top-right-is-the-web-help"),
+    pytest.param("out_of_scope", "官方公告是干什么的", {}, ["公告", "负责人"], [TICKET_PATH], id="announcements-explained"),
+    pytest.param("not_received", "我帮客户问一下 他的包裹一直没收到 怎么办", {}, ["他的账号", TICKET_PATH], [], id="on-behalf-with-a-problem"),
+    pytest.param("thank", "谢谢 那网页上在哪", {"last_topic": "request_human"}, ["Help"], ["祝您"], id="thanks-then-a-question"),
 ]
 
 
