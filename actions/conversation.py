@@ -434,6 +434,9 @@ def words_over_intent(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     if intent == "seller_support" and not turn.role_stated and sit.role != "seller" and problem_named(text) == "request_human" \
             and not has_cue(text, "seller_words"):
         return answer_topic("request_human", sit), []  # "怎么找人工客服" misread as the seller desk
+    if intent in COMPLAINTS and problem_named(text) == "request_human" and has_cue(text, "how_to_reach") and not is_complaint(turn) \
+            and not has_cue(text, "still_a_bot") and not facet(text, "how_long") and not turn.in_form:
+        return answer_topic("request_human", sit), []  # "如何我可以说话与一个人类代理": asking the way, not waiting
     wants_person = has_cue(text, "bot_words") and names_problem(text, "request_human") or problem_named(text) == "request_human"
     if intent in PROBLEM_INTENTS and wants_person and not turn.in_form:
         # Stuck with the robot, or a story that ends on "想找个真人问问" (the wish said after the

@@ -1153,8 +1153,10 @@ def assistant_privacy_answer(sit: Situation) -> Answer:
 
 
 def keep_sending_answer(sit: Situation) -> Answer:
-    """"那我还要不要接着发": no, flooding delays the answer; one complete message."""
-    return Answer([Reply(line(sit, "keep_sending", no_flooding=caution("no_flooding")["rule"]))], sit.last_topic or "slow_response")
+    """"那我还要不要接着发": no, repeats are marked invalid and flooding lowers the priority; one
+    complete message, anything new added to it."""
+    text = line(sit, "keep_sending", no_repeats=caution("no_repeats")["rule"], no_flooding=caution("no_flooding")["rule"])
+    return Answer([Reply(text)], sit.last_topic or "slow_response")
 
 
 def policy_answer(sit: Situation) -> Answer:

@@ -183,7 +183,7 @@ def test_category_change_away_from_account_clears_no_order(validate):
     "text, expected",
     [("想退款", "要求退款"), ("给我补发一个", "补发或换货"), ("退货退款", "退货退款"), ("帮我催一下", "催促处理"),
      ("找回账号", "找回账户"), ("帮我查一下物流到哪了", "查询物流"), ("I want a refund", "要求退款"), ("tuikuan", "要求退款"),
-     ("能不能重新给我发一件", "补发或换货"), ("只想把账户拿回来", "找回账户")],
+     ("能不能重新给我发一件", "补发或换货"), ("只想把账户拿回来", "找回账户"), ("退一部分钱就行", "部分退款")],
 )
 def test_goal_maps_to_an_option(validate, understand, text, expected):
     events, _ = validate(said(understand, text, requested_slot="request_goal", slots={"issue_category": "物流问题"}))
