@@ -403,7 +403,7 @@ def conversation_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return ladder_step_answer(sit, "email"), []  # the tips did not work: a person reads the e-mail
     if has_cue(text, "callback") and not names_problem(text, "scam_check"):
         return callback_answer(sit), []
-    if has_cue(text, "refused_anyway") and sit.role == "buyer" and not turn.in_form:
+    if has_cue(text, "refused_anyway") and sit.role == "buyer" and sit.last_topic in UNRESOLVED_TOPICS and not turn.in_form:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
     has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and (len(text) <= SHORT_MESSAGE or has_cue(text, "asking"))
     if facet(text, "attachment") and has_cue(text, "is_normal") and not turn.in_form:
@@ -449,6 +449,9 @@ def words_over_intent(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return answer_topic(str(named), sit), []  # the words tell a scam from a hacked account
     if named == "scam_check" and intent != "scam_check":
         return answer_topic("scam_check", sit), []
+    if intent == "bot_not_transferring" and named in PROBLEM_INTENTS and not has_cue(text, "bot_words") \
+            and not names_problem(text, "request_human") and not turn.in_form:
+        return answer_topic(str(named), sit), []  # "按摩仪用了两天就不转了": a motor, not the robot
     if intent in ("bot_challenge", "greet", "out_of_scope") and named in PROBLEM_INTENTS and not has_cue(text, "asks_if_bot"):
         return answer_topic(str(named), sit), []  # "是不是被平台吞了" names the problem, whatever the NLU read
     if intent == "urgent_request" and named in PROBLEM_INTENTS and not facet(text, "urgent_tag") and not turn.in_form:
@@ -472,9 +475,11 @@ def context_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     """Closings, follow-ups about the last topic, waiting, escalation after what was tried, and a
     seller's dispute."""
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
+    # "我去投诉了，谢谢": they go and do it; "谢谢你。在网站上何处？" asks on.
+    asks_on = has_cue(text, "asking") and any(facet(text, name) for name in ("where", "hours", "email", "how_long"))
     if has_cue(text, "thanks") and len(text) <= SHORT_MESSAGE and (intent not in PROBLEM_INTENTS or has_cue(text, "going_to")) \
-            and not has_cue(last_clause(text), "asking"):  # "谢谢你。在网站上何处？" asks on
-        return Answer([Reply(line(sit, "closing"))]), []  # "我去投诉了，谢谢": they go and do it
+            and not asks_on:
+        return Answer([Reply(line(sit, "closing"))]), []
     if has_cue(text, "going_to") and has_cue(text, "agreed") and len(text) <= SHORT_MESSAGE and not turn.in_form \
             and not has_cue(text, "asking") and not is_complaint(turn):
         return Answer([Reply(line(sit, "closing_going"))]), []  # "好的我去跟老板说": they go and do it

@@ -196,10 +196,15 @@ def resolve_date(partial: str, now: datetime) -> Optional[date]:
 
 
 def read_date(text: str, now: datetime) -> Optional[date]:
-    """The day an answer names (12月3日前, or ``--12-03`` as the NLU read it), or None."""
+    """The day an answer names (12月3日前, ``--12-03`` as the NLU read it, 今天之内 → today), or None."""
     said = text.strip()
     partial = said if _PARTIAL_DATE.match(said) else next((value for *_, value in find_dates(said)), None)
-    return resolve_date(partial, now) if partial else None
+    if partial:
+        return resolve_date(partial, now)
+    lowered = half_width(said).lower()
+    if any(word in lowered for word in _words("today")) and not find_deadlines(said):
+        return now.date()
+    return None
 
 
 def _until_midnight(now: datetime) -> int:

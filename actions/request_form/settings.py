@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
-from actions import knowledge
+from actions import clock, knowledge
 from actions.understanding import language_of
 from parsing import describe_parts, iso_minutes
 
@@ -83,12 +83,13 @@ def describe_duration(iso: str) -> str:
 
 
 def describe_deadline(value: str) -> str:
-    """The expected_time slot as the user reads it: ``PT48H`` → 48小时内, ``2026-12-03`` → 12月3日前."""
+    """The expected_time slot as the user reads it: ``PT48H`` → 48小时内, ``2026-12-03`` → 12月3日前,
+    today's date → 今天之内."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
         return say("within", duration=describe_duration(value))
-    return say("by_date", **date_fields(day))
+    return say("today") if day == clock.now_in_china().date() else say("by_date", **date_fields(day))
 
 
 def date_fields(day: date) -> Dict[str, Any]:

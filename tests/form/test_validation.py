@@ -240,10 +240,15 @@ def test_expected_time_becomes_an_iso_duration(validate, text, expected):
     assert messages == []
 
 
-def test_today_means_until_midnight_china_time(validate, monkeypatch):
-    monkeypatch.setenv("ASSISTANT_FROZEN_TIME", "2026-11-26T10:00:00+08:00")
-    events, _ = validate(make_tracker("今天之内", {"expected_time": "今天之内"}, requested_slot="expected_time"))
-    assert events == [slot("expected_time", "PT14H")]
+@pytest.mark.parametrize("text", ["今天之内", "今天"])
+def test_today_is_the_day_on_the_china_clock_and_said_as_today(validate, monkeypatch, text):
+    from actions.request_form.settings import describe_deadline
+
+    monkeypatch.setenv("ASSISTANT_FROZEN_TIME", "2026-11-26T23:30:00+08:00")  # late at night, still today in China
+    events, _ = validate(make_tracker(text, {"expected_time": text}, requested_slot="expected_time"))
+    assert events == [slot("expected_time", "2026-11-26")]
+    assert describe_deadline("2026-11-26") == say("today")
+    assert describe_deadline("2026-11-27") != say("today")
 
 
 @pytest.mark.parametrize("text, day", [
