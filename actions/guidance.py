@@ -485,11 +485,6 @@ def sign_language_answer(sit: Situation) -> Answer:
     return Answer([Reply(text)], "request_human", ("alixiaomi", "email"))
 
 
-def compensation_answer(sit: Situation) -> Answer:
-    """Compensation beyond the refund: no promise; the loss stated in the case with evidence."""
-    return Answer([Reply(line(sit, "compensation", path=ticket_path()))], sit.last_topic or "refund", ("ticket",))
-
-
 def store_fee_answer(sit: Situation) -> Answer:
     """A store's fees or closing it: the platform's rules, asked at the seller desk."""
     return desk_answer(replace(sit, role="seller", role_assumed=False), line(sit, "store_fee"), "seller_support")
@@ -500,15 +495,16 @@ def peak_hours_answer(sit: Situation) -> Answer:
     return Answer([Reply(line(sit, "peak_hours"))], "working_hours")
 
 
-def simple_line_answer(key: str, topic: Optional[str] = None) -> Callable[[Situation], Answer]:
-    """An aside answered by one line of replies.yml filled with the guide's usual values."""
+def simple_line_answer(key: str, topic: Optional[str] = None, given: Tuple[str, ...] = ()) -> Callable[[Situation], Answer]:
+    """An aside answered by one line of replies.yml filled with the guide's usual values (`given`:
+    the channels the line names, so the ladder does not offer them again)."""
     def answer(sit: Situation) -> Answer:
         seller = channel("seller_channel")
         values = {
             "keyword": channel("transfer_keyword")["keyword"], "email": channel("email")["address"], "path": ticket_path(),
             "url": seller["url"], "entry": seller["entry"],
         }
-        return Answer([Reply(line(sit, key, **values))], sit.last_topic or topic)
+        return Answer([Reply(line(sit, key, **values))], sit.last_topic or topic, given)
     return answer
 
 
@@ -546,11 +542,6 @@ def bank_answer(sit: Situation) -> Answer:
     the emergency's steps are given instead, in conversation.respond)."""
     text = line(sit, "bank", path=ticket_path(), email=channel("email")["address"])
     return Answer([Reply(text, (button(sit, "start_support_request"),))], sit.last_topic or "refund", ("ticket",))
-
-
-def confirm_first_answer(sit: Situation) -> Answer:
-    """The seller asks for receipt to be confirmed before sending the rest: not until it is solved."""
-    return Answer([Reply(line(sit, "confirm_first", path=ticket_path()))], sit.last_topic or "damaged_item", ("ticket",))
 
 
 def with_empathy(sit: Situation, answer: Answer) -> Answer:
@@ -1279,16 +1270,6 @@ def forgot_password_answer(sit: Situation) -> Answer:
     return Answer([Reply(text)], "account_security", ("email",))
 
 
-def english_ui_answer(sit: Situation) -> Answer:
-    """"右下角没有我的 只有个Account": the app is in English; the same path by its English names."""
-    return Answer([Reply(line(sit, "english_ui", keyword=channel("transfer_keyword")["keyword"]))], sit.last_topic or "request_human", ("alixiaomi",))
-
-
-def requeue_answer(sit: Situation) -> Answer:
-    """"要不要退出重新排": better not; another entry or a ticket meanwhile."""
-    return Answer([Reply(line(sit, "requeue"))], sit.last_topic or "slow_response", ("order_page",))
-
-
 def typing_help_answer(sit: Situation) -> Answer:
     """"我打字慢 就想打电话说": no phone line, but voice input, family, and one structured sentence."""
     text = line(sit, "typing_help", email=channel("email")["address"])
@@ -1399,7 +1380,7 @@ TOPIC_ANSWERS: Dict[str, Callable[[Situation], Answer]] = {
 # cues.yml list (and none of the `unless` list): (cue list, answer, unless). Checked in this order.
 ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], ...] = (
     ("claims_staff", staff_claim_answer, "third_party"),
-    ("compensation", compensation_answer, None),
+    ("compensation", simple_line_answer("compensation", "refund", ("ticket",)), None),
     ("how_many_photos", simple_line_answer("how_many_photos", "damaged_item"), None),
     ("no_proof", simple_line_answer("no_proof", "not_received"), None),
     ("store_fee", store_fee_answer, None),
@@ -1420,12 +1401,12 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("payment_method", simple_line_answer("payment_method"), None),
     ("too_cheap", simple_line_answer("too_cheap"), None),
     ("forgot_password", forgot_password_answer, None),
-    ("english_ui", english_ui_answer, None),
-    ("requeue", requeue_answer, None),
+    ("english_ui", simple_line_answer("english_ui", "request_human", ("alixiaomi",)), None),
+    ("requeue", simple_line_answer("requeue", "slow_response", ("order_page",)), None),
     ("dedicated_contact", dedicated_contact_answer, None),
     ("slow_typing", typing_help_answer, "callback"),
     ("chase_harassment", chase_harassment_answer, None),
-    ("confirm_first", confirm_first_answer, None),
+    ("confirm_first", simple_line_answer("confirm_first", "damaged_item", ("ticket",)), None),
     ("order_owner", order_owner_answer, None),
     ("change_password", change_password_answer, None),
     ("address_change", address_answer, None),
