@@ -403,7 +403,7 @@ def conversation_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return ladder_step_answer(sit, "email"), []  # the tips did not work: a person reads the e-mail
     if has_cue(text, "callback") and not names_problem(text, "scam_check"):
         return callback_answer(sit), []
-    if has_cue(text, "refused_anyway") and sit.role == "buyer" and sit.last_topic in UNRESOLVED_TOPICS and not turn.in_form:
+    if has_cue(text, "refused_anyway") and sit.role == "buyer" and sit.last_topic and not turn.in_form:
         return where_answer(replace(sit, last_topic="file_complaint")), []  # proof given and refused: the next step up
     has_evidence = facet(text, "attachment") and sit.last_topic in PROBLEM_INTENTS and (len(text) <= SHORT_MESSAGE or has_cue(text, "asking"))
     if facet(text, "attachment") and has_cue(text, "is_normal") and not turn.in_form:
