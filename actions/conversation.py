@@ -324,10 +324,11 @@ def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     if facet(text, "other_way") and sit.last_topic and not (facet(text, "email") or facet(text, "phone")) and not turn.in_form:
         return ladder_answer(sit, lead_key="next_step"), []
     if has_cue(text, "on_behalf") and has_cue(text, "asking") and not turn.in_form:
+        # "替客户问 包裹没收到 能找客服吗": whose account acts, then the problem's path (or the ways to a person).
         named = problem_named(text)
-        if named not in PROBLEM_INTENTS:
+        if named is None:
             return on_behalf_answer(sit), []
-        answer = answer_topic(named, sit)  # "集运仓库替客户问 包裹没收到": whose account acts, then the problem's path
+        answer = answer_topic(named if named in PROBLEM_INTENTS else "request_human", sit)
         answer.replies.insert(0, on_behalf_answer(sit).replies[0])
         return answer, []
     if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:
@@ -596,7 +597,8 @@ def needs_empathy(turn: Turn) -> bool:
     waited = facet(text, "no_reply") or facet(text, "queue")
     if turn.in_form or has_cue(text, "in_english"):
         return False  # "english reply pls" is a request, whatever the NLU read in it
-    return is_complaint(turn) or waited or turn.intent in COMPLAINT_INTENTS
+    asks_the_way = has_cue(text, "how_to_reach") and not has_cue(text, "still_a_bot")  # "如何我可以说话与一个人类代理"
+    return is_complaint(turn) or waited or (turn.intent in COMPLAINT_INTENTS and not asks_the_way)
 
 
 def asks_for_email(turn: Turn) -> bool:

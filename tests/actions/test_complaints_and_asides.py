@@ -575,7 +575,7 @@ ASIDES = [
     pytest.param("out_of_scope", "一共有几种办法查", {"last_topic": "find_responsible_person"}, ["卖家中心", "店铺首页"], [], id="every-way-to-the-responsible"),
     pytest.param("ask_contact_channels", "官网右上角在哪里找", {}, ["Help"], [], id="top-right-is-the-web-help"),
     pytest.param("out_of_scope", "官方公告是干什么的", {}, ["公告", "负责人"], [TICKET_PATH], id="announcements-explained"),
-    pytest.param("not_received", "我帮客户问一下 他的包裹一直没收到 怎么办", {}, ["他的账号", TICKET_PATH], [], id="on-behalf-with-a-problem"),
+    pytest.param("not_received", "我帮客户问一下 他的包裹一直没收到 怎么办", {}, ["下单人", TICKET_PATH], [], id="on-behalf-with-a-problem"),
     pytest.param("thank", "谢谢 那网页上在哪", {"last_topic": "request_human"}, ["Help"], ["祝您"], id="thanks-then-a-question"),
 ]
 
