@@ -1467,10 +1467,11 @@ def briefly(answer: Answer) -> Answer:
     lines = answer.replies[0].text.split("\n") if answer.replies else []
     # An acknowledgement leading the answer is kept beside the step, not instead of it.
     lead = lines[:1] if lines and any(str(mark) in lines[0] for mark in reply("empathy_marks")) and len(lines) > 1 else []
+    budget = BRIEF_BUBBLE - sum(len(text_line) + 1 for text_line in lead)
     for text_line in lines[len(lead):]:
         # A line that leads into the next ("You can:") is no answer without it.
         leads_in = bool(kept) and kept[-1].rstrip().endswith((":", "："))
-        if kept and not leads_in and len(kept) + sum(map(len, kept)) + len(text_line) > BRIEF_BUBBLE:
+        if kept and not leads_in and len(kept) + sum(map(len, kept)) + len(text_line) > budget:
             break
         kept.append(text_line)
     kept = lead + kept
