@@ -183,6 +183,7 @@ SCAM_FOLLOW_UPS: Tuple[Tuple[str, Callable[[Situation], Answer]], ...] = (
     ("entered_credentials", change_password_answer),
     ("scammer_again", scammer_again_answer),
     ("anxious", simple_line_answer("scam_calm")),
+    ("platform_help", simple_line_answer("off_platform_paid", None, ("alixiaomi", "email"))),
 )
 # Answers that gave the seller desk and its hours.
 DESK_TOPICS = ("seller_support", "working_hours")
@@ -277,7 +278,7 @@ def safety_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         # After a scam the bank is there to stop the payment (the emergency's steps); else a wrong
         # charge. (A seller's buyer who went to the bank is a dispute: the seller desk.)
         return (answer_topic("scam_paid", sit) if scam_told else bank_answer(sit)), []
-    if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund"):
+    if has_cue(text, "link_words") and sit.last_topic == "scam_check" and problem_named(text) in (None, "refund", "scam_check"):
         return scam_followup_answer(sit), []  # "链接是aliexpress-refund.cn 看着挺像的": the same lure
     if has_cue(text, "health_harm") and sit.role == "buyer" and not turn.in_form:
         # "面霜用了过敏 红肿": stop using it and see a doctor, then the defect's after-sales path.
@@ -387,6 +388,10 @@ def conversation_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         if turn.assumed_before == sit.role and bare and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE:
             return Answer([Reply(line(sit, "role_confirmed"))], sit.last_topic), []  # "我是买家哦" after answers for buyers
         return role_switched(sit), []
+    if has_cue(text, "solved") and not names_problem(text, "not_helpful") and not has_cue(text, "asking"):
+        return Answer([Reply(line(sit, "closing_solved"))]), []  # "算了 刚刚人工接了 问题解决了"
+    if has_cue(text, "going_to_sleep") and len(text) <= SHORT_MESSAGE and not has_cue(text, "asking"):
+        return Answer([Reply(line(sit, "closing_night"))], sit.last_topic), []  # "好 睡了"
     if is_resigned(turn):
         return resigned_answer(sit), []
     if (has_cue(text, "cannot_wait") or has_cue(text, "seller_says") and has_cue(text, "will_wait")) and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and not turn.in_form:

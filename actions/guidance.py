@@ -20,6 +20,7 @@ from actions.knowledge import (
     ResponsibleMethod,
     caution,
     channel,
+    guide,
     mask_placeholders,
     reply,
     responsible_methods,
@@ -502,10 +503,19 @@ def simple_line_answer(key: str, topic: Optional[str] = None, given: Tuple[str, 
         seller = channel("seller_channel")
         values = {
             "keyword": channel("transfer_keyword")["keyword"], "email": channel("email")["address"], "path": ticket_path(),
-            "url": seller["url"], "entry": seller["entry"],
+            "url": seller["url"], "entry": seller["entry"], "order_where": guide()["request_form"]["order_id"]["where"],
         }
         return Answer([Reply(line(sit, key, **values))], sit.last_topic or topic, given)
     return answer
+
+
+def how_to_write_answer(sit: Situation) -> Answer:
+    """"怎么写能快点": the four-part template (for an e-mail, its subject or what its body holds)."""
+    if facet(sit.text, "subject"):
+        return answer_topic("email_support", sit)
+    if facet(sit.text, "email"):
+        return Answer([Reply(line(sit, "email_body"))], "email_support")
+    return answer_topic("communication_tips", sit)
 
 
 def not_the_store_answer(sit: Situation) -> Answer:
@@ -1424,6 +1434,15 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("common_mistakes", simple_line_answer("common_mistakes", "communication_tips"), None),
     ("queue_rule", queue_answer, None),
     ("am_i_seller", simple_line_answer("am_i_seller", "request_human"), None),
+    ("named_number", lambda sit: phone_answer(sit, lead_key="not_aliexpress_number"), None),
+    ("languages", simple_line_answer("languages"), "in_english"),
+    ("public_computer", simple_line_answer("public_computer", "account_security"), None),
+    ("medical", simple_line_answer("medical", "damaged_item"), None),
+    ("per_order", simple_line_answer("per_order", "refund", ("ticket",)), None),
+    ("reason_choice", simple_line_answer("reason_choice", "refund", ("ticket",)), None),
+    ("seller_promise", simple_line_answer("seller_promise", "contact_seller"), "scam_lure"),
+    ("not_order_number", simple_line_answer("not_order_number"), None),
+    ("how_to_write", how_to_write_answer, None),
 )
 
 

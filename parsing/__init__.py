@@ -17,7 +17,7 @@ from parsing.durations import (
     read_date,
     read_deadline,
 )
-from parsing.ids import is_id_card, is_mobile_number
+from parsing.ids import is_id_card, is_mobile_number, is_tracking_number
 from parsing.numbers import read_number, spell_digits
 from parsing.orders import find_order_ids, read_order_answer
 from parsing.text import half_width, half_width_char
@@ -32,6 +32,7 @@ __all__ = [
     "half_width_char",
     "is_id_card",
     "is_mobile_number",
+    "is_tracking_number",
     "iso_duration",
     "iso_minutes",
     "read_date",

@@ -20,7 +20,7 @@ from parsing.vocabulary import phrase_pattern, vocabulary
 
 _NUMBER = rf"\d+(?:\.\d+)?|[零一二两三四五六七八九十百{HALF}]+"
 _DAY_NUMBER = r"(?<!\d)\d{1,2}(?!\d)|[一二三四五六七八九十]{1,3}"
-_PARTIAL_DATE = re.compile(r"^--(\d\d)-(\d\d)$|^---(\d\d)$")
+_PARTIAL_DATE = re.compile(r"^--(\d\d)-(\d\d)$|^---(\d\d)$|^W(\d?)-([1-7])$")
 _ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 _CLAUSE_BREAK = re.compile(r"[,.;!?，。；！？\n]")
 _FILLER = re.compile(r"[\s,.!?;:，。！？、~…吧啊呀哈嗯吗呢的左右]")
@@ -36,6 +36,14 @@ def _units() -> Dict[str, int]:
 
 def _months() -> Dict[str, int]:
     return {str(name).lower(): int(month) for name, month in vocabulary()["durations"]["months"].items()}
+
+
+def _weekdays() -> Dict[str, int]:
+    return {str(name).lower(): int(day) for name, day in vocabulary()["durations"]["weekdays"].items()}
+
+
+def _weeks_ahead() -> Dict[str, int]:
+    return {str(word).lower(): int(weeks) for word, weeks in vocabulary()["durations"]["weeks_ahead"].items()}
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +67,11 @@ def _patterns() -> Dict[str, "re.Pattern[str]"]:
         ),
         "date_en": re.compile(
             rf"(?<![A-Za-z])(?:({months})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?|(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?({months})\.?)(?![A-Za-z\d])",
+            re.I,
+        ),
+        # (这|下)?周五 / 星期五 / 礼拜五, (next)? Friday, optional 前/之前
+        "weekday": re.compile(
+            rf"(?<![A-Za-z])(?:({phrase_pattern(list(_weeks_ahead()))})\s*)?({phrase_pattern(list(_weekdays()))})(?![A-Za-z])\s*({phrase_pattern(_words('date_suffixes'))})?",
             re.I,
         ),
         "date_cue": re.compile(rf"(?:{phrase_pattern(_words('date_cues'))})\s*(?:是|在|改成|改为)?\s*$", re.I),
@@ -138,30 +151,37 @@ def _day(token: str) -> Optional[int]:
 
 
 def find_dates(text: str) -> List[Tuple[int, int, str]]:
-    """The dates of ``text`` meant as a deadline, as (start, end, ``--MM-DD`` or ``---DD``).
+    """The dates of ``text`` meant as a deadline, as (start, end, value): ``--MM-DD``, ``---DD``, or
+    a weekday ``W<weeks ahead>-<1..7>`` (``W-5`` the next Friday, ``W0-5`` this week's, ``W1-1``
+    next week's Monday), all resolved on the clock by ``resolve_date``.
 
     A deadline: with 前/之前/为止 after it, after a cue (希望, 要, by, before …), or when the date
     is (almost) the whole message; 12月1日下的单 is no deadline. Impossible dates (13月, 32号) are none.
     """
     folded = half_width(text)
     patterns = _patterns()
-    found = []
+    found = []  # (start, end, value, said with a deadline suffix)
     for match in patterns["date_zh"].finditer(folded):
         month = _day(match.group(1)) if match.group(1) else None
         day = _day(match.group(2))
-        found.append((match.start(), match.end(), month, day, bool(match.group(3))))
+        if day is not None and 1 <= day <= 31 and (month is None or 1 <= month <= 12):
+            value = f"--{month:02d}-{day:02d}" if month else f"---{day:02d}"
+            found.append((match.start(), match.end(), value, bool(match.group(3))))
     for match in patterns["date_en"].finditer(folded):
         name = (match.group(1) or match.group(4)).lower().rstrip(".")
         day = _day(match.group(2) or match.group(3))
-        found.append((match.start(), match.end(), _months()[name], day, False))
+        if day is not None and 1 <= day <= 31:
+            found.append((match.start(), match.end(), f"--{_months()[name]:02d}-{day:02d}", False))
+    for match in patterns["weekday"].finditer(folded):
+        ahead = _weeks_ahead().get((match.group(1) or "").lower(), "")
+        weekday = _weekdays()[match.group(2).lower()]
+        found.append((match.start(), match.end(), f"W{ahead}-{weekday}", bool(match.group(3))))
     dates = []
-    for start, end, month, day, suffixed in sorted(found):
-        if day is None or not 1 <= day <= 31 or (month is not None and not 1 <= month <= 12):
-            continue
+    for start, end, value, suffixed in sorted(found):
         before, after = folded[:start], folded[end:]
-        whole = len(_FILLER.sub("", before + after)) <= 2
+        whole = len(_FILLER.sub("", before + after)) <= 1  # "是12月3日吧"; "我周一买的" tells the story
         if suffixed or whole or patterns["date_cue"].search(before) or patterns["cue"].search(before):
-            dates.append((start, end, f"--{month:02d}-{day:02d}" if month else f"---{day:02d}"))
+            dates.append((start, end, value))
     return dates
 
 
@@ -173,6 +193,12 @@ def resolve_date(partial: str, now: datetime) -> Optional[date]:
     if not match:
         return None
     today = now.date()
+    if match.group(5):
+        weekday = int(match.group(5))
+        if match.group(4) == "":
+            return today + timedelta(days=(weekday - today.isoweekday()) % 7)  # the next one, today included
+        monday = today - timedelta(days=today.isoweekday() - 1)
+        return monday + timedelta(weeks=int(match.group(4)), days=weekday - 1)
     if match.group(1):
         month, day = int(match.group(1)), int(match.group(2))
         for year in (today.year, today.year + 1):

@@ -1,4 +1,5 @@
-"""Personal numbers that look like order numbers: mainland ID cards and mobile numbers."""
+"""Numbers that look like order numbers but are not: mainland ID cards, mobile numbers and
+parcel tracking numbers."""
 from __future__ import annotations
 
 import re
@@ -23,6 +24,15 @@ def is_id_card(number: str) -> bool:
         return False
     total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
     return _ID_CHECK[total % 11] == number[17].upper()
+
+
+# Cainiao's LP… numbers and the UPU S10 format (RR123456789CN) that AliExpress parcels carry.
+TRACKING = re.compile(r"LP\d{12,16}|[A-Z]{2}\d{9}[A-Z]{2}", re.I)
+
+
+def is_tracking_number(text: str) -> bool:
+    """True when the whole text is a parcel tracking number (LP00673915208846, RR123456789CN)."""
+    return bool(TRACKING.fullmatch(text.strip().replace(" ", "")))
 
 
 def is_mobile_number(digits: str) -> bool:

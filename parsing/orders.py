@@ -52,7 +52,8 @@ def find_order_ids(text: str) -> List[Tuple[int, int, str]]:
     for match in _HASH_LETTERS.finditer(folded):
         found.append((match.start(), match.end(1), match.group(1).upper()))
     for match in _keyword_letters().finditer(folded):
-        if not any(start <= match.start(1) < end for start, end, _ in found):
+        tracking = not_order.search(folded[: match.start(1)])  # 物流单号 LP…: a parcel's number, not the order's
+        if not tracking and not any(start <= match.start(1) < end for start, end, _ in found):
             found.append((match.start(1), match.end(1), match.group(1).upper()))
     return sorted(found)
 

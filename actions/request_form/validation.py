@@ -38,7 +38,7 @@ from actions.request_form.settings import (
     say,
     use_language,
 )
-from parsing import find_deadlines, find_durations, iso_duration, read_date, read_deadline, read_order_answer
+from parsing import find_deadlines, find_durations, is_tracking_number, iso_duration, read_date, read_deadline, read_order_answer
 from parsing.orders import ORDER_DIGITS
 from parsing.vocabulary import words
 
@@ -152,6 +152,8 @@ class ValidateSupportRequestForm(FormValidationAction):
                 return self.succeeded("order_id", NO_ORDER, tracker)
             message = say("order_needed", category=category or say("this_problem"), where=order["where"])
             return self.failed("order_id", message, dispatcher, tracker)
+        if is_tracking_number(raw):
+            return self.failed("order_id", say("tracking_not_order", text=raw.strip(), where=order["where"]), dispatcher, tracker)
         value = read_order_answer(raw)
         asked = None if reading.is_button(text) else form_question_line(tracker)
         if value is None and asked:

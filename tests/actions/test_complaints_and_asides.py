@@ -577,6 +577,19 @@ ASIDES = [
     pytest.param("out_of_scope", "官方公告是干什么的", {}, ["公告", "负责人"], [TICKET_PATH], id="announcements-explained"),
     pytest.param("not_received", "我帮客户问一下 他的包裹一直没收到 怎么办", {}, ["下单人", TICKET_PATH], [], id="on-behalf-with-a-problem"),
     pytest.param("thank", "谢谢 那网页上在哪", {"last_topic": "request_human"}, ["Help"], ["祝您"], id="thanks-then-a-question"),
+    pytest.param("request_human", "拨95188能找到速卖通的人工吗", {}, ["不是速卖通", "阿里小蜜"], ["95188"], id="another-platforms-number"),
+    pytest.param("out_of_scope", "你能说日语吗", {}, ["中文", "英文"], [], id="languages-spoken"),
+    pytest.param("out_of_scope", "我在网吧登的号 走之前要干嘛", {}, ["退出登录"], [], id="public-computer"),
+    pytest.param("out_of_scope", "这个降压药我妈能不能吃", {}, ["医生"], [], id="medical-to-a-doctor"),
+    pytest.param("refund", "三个订单都坏了 要分开提吗", {}, ["每个订单", TICKET_PATH], [], id="one-case-per-order"),
+    pytest.param("refund", "退款原因选什么好", {"last_topic": "damaged_item"}, ["商品破损", "与描述不符"], [], id="which-reason"),
+    pytest.param("contact_seller", "卖家保证一定能用 靠谱吗", {}, ["聊天", "截图"], [], id="seller-promise-kept-in-writing"),
+    pytest.param("inform", "交易流水号可以当订单号用吗", {}, ["不是订单号", "我的订单"], [], id="transaction-id-is-no-order"),
+    pytest.param("communication_tips", "想快点处理 消息该怎么写比较好", {}, ["订单编号"], [], id="how-to-write"),
+    pytest.param("not_helpful", "刚才人工回我了 已经解决了", {"last_topic": "request_human"}, ["解决"], ["下一步"], id="solved-closing"),
+    pytest.param("goodbye", "先这样 睡觉了", {"last_topic": "not_received"}, ["晚安"], [], id="good-night"),
+    pytest.param("not_received", "卖家发了个链接 叫我补运费差价", {}, ["骗"], [], id="pay-through-a-link-is-a-scam"),
+    pytest.param("scam_check", "速卖通客服能帮我追回吗", {"last_topic": "scam_paid"}, ["银行", "报警"], [], id="off-platform-money-out-of-reach"),
 ]
 
 

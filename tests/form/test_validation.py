@@ -523,3 +523,10 @@ def test_words_of_a_category_named_before_the_form_are_kept(validate, understand
     events, _ = validate(tracker)
     assert values["issue_category"] == "商品质量问题"
     assert slot(WORDS_SLOT, "破损") in events or slot(WORDS_SLOT, "商品破损") in events
+
+
+@pytest.mark.parametrize("text", ["LP00673915208846", "RR123456789CN"])
+def test_a_tracking_number_given_for_the_order_is_named_and_asked_again(validate, text):
+    events, messages = validate(make_tracker(text, {"order_id": text}, requested_slot="order_id"))
+    assert events[0] == slot("order_id", None)
+    assert any("物流单号" in message for message in texts(messages))

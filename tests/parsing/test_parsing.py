@@ -191,3 +191,22 @@ def test_an_order_number_beside_a_date_keeps_its_digits():
     text = "订单8123456789012345 12月3日前要到"
     assert [digits for *_, digits in find_order_ids(text)] == ["8123456789012345"]
     assert [value for *_, value in find_dates(text)] == ["--12-03"]
+
+
+def test_a_tracking_number_beside_the_order_number_is_not_taken_for_it():
+    text = "订单号 8904-2271-6630-5518，物流单号 LP00673915208846，没收到货"
+    assert [digits for *_, digits in find_order_ids(text)] == ["8904227166305518"]
+    assert find_order_ids("物流单号是 8904227166305518") == []
+
+
+@pytest.mark.parametrize("said, day", [
+    ("这周五之前", "2026-11-27"), ("下周一之前要用", "2026-11-30"), ("周四前", "2026-11-26"), ("by Friday", "2026-11-27"),
+    ("before next Monday", "2026-11-30"), ("下下周三前", "2026-12-09"),
+])
+def test_a_weekday_deadline_is_that_day_on_the_china_clock(said, day):
+    assert read_date(said, NOW).isoformat() == day  # NOW is a Thursday
+
+
+@pytest.mark.parametrize("text", ["我周一买的", "星期三下的单 一直没到"])
+def test_a_weekday_that_tells_the_story_is_no_deadline(text):
+    assert find_dates(text) == []
