@@ -530,3 +530,10 @@ def test_a_tracking_number_given_for_the_order_is_named_and_asked_again(validate
     events, messages = validate(make_tracker(text, {"order_id": text}, requested_slot="order_id"))
     assert events[0] == slot("order_id", None)
     assert any("物流单号" in message for message in texts(messages))
+
+
+def test_a_goal_changed_while_the_time_is_asked_is_taken_with_the_time(validate, understand):
+    earlier = {"order_id": ORDER, "issue_category": "商品质量问题", "request_goal": "要求退款"}
+    events, messages = validate(said(understand, "等一下 不退了 还是换货吧 一周内", requested_slot="expected_time", slots=earlier))
+    assert slot("request_goal", "补发或换货") in events and slot("expected_time", "PT168H") in events
+    assert any("补发或换货" in message for message in texts(messages))
