@@ -157,6 +157,7 @@ CLOSING_INTENTS = ("thank", "goodbye", "affirm", "deny")
 HUMAN_TOPICS = ("ask_contact_channels", "request_human", "bot_not_transferring", "slow_response", "not_helpful")
 # A message this short with a thanks in it is a closing, whatever else the NLU read in it.
 SHORT_MESSAGE = 16
+SHORT_ENGLISH_WORDS = 8  # "I'm on my laptop, not the app" is short for English
 # "网页上怎么找" after an answer: the same topic again, for that device.
 DEVICE_FOLLOW_UPS = ("inform", "nlu_fallback", "out_of_scope", "ask_contact_channels", "request_human")
 # Named in a message, these are answered for themselves, never as a follow-up of the last topic.
@@ -184,6 +185,7 @@ SCAM_FOLLOW_UPS: Tuple[Tuple[str, Callable[[Situation], Answer]], ...] = (
     ("scammer_again", scammer_again_answer),
     ("anxious", simple_line_answer("scam_calm")),
     ("platform_help", simple_line_answer("off_platform_paid", None, ("alixiaomi", "email"))),
+    ("payment_named", simple_line_answer("paid_method")),
 )
 # Answers that gave the seller desk and its hours.
 DESK_TOPICS = ("seller_support", "working_hours")
@@ -249,7 +251,8 @@ def safety_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     # Money sent with any scam word in the message is the emergency, whatever problem it ends on
     # ("转了800给自称客服的人，说交保证金才能退款" ends on 退款).
     scam_told = sit.last_topic in SCAM_TOPICS or names_problem(text, "scam_check") or has_cue(text, "scam_lure")
-    if says_scam_paid(text) and (scam_told or has_cue(text, "vanished")):
+    method_told = sit.last_topic == "scam_paid" and has_cue(text, "payment_named")  # "I paid with PayPal": where to dispute it
+    if says_scam_paid(text) and (scam_told or has_cue(text, "vanished")) and not method_told:
         return answer_topic("scam_paid", sit), []  # "已经转了8000过去 现在人联系不上了" needs no scam word
     installed_for_scammer = has_cue(text, "installed") and sit.last_topic in SCAM_TOPICS  # "我已经装了" after the warning
     if (has_cue(text, "remote_access_done") or installed_for_scammer) and not turn.in_form:
@@ -261,6 +264,10 @@ def safety_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         return simple_line_answer("what_risk")(sit), []  # "才5刀 能有啥风险" after the warning about private contact
     if has_cue(text, "instead") and "off_platform" in sit.given:
         return on_platform_answer(sit), []
+    if has_cue(text, "instead") and sit.last_topic in SCAM_TOPICS and not turn.in_form:
+        # "那正规解封走哪" after the scam's steps: the official way for this role.
+        seller = sit.role == "seller" or has_cue(text, "seller_words") or bool(seller_topic(text))
+        return answer_topic("seller_support" if seller else "request_human", sit), []
     if has_cue(text, "blames_platform") and has_cue(text, "seller_words") and sit.role == "buyer" and not turn.in_form:
         return blames_platform_answer(sit), []
     if has_cue(text, "no_permission") and (sit.role == "seller" or sit.last_topic in ("find_responsible_person", *DESK_TOPICS)) \
@@ -333,7 +340,10 @@ def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
         answer.replies.insert(0, on_behalf_answer(sit).replies[0])
         return answer, []
     if has_cue(text, "store_phone") and sit.role == "buyer" and not turn.in_form:
-        return where_responsible_answer(sit), []  # the store's own contact: on its page
+        answer = where_responsible_answer(sit)  # the store's own contact: on its page
+        if has_cue(text, "platform_give"):
+            answer.replies.insert(0, Reply(line(sit, "no_private_phone")))  # "你们平台不能直接给我他的电话吗"
+        return answer, []
     if has_cue(text, "in_english") and sit.last_topic in TOPIC_ANSWERS:
         # "Can you say it in English?": the last answer again, in English, from the start.
         return answer_topic(str(sit.last_topic), replace(sit, lang="en", given=frozenset())), [SlotSet("language", "en")]
@@ -349,6 +359,8 @@ def direct_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     if has_cue(text, "wants_short") and sit.last_topic in TOPIC_ANSWERS and problem_named(text) is None and not turn.in_form:
         # "太长了 说人话": the last answer again, short (ActionAnswer shortens it from now on).
         return answer_topic(str(sit.last_topic), replace(sit, given=frozenset())), []
+    if has_cue(text, "why_must") and sit.last_topic in PROBLEM_INTENTS and sit.role == "buyer" and not turn.in_form:
+        return Answer([Reply(line(sit, "why_evidence"))], sit.last_topic, ("ticket",)), []  # "凭什么 我是消费者"
     if has_cue(text, "how_many_ways") and sit.last_topic == "find_responsible_person" and not turn.in_form:
         return responsible_answer(sit, every_way=True), []  # "那一共有几种查法": the guide's four
     if has_cue(text, "how_many_ways") and sit.last_topic in TOPIC_ANSWERS and not turn.in_form:
@@ -385,7 +397,8 @@ def conversation_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     sit, intent, text = turn.sit, turn.intent, turn.sit.text
     if turn.role_stated and sit.last_topic in TOPIC_ANSWERS and (intent in ("inform", "nlu_fallback") or has_cue(text, "correction")):
         bare = "device" not in turn.entities and not any(facet(text, name) for name in ("where", "hours", "email", "phone", "next"))
-        if turn.assumed_before == sit.role and bare and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE:
+        if turn.assumed_before == sit.role and bare and problem_named(text) is None and not has_cue(text, "asking") and len(text) <= SHORT_MESSAGE \
+                and sit.last_topic not in DESK_TOPICS:
             return Answer([Reply(line(sit, "role_confirmed"))], sit.last_topic), []  # "我是买家哦" after answers for buyers
         return role_switched(sit), []
     if has_cue(text, "solved") and not names_problem(text, "not_helpful") and not has_cue(text, "asking"):
@@ -528,7 +541,8 @@ def context_answer(turn: Turn) -> Optional[Tuple[Answer, List[EventType]]]:
     if sit.last_topic in STAY_ON_TOPIC and (intent in STAY_ON_TOPIC_INTENTS or unnamed_problem) and not leaves_urgent:
         return answer_topic(str(sit.last_topic), sit), []
     # A short message naming only a device ("web 上呢", "diannao shang ne") whatever the NLU read in it.
-    short_aside = len(text) <= SHORT_MESSAGE and not has_cue(text, "thanks") and problem_named(text) in (None, "request_human") \
+    short = len(text) <= SHORT_MESSAGE or (sit.lang == "en" and len(text.split()) <= SHORT_ENGLISH_WORDS)
+    short_aside = short and not has_cue(text, "thanks") and problem_named(text) in (None, "request_human") \
         and (intent in SMALL_TALK or not any(facet(text, name) for name in ("hours", "email", "phone", "how_long")))
     if "device" in turn.entities and sit.device and sit.last_topic in TOPIC_ANSWERS and (intent in DEVICE_FOLLOW_UPS or short_aside):
         # "网页上怎么找" is the same topic for that device; "客服在哪 我用的网页版" asks for a person.
@@ -721,6 +735,8 @@ def follow_up(turn: Turn) -> Optional[Answer]:
         return answer_topic("email_support", sit)  # "地址是啥" after the e-mail: the address
     if facet(text, "too_late") and sit.role == "seller":
         return seller_after_close_answer(sit)
+    if sit.last_topic == "urgent_request" and facet(text, "missing"):
+        return Answer([Reply(line(sit, "urgent_missing"))], "urgent_request", ("chase", "consumer_protection"))
     if sit.last_topic == "find_responsible_person" and facet(text, "missing"):
         return responsible_rest_answer(sit)  # the store page shows no contact: the other ways
     if sit.last_topic == "find_responsible_person" and facet(text, "phone"):

@@ -1427,6 +1427,7 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("store_gone", simple_line_answer("store_gone", "request_human"), None),
     ("guarantee", simple_line_answer("no_guarantee", "refund"), None),
     ("busy_daytime", simple_line_answer("busy_daytime", "email_support"), None),
+    ("earlier_sent", simple_line_answer("earlier_sent", "slow_response"), None),
     ("what_evidence", evidence_answer, None),
     ("arrival_promise", simple_line_answer("no_arrival_promise", "contact_seller"), "service_words"),
     ("high_value", simple_line_answer("high_value", "urgent_request"), None),
@@ -1443,6 +1444,8 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("seller_promise", simple_line_answer("seller_promise", "contact_seller"), "scam_lure"),
     ("not_order_number", simple_line_answer("not_order_number"), None),
     ("how_to_write", how_to_write_answer, None),
+    ("invoice", simple_line_answer("invoice", "contact_seller", ("order_page",)), None),
+    ("rules_where", simple_line_answer("rules_where", "seller_support", ("seller_desk",)), None),
 )
 
 

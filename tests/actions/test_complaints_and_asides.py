@@ -590,6 +590,11 @@ ASIDES = [
     pytest.param("goodbye", "先这样 睡觉了", {"last_topic": "not_received"}, ["晚安"], [], id="good-night"),
     pytest.param("not_received", "卖家发了个链接 叫我补运费差价", {}, ["骗"], [], id="pay-through-a-link-is-a-scam"),
     pytest.param("scam_check", "速卖通客服能帮我追回吗", {"last_topic": "scam_paid"}, ["银行", "报警"], [], id="off-platform-money-out-of-reach"),
+    pytest.param("not_helpful", "为什么非要拍照 我又没骗人", {"last_topic": "refund"}, ["证据", "照片"], [], id="why-evidence"),
+    pytest.param("find_responsible_person", "你们平台能不能给我卖家的电话", {}, ["不能", "店铺首页"], [], id="no-private-phone"),
+    pytest.param("inform", "是用信用卡付的", {"last_topic": "scam_paid"}, ["发卡银行", "报警"], [], id="dispute-where-paid"),
+    pytest.param("slow_response", "那之前发的那些消息怎么办", {"last_topic": "slow_response"}, ["补充一条"], [], id="messages-already-sent"),
+    pytest.param("request_human", "那正规渠道找谁", {"last_topic": "scam_check"}, ["人工客服"], ["96110"], id="the-proper-way-after-a-scam"),
 ]
 
 
