@@ -70,11 +70,27 @@ alive 15 s; the action server keeps it 75 s, scripts/run.sh), with the same head
 time-out; the server's shutdown (`rasa.core.run.close_resources`) closes it. Its request bodies
 are written by ujson: the same JSON values (ASCII, escapes as the json module's), in 0.3 ms
 instead of 0.7 ms for a call's ~35 kB tracker, the largest single cost of a call on Rasa's side.
+
+Rasa 3.6 logs through structlog with arguments built before the call, also when debug logging is
+off: the processor, the form action, the memoization and rule policies pass `copy.deepcopy(...)`
+of the states, events and slots to `structlogger.debug` (every past state of the conversation,
+twice per prediction), about 0.5 ms of a message thrown away. Those four modules use `copy` for
+nothing else (tests/bench checks their source), so `install()` gives them a `copy` whose
+`deepcopy` returns its argument unchanged while structlog's debug calls are no-ops (Rasa's
+`configure_structlog` below DEBUG), and copies as Rasa does when they log.
+
+The Rasa server's Python objects after the model is loaded (TensorFlow's, spaCy's, the model's:
+about two million) live as long as the process, yet each full collection of the cyclic garbage
+collector walks them all. `install()` moves them out of its reach (`gc.freeze()`) once the agent
+is loaded (`rasa.core.run.load_agent_on_start`): nothing is freed differently, since objects that
+live that long are never garbage.
+
 """
 from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import itertools
 import operator
 import weakref
@@ -85,7 +101,13 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple, Type
 import skops.io  # noqa: F401  (before TensorFlow: see above)
 
 import aiohttp
+import rasa.core.actions.forms
+import rasa.core.policies.memoization
+import rasa.core.policies.rule_policy
+import rasa.core.processor
 import rasa.core.run
+import structlog
+import structlog._native
 import ujson
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
@@ -125,6 +147,7 @@ rasa_applied_events = DialogueStateTracker.applied_events
 rasa_domain_is_empty = Domain.is_empty
 rasa_endpoint_session = EndpointConfig.session
 rasa_close_resources = rasa.core.run.close_resources
+rasa_load_agent_on_start = rasa.core.run.load_agent_on_start
 
 
 @lru_cache(maxsize=1)
@@ -509,6 +532,35 @@ async def close_resources(app: Any, loop: asyncio.AbstractEventLoop) -> None:
         await KEPT_SESSIONS.pop(key)[1].close()
 
 
+def debug_logged() -> bool:
+    """Whether structlog's debug calls log (Rasa's filtering logger below DEBUG makes them no-ops)."""
+    return structlog.get_config()["wrapper_class"].debug is not getattr(structlog._native, "_nop", None)
+
+
+class DebugArgumentCopies:
+    """The `copy` module as the modules of `DEBUG_COPY_MODULES` see it: their deep copies are only
+    ever arguments of `structlogger.debug`, built for nothing unless debug calls log."""
+
+    def __getattr__(self, name: Text) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        return copy.deepcopy(value, memo) if debug_logged() else value
+
+
+DEBUG_COPY_MODULES = [rasa.core.processor, rasa.core.actions.forms, rasa.core.policies.memoization,
+                      rasa.core.policies.rule_policy]
+
+
+async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+    """Rasa's `load_agent_on_start`, then the loaded objects out of the garbage collector's walks."""
+    loaded = await rasa_load_agent_on_start(*args, **kwargs)
+    gc.collect()
+    gc.freeze()
+    return loaded
+
+
 def install() -> None:
     """Install every patch above in this process (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
@@ -521,3 +573,6 @@ def install() -> None:
     Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     rasa.core.run.close_resources = close_resources
+    rasa.core.run.load_agent_on_start = load_agent_on_start
+    for module in DEBUG_COPY_MODULES:
+        module.copy = DebugArgumentCopies()  # type: ignore[attr-defined]

@@ -427,3 +427,78 @@ def test_slot_copies_are_what_copy_makes_of_them() -> None:
         assert type(ours) is type(reduced) is type(slot) and vars(ours) == vars(reduced) == vars(slot)
         ours.value = None
         assert vars(ours) != vars(slot) and copy.copy(slot) is not slot
+
+
+def test_the_modules_without_debug_copies_use_copy_only_for_debug_log_arguments() -> None:
+    """Every use of `copy` in the modules given `DebugArgumentCopies` is a `copy.deepcopy(...)`
+    inside a `structlogger.debug(...)` call (so with debug calls as no-ops nothing else changes)."""
+    import ast
+    import inspect
+
+    for module in rasa_patches.DEBUG_COPY_MODULES:
+        tree = ast.parse(inspect.getsource(module))
+        inside_debug = set()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "debug"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "structlogger"):
+                inside_debug.update(id(inner) for inner in ast.walk(node))
+        uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "copy"]
+        attributes = {id(node.value): node for node in ast.walk(tree)
+                      if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "copy"}
+        assert uses, module.__name__
+        for use in uses:
+            attribute = attributes.get(id(use))
+            assert attribute is not None and attribute.attr == "deepcopy" and id(attribute) in inside_debug, (
+                f"{module.__name__}:{use.lineno} uses copy outside a debug log argument")
+        assert isinstance(module.copy, rasa_patches.DebugArgumentCopies)
+
+
+def test_debug_argument_copies_copy_when_debug_calls_log() -> None:
+    """Rasa's structlog set-up below DEBUG: the argument itself; at DEBUG (and before any set-up,
+    when structlog logs everything): a deep copy, as Rasa's."""
+    import logging
+
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    value = [{"states": [{"user": {"intent": "greet"}}]}]
+    shim = rasa_patches.DebugArgumentCopies()
+    before = structlog.get_config()
+    try:
+        configure_structlog(logging.INFO)
+        assert shim.deepcopy(value) is value
+        configure_structlog(logging.DEBUG)
+        copied = shim.deepcopy(value)
+        assert copied == value and copied is not value and copied[0] is not value[0]
+        structlog.reset_defaults()
+        assert shim.deepcopy(value) is not value
+        assert shim.copy is __import__("copy").copy  # the rest of the module as it is
+    finally:
+        structlog.configure(**before)
+
+
+def test_the_loaded_agent_is_frozen_out_of_the_garbage_collector() -> None:
+    """The server's start-up listener loads the agent as Rasa's does, then freezes what is loaded."""
+    import asyncio
+    import gc
+
+    calls = []
+
+    async def loaded(*args: Any, **kwargs: Any) -> str:
+        calls.append((args, kwargs))
+        return "agent"
+
+    kept = rasa_patches.rasa_load_agent_on_start
+    rasa_patches.rasa_load_agent_on_start = loaded
+    try:
+        assert asyncio.run(rasa_patches.load_agent_on_start("model", None, None, app="app", loop="loop")) == "agent"
+        assert calls == [(("model", None, None), {"app": "app", "loop": "loop"})]
+        assert gc.get_freeze_count() > 0
+    finally:
+        rasa_patches.rasa_load_agent_on_start = kept
+        gc.unfreeze()
+
+    import rasa.core.run
+
+    assert rasa.core.run.load_agent_on_start is rasa_patches.load_agent_on_start
+
