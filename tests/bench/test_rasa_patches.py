@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
 import yaml
@@ -502,3 +502,67 @@ def test_the_loaded_agent_is_frozen_out_of_the_garbage_collector() -> None:
 
     assert rasa.core.run.load_agent_on_start is rasa_patches.load_agent_on_start
 
+
+@pytest.mark.parametrize("body", [b"", b"{}", "{\"text\": \"订单\"}".encode() * 3000])
+def test_request_headers_go_with_the_body_in_the_same_bytes(body: bytes) -> None:
+    """A request through the patched writer puts on the wire exactly the bytes aiohttp's own
+    writer does, the headers in the body's first write (one write for a small request)."""
+    import asyncio
+
+    import aiohttp
+
+    async def wire(writer_class: Any) -> Tuple[bytes, int]:
+        received, writes = bytearray(), []
+        done = asyncio.Event()
+
+        async def client_connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while b"\r\n\r\n" not in received or len(received) < received.index(b"\r\n\r\n") + 4 + len(body):
+                chunk = await reader.read(1 << 20)
+                if not chunk:
+                    break
+                received.extend(chunk)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+            await writer.drain()
+            writer.close()
+            done.set()
+
+        server = await asyncio.start_server(client_connected, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        base = rasa_patches.rasa_stream_writer
+        original_write = base._write
+
+        def counted(self: Any, chunk: bytes) -> None:
+            writes.append(len(chunk))
+            original_write(self, chunk)
+
+        base._write = counted  # the socket writes of either writer
+        aiohttp.client_reqrep.StreamWriter = writer_class
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.post(f"http://127.0.0.1:{port}/webhook", data=body,
+                                        headers={"Content-Type": "application/json"}) as response:
+                    assert await response.json() == {}
+            await done.wait()
+        finally:
+            base._write = original_write
+            aiohttp.client_reqrep.StreamWriter = rasa_patches.HeadersWithBodyWriter
+            server.close()
+        return bytes(received).replace(str(port).encode(), b"PORT"), len(writes)  # Host names the port
+
+    stock, stock_writes = asyncio.run(wire(rasa_patches.rasa_stream_writer))
+    ours, our_writes = asyncio.run(wire(rasa_patches.HeadersWithBodyWriter))
+    assert ours == stock and ours.endswith(body)
+    assert (stock_writes, our_writes) == ((2 if body else 1), 1)
+
+
+def test_each_runner_builds_its_graph_once_and_runs_leave_no_inputs_in_it(processor: Any) -> None:
+    """After parses and predictions, the kept dask graph of each set of targets is Rasa's
+    (`_build_dask_graph` of the minimal schema), kept as the same object, with no run's inputs in it."""
+    runner = processor.graph_runner
+    benchmark_conversation(processor)
+    kept = runner.__dict__["_built_graphs"]
+    assert len(kept) >= 2  # the NLU's targets and the policies'
+    for targets, graph in kept.items():
+        assert rasa_patches.built_graph(runner, targets) is graph
+        assert graph == runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(list(targets)))
+        assert all(callable(task[0]) for task in graph.values())  # nodes only, no (name, value) inputs
