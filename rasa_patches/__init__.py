@@ -28,6 +28,9 @@ through dask's local scheduler: ordering, queues and callbacks for a dozen nodes
 of CPU a run, three runs a message. `install()` swaps in a plain recursive walk of the same dask
 graph that calls each node once, after the nodes it needs, with dask's rules for the values
 (a needed name that is no node is passed as the name itself, an input is its literal tuple).
+The dask graph of each set of targets is built once per runner (Rasa builds it, and the
+minimal schema under it with a recursive walk of every node's needs, on every run: ~0.2 ms of a
+parse); each run adds its inputs to a copy.
 
 Rasa 3.6's `RulePolicy._get_possible_keys` filters every rule against every state of the whole
 conversation, newest first, though a rule is applicable by definition at every turn further back
@@ -70,11 +73,32 @@ alive 15 s; the action server keeps it 75 s, scripts/run.sh), with the same head
 time-out; the server's shutdown (`rasa.core.run.close_resources`) closes it. Its request bodies
 are written by ujson: the same JSON values (ASCII, escapes as the json module's), in 0.3 ms
 instead of 0.7 ms for a call's ~35 kB tracker, the largest single cost of a call on Rasa's side.
+
+Rasa 3.6 logs through structlog with arguments built before the call, also when debug logging is
+off: the processor, the form action, the memoization and rule policies pass `copy.deepcopy(...)`
+of the states, events and slots to `structlogger.debug` (every past state of the conversation,
+twice per prediction), about 0.5 ms of a message thrown away. Those four modules use `copy` for
+nothing else (tests/bench checks their source), so `install()` gives them a `copy` whose
+`deepcopy` returns its argument unchanged while structlog's debug calls are no-ops (Rasa's
+`configure_structlog` below DEBUG), and copies as Rasa does when they log.
+
+The Rasa server's Python objects after the model is loaded (TensorFlow's, spaCy's, the model's:
+about two million) live as long as the process, yet each full collection of the cyclic garbage
+collector walks them all. `install()` moves them out of its reach (`gc.freeze()`) once the agent
+is loaded (`rasa.core.run.load_agent_on_start`): nothing is freed differently, since objects that
+live that long are never garbage.
+
+aiohttp 3.9 sends a request's status line and headers with one write to the socket and its body
+with another (from a task of its own), so each action call costs Rasa two sends on loopback and the
+action server two wake-ups and reads. `install()` has the client's writer keep the headers and send
+them with the first bytes of the body (or at the end of the request, or before waiting for the
+socket to drain): the same bytes in the same order, as aiohttp 3.10 does.
 """
 from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import itertools
 import operator
 import weakref
@@ -85,7 +109,15 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple, Type
 import skops.io  # noqa: F401  (before TensorFlow: see above)
 
 import aiohttp
+import aiohttp.client_reqrep
+from aiohttp.http_writer import StreamWriter
+import rasa.core.actions.forms
+import rasa.core.policies.memoization
+import rasa.core.policies.rule_policy
+import rasa.core.processor
 import rasa.core.run
+import structlog
+import structlog._native
 import ujson
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
@@ -125,6 +157,8 @@ rasa_applied_events = DialogueStateTracker.applied_events
 rasa_domain_is_empty = Domain.is_empty
 rasa_endpoint_session = EndpointConfig.session
 rasa_close_resources = rasa.core.run.close_resources
+rasa_stream_writer = aiohttp.client_reqrep.StreamWriter
+rasa_load_agent_on_start = rasa.core.run.load_agent_on_start
 
 
 @lru_cache(maxsize=1)
@@ -195,12 +229,21 @@ def resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None) -
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+def built_graph(runner: DaskGraphRunner, targets: Tuple[Text, ...]) -> Dict[Text, Any]:
+    """Rasa's dask graph for `targets` without inputs, built once per runner (its schema and
+    instantiated nodes are set when it is made and never change)."""
+    kept = runner.__dict__.setdefault("_built_graphs", {})
+    if targets not in kept:
+        kept[targets] = runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(list(targets)))
+    return kept[targets]
+
+
 def run_graph(
     self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
 ) -> Dict[Text, Any]:
     """Drop-in for `DaskGraphRunner.run`: the same graph, each node called once without dask."""
     run_targets = targets if targets else self._graph_schema.target_names
-    graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+    graph = dict(built_graph(self, tuple(run_targets)))
     if inputs:
         self._add_inputs_to_graph(inputs, graph)
     results: Dict[Text, Any] = {}
@@ -509,6 +552,60 @@ async def close_resources(app: Any, loop: asyncio.AbstractEventLoop) -> None:
         await KEPT_SESSIONS.pop(key)[1].close()
 
 
+def debug_logged() -> bool:
+    """Whether structlog's debug calls log (Rasa's filtering logger below DEBUG makes them no-ops)."""
+    return structlog.get_config()["wrapper_class"].debug is not getattr(structlog._native, "_nop", None)
+
+
+class DebugArgumentCopies:
+    """The `copy` module as the modules of `DEBUG_COPY_MODULES` see it: their deep copies are only
+    ever arguments of `structlogger.debug`, built for nothing unless debug calls log."""
+
+    def __getattr__(self, name: Text) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        return copy.deepcopy(value, memo) if debug_logged() else value
+
+
+DEBUG_COPY_MODULES = [rasa.core.processor, rasa.core.actions.forms, rasa.core.policies.memoization,
+                      rasa.core.policies.rule_policy]
+
+
+async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+    """Rasa's `load_agent_on_start`, then the loaded objects out of the garbage collector's walks."""
+    loaded = await rasa_load_agent_on_start(*args, **kwargs)
+    gc.collect()
+    gc.freeze()
+    return loaded
+
+
+class HeadersWithBodyWriter(StreamWriter):
+    """aiohttp's request writer, the headers sent with the body's first bytes (see the module's doc)."""
+
+    pending_headers = b""
+
+    async def write_headers(self, status_line: str, headers: Any) -> None:
+        if self._on_headers_sent is not None:
+            await self._on_headers_sent(headers)
+        self.pending_headers = aiohttp.http_writer._serialize_headers(status_line, headers)
+
+    def _write(self, chunk: bytes) -> None:
+        if self.pending_headers:
+            chunk, self.pending_headers = self.pending_headers + bytes(chunk), b""
+        if chunk:
+            super()._write(chunk)
+
+    async def write_eof(self, chunk: bytes = b"") -> None:
+        self._write(b"")  # the headers of a request without a body
+        await super().write_eof(chunk)
+
+    async def drain(self) -> None:
+        self._write(b"")  # whoever waits for the socket waits for the headers to be out too
+        await super().drain()
+
+
 def install() -> None:
     """Install every patch above in this process (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
@@ -521,3 +618,7 @@ def install() -> None:
     Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     rasa.core.run.close_resources = close_resources
+    rasa.core.run.load_agent_on_start = load_agent_on_start
+    for module in DEBUG_COPY_MODULES:
+        module.copy = DebugArgumentCopies()  # type: ignore[attr-defined]
+    aiohttp.client_reqrep.StreamWriter = HeadersWithBodyWriter  # type: ignore[misc]

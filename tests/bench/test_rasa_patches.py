@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
 import yaml
@@ -427,3 +427,142 @@ def test_slot_copies_are_what_copy_makes_of_them() -> None:
         assert type(ours) is type(reduced) is type(slot) and vars(ours) == vars(reduced) == vars(slot)
         ours.value = None
         assert vars(ours) != vars(slot) and copy.copy(slot) is not slot
+
+
+def test_the_modules_without_debug_copies_use_copy_only_for_debug_log_arguments() -> None:
+    """Every use of `copy` in the modules given `DebugArgumentCopies` is a `copy.deepcopy(...)`
+    inside a `structlogger.debug(...)` call (so with debug calls as no-ops nothing else changes)."""
+    import ast
+    import inspect
+
+    for module in rasa_patches.DEBUG_COPY_MODULES:
+        tree = ast.parse(inspect.getsource(module))
+        inside_debug = set()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "debug"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "structlogger"):
+                inside_debug.update(id(inner) for inner in ast.walk(node))
+        uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "copy"]
+        attributes = {id(node.value): node for node in ast.walk(tree)
+                      if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "copy"}
+        assert uses, module.__name__
+        for use in uses:
+            attribute = attributes.get(id(use))
+            assert attribute is not None and attribute.attr == "deepcopy" and id(attribute) in inside_debug, (
+                f"{module.__name__}:{use.lineno} uses copy outside a debug log argument")
+        assert isinstance(module.copy, rasa_patches.DebugArgumentCopies)
+
+
+def test_debug_argument_copies_copy_when_debug_calls_log() -> None:
+    """Rasa's structlog set-up below DEBUG: the argument itself; at DEBUG (and before any set-up,
+    when structlog logs everything): a deep copy, as Rasa's."""
+    import logging
+
+    import structlog
+    from rasa.utils.log_utils import configure_structlog
+
+    value = [{"states": [{"user": {"intent": "greet"}}]}]
+    shim = rasa_patches.DebugArgumentCopies()
+    before = structlog.get_config()
+    try:
+        configure_structlog(logging.INFO)
+        assert shim.deepcopy(value) is value
+        configure_structlog(logging.DEBUG)
+        copied = shim.deepcopy(value)
+        assert copied == value and copied is not value and copied[0] is not value[0]
+        structlog.reset_defaults()
+        assert shim.deepcopy(value) is not value
+        assert shim.copy is __import__("copy").copy  # the rest of the module as it is
+    finally:
+        structlog.configure(**before)
+
+
+def test_the_loaded_agent_is_frozen_out_of_the_garbage_collector() -> None:
+    """The server's start-up listener loads the agent as Rasa's does, then freezes what is loaded."""
+    import asyncio
+    import gc
+
+    calls = []
+
+    async def loaded(*args: Any, **kwargs: Any) -> str:
+        calls.append((args, kwargs))
+        return "agent"
+
+    kept = rasa_patches.rasa_load_agent_on_start
+    rasa_patches.rasa_load_agent_on_start = loaded
+    try:
+        assert asyncio.run(rasa_patches.load_agent_on_start("model", None, None, app="app", loop="loop")) == "agent"
+        assert calls == [(("model", None, None), {"app": "app", "loop": "loop"})]
+        assert gc.get_freeze_count() > 0
+    finally:
+        rasa_patches.rasa_load_agent_on_start = kept
+        gc.unfreeze()
+
+    import rasa.core.run
+
+    assert rasa.core.run.load_agent_on_start is rasa_patches.load_agent_on_start
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", "{\"text\": \"订单\"}".encode() * 3000])
+def test_request_headers_go_with_the_body_in_the_same_bytes(body: bytes) -> None:
+    """A request through the patched writer puts on the wire exactly the bytes aiohttp's own
+    writer does, the headers in the body's first write (one write for a small request)."""
+    import asyncio
+
+    import aiohttp
+
+    async def wire(writer_class: Any) -> Tuple[bytes, int]:
+        received, writes = bytearray(), []
+        done = asyncio.Event()
+
+        async def client_connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while b"\r\n\r\n" not in received or len(received) < received.index(b"\r\n\r\n") + 4 + len(body):
+                chunk = await reader.read(1 << 20)
+                if not chunk:
+                    break
+                received.extend(chunk)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+            await writer.drain()
+            writer.close()
+            done.set()
+
+        server = await asyncio.start_server(client_connected, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        base = rasa_patches.rasa_stream_writer
+        original_write = base._write
+
+        def counted(self: Any, chunk: bytes) -> None:
+            writes.append(len(chunk))
+            original_write(self, chunk)
+
+        base._write = counted  # the socket writes of either writer
+        aiohttp.client_reqrep.StreamWriter = writer_class
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.post(f"http://127.0.0.1:{port}/webhook", data=body,
+                                        headers={"Content-Type": "application/json"}) as response:
+                    assert await response.json() == {}
+            await done.wait()
+        finally:
+            base._write = original_write
+            aiohttp.client_reqrep.StreamWriter = rasa_patches.HeadersWithBodyWriter
+            server.close()
+        return bytes(received).replace(str(port).encode(), b"PORT"), len(writes)  # Host names the port
+
+    stock, stock_writes = asyncio.run(wire(rasa_patches.rasa_stream_writer))
+    ours, our_writes = asyncio.run(wire(rasa_patches.HeadersWithBodyWriter))
+    assert ours == stock and ours.endswith(body)
+    assert (stock_writes, our_writes) == ((2 if body else 1), 1)
+
+
+def test_each_runner_builds_its_graph_once_and_runs_leave_no_inputs_in_it(processor: Any) -> None:
+    """After parses and predictions, the kept dask graph of each set of targets is Rasa's
+    (`_build_dask_graph` of the minimal schema), kept as the same object, with no run's inputs in it."""
+    runner = processor.graph_runner
+    benchmark_conversation(processor)
+    kept = runner.__dict__["_built_graphs"]
+    assert len(kept) >= 2  # the NLU's targets and the policies'
+    for targets, graph in kept.items():
+        assert rasa_patches.built_graph(runner, targets) is graph
+        assert graph == runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(list(targets)))
+        assert all(callable(task[0]) for task in graph.values())  # nodes only, no (name, value) inputs
