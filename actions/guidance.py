@@ -509,6 +509,14 @@ def simple_line_answer(key: str, topic: Optional[str] = None, given: Tuple[str, 
     return answer
 
 
+def what_evidence_answer(sit: Situation) -> Answer:
+    """"要拍些什么 / 聊天记录算证据吗": for photos, what to photograph first; then what counts and where it goes."""
+    answer = evidence_answer(sit)
+    if has_cue(sit.text, "photo_words"):
+        answer.replies.insert(0, Reply(line(sit, "how_many_photos")))
+    return answer
+
+
 def how_to_write_answer(sit: Situation) -> Answer:
     """"怎么写能快点": the four-part template (for an e-mail, its subject or what its body holds)."""
     if facet(sit.text, "subject"):
@@ -1428,7 +1436,7 @@ ASIDE_ANSWERS: Tuple[Tuple[str, Callable[[Situation], Answer], Optional[str]], .
     ("guarantee", simple_line_answer("no_guarantee", "refund"), None),
     ("busy_daytime", simple_line_answer("busy_daytime", "email_support"), None),
     ("earlier_sent", simple_line_answer("earlier_sent", "slow_response"), None),
-    ("what_evidence", evidence_answer, None),
+    ("what_evidence", what_evidence_answer, None),
     ("arrival_promise", simple_line_answer("no_arrival_promise", "contact_seller"), "service_words"),
     ("high_value", simple_line_answer("high_value", "urgent_request"), None),
     ("roles_difference", simple_line_answer("roles_difference", "request_human"), None),

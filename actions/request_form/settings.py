@@ -93,8 +93,9 @@ def describe_deadline(value: str) -> str:
 
 
 def date_fields(day: date) -> Dict[str, Any]:
-    """What the wording of a day may use: 12月3日 (month, day), by December 3 (month_name, day)."""
-    return {"month": day.month, "day": day.day, "month_name": calendar.month_name[day.month]}
+    """What the wording of a day may use: 12月3日（周四） (month, day, weekday), by Thursday, December 3."""
+    weekday = str(knowledge.reply("form_weekdays", LANGUAGE.get())[day.isoweekday() - 1])
+    return {"month": day.month, "day": day.day, "month_name": calendar.month_name[day.month], "weekday": weekday}
 
 
 def describe_order(order_id: str) -> str:

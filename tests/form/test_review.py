@@ -40,7 +40,7 @@ def blocks(messages):
     "text, intent, changed_slot, value, shown",
     [
         ("时间改为三天内", "inform", "expected_time", "PT72H", "3天内"),
-        ("改一下 是12月3日前", "inform", "expected_time", "2026-12-03", "12月3日前"),
+        ("改一下 是12月3日前", "inform", "expected_time", "2026-12-03", "12月3日（周四）前"),
         ("不对，订单号是8123456789012346", "deny", "order_id", "8123456789012346", "8123456789012346"),
         ("不对，我改主意了，要退款不换货了", "deny", "request_goal", "要求退款", "要求退款"),
         ("改成退款", "refund", "request_goal", "要求退款", "要求退款"),
