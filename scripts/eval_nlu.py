@@ -551,6 +551,22 @@ def worst_table(title: str, worst: Sequence[Dict[str, Any]]) -> List[str]:
         + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |" for w in worst]
 
 
+def whole_set_section(candidates: Sequence[Dict[str, Any]], key: str, title: str,
+                      note: str) -> List[str]:
+    """The report section of a set scored whole (candidate[key]): per candidate the whole set and
+    each corpus, then the intents recalled worst."""
+    lines = ["", f"## Real-phrasing ({title})", "", note, "",
+             "| candidate / corpus | lines | accuracy | family accuracy | in-scope fallback | "
+             "out-of-scope caught | macro F1 |", "|---|---|---|---|---|---|---|"]
+    for c in candidates:
+        lines.append(real_row(f"`{c['config']}` all", c[key]["all"]))
+        lines += [real_row(f"`{c['config']}` {corpus}", f)
+                  for corpus, f in c[key]["by_corpus"].items()]
+    for c in candidates:
+        lines += worst_table(f"Worst intents of `{c['config']}` ({title}):", c[key]["worst"])
+    return lines
+
+
 def markdown(report: Dict[str, Any]) -> str:
     """The human-readable report."""
     candidates, base_h = report["candidates"], report["baseline"]["heldout"]
@@ -591,30 +607,14 @@ def markdown(report: Dict[str, Any]) -> str:
         for c in candidates:
             lines += worst_table(f"Worst intents of `{c['config']}` (report split):", c["real"]["worst"])
     if report["real_phrasing"].get("untuned"):
-        lines += ["", "## Real-phrasing (round 28, untuned)", "",
-                  "Lines nobody has tuned on: report them, never write training lines for their "
-                  "failures (the misread lines are in report.json, local only).", "",
-                  "| candidate / corpus | lines | accuracy | family accuracy | in-scope fallback | "
-                  "out-of-scope caught | macro F1 |", "|---|---|---|---|---|---|---|"]
-        for c in candidates:
-            u = c["untuned"]
-            lines.append(real_row(f"`{c['config']}` all", u["all"]))
-            lines += [real_row(f"`{c['config']}` {corpus}", f) for corpus, f in u["by_corpus"].items()]
-        for c in candidates:
-            lines += worst_table(f"Worst intents of `{c['config']}` (round 28, untuned):",
-                                 c["untuned"]["worst"])
+        lines += whole_set_section(
+            candidates, "untuned", "round 28, untuned",
+            "Lines nobody has tuned on: report them, never write training lines for their "
+            "failures (the misread lines are in report.json, local only).")
     if report["real_phrasing"].get("guided"):
-        lines += ["", "## Real-phrasing (round 27, guided since round 28)", "",
-                  "The untuned set of round 27; its misreads guide training lines since round 28.", "",
-                  "| candidate / corpus | lines | accuracy | family accuracy | in-scope fallback | "
-                  "out-of-scope caught | macro F1 |", "|---|---|---|---|---|---|---|"]
-        for c in candidates:
-            g = c["guided"]
-            lines.append(real_row(f"`{c['config']}` all", g["all"]))
-            lines += [real_row(f"`{c['config']}` {corpus}", f) for corpus, f in g["by_corpus"].items()]
-        for c in candidates:
-            lines += worst_table(f"Worst intents of `{c['config']}` (round 27, guided):",
-                                 c["guided"]["worst"])
+        lines += whole_set_section(
+            candidates, "guided", "round 27, guided since round 28",
+            "The untuned set of round 27; its misreads guide training lines since round 28.")
     lines += ["", "## Held-out set", "",
               f"Pipeline fallback as configured; baseline fallback chosen on its 5-fold out-of-fold "
               f"training predictions (<= {MAX_IN_SCOPE_FALLBACK:.0%} in-scope fallback): threshold "
