@@ -4,8 +4,9 @@ Run from the repository root:
     PYTHONPATH=. .venv/bin/python scripts/build_real_phrasing.py [--mirrors /work/.mirror]
 
 The repository keeps no third-party sentence: eval/real_phrasing/labels.tsv (round 26, split into
-tune / report) and eval/real_phrasing/labels_r27.tsv (round 27, untuned: nobody wrote training lines
-or chose thresholds on it) hold, per line, where the customer turn is in its corpus, the SHA-1 of its
+tune / report), eval/real_phrasing/labels_r27.tsv (round 27, guided: its misreads have been read since
+round 28) and eval/real_phrasing/labels_r28.tsv (round 28, untuned: nobody wrote training lines or
+chose thresholds on it) hold, per line, where the customer turn is in its corpus, the SHA-1 of its
 normalized text and the intent we gave it.
 This script reads the customer turns out of local git mirrors of the corpora (at the pinned commits
 below), keeps the labelled ones and writes var/eval/real_phrasing.yml (gitignored). Get a mirror with
@@ -31,10 +32,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "eval" / "real_phrasing" / "labels.tsv"
 LABELS_R27 = ROOT / "eval" / "real_phrasing" / "labels_r27.tsv"
+LABELS_R28 = ROOT / "eval" / "real_phrasing" / "labels_r28.tsv"
 # The label files and the set name their lines carry. Round 26's lines are split into tune / report
-# by hash; round 27's are all `untuned` (a measurement of lines nobody has tuned on).
-SETS = {"round26": LABELS, "round27": LABELS_R27}
-UNTUNED_SET = "round27"
+# by hash; a set scored whole carries one split name: `untuned` for the newest set (a measurement of
+# lines nobody has tuned on), `guided` for an earlier untuned set once its misreads have been read
+# (round 27 since round 28): it may guide training lines, so it no longer gives the honest figure.
+SETS = {"round26": LABELS, "round27": LABELS_R27, "round28": LABELS_R28}
+UNTUNED_SET = "round28"
+GUIDED_SET = "round27"
+WHOLE_SPLITS = {UNTUNED_SET: "untuned", GUIDED_SET: "guided"}
 OUTPUT = ROOT / "var" / "eval" / "real_phrasing.yml"
 DEFAULT_MIRRORS = Path("/work/.mirror")
 TUNE_SHARE = 4  # of 10: lines whose SHA-1 falls in the first 40 % form the `tune` split
@@ -219,7 +225,7 @@ def read_labels(path: Path = LABELS) -> List[Dict[str, str]]:
 def build(mirrors: Path, labels: List[Dict[str, str]], set_name: str = "round26"
           ) -> List[Dict[str, str]]:
     """The labelled lines with their text, in label-file order; fails on any line not found.
-    Lines of the untuned set get split `untuned`, the others tune / report by hash."""
+    Lines of a set scored whole get its split (WHOLE_SPLITS), round 26's tune / report by hash."""
     wanted = {row["source_id"].split(":", 1)[0] for row in labels}
     unknown = wanted - set(CORPORA)
     if unknown:
@@ -235,7 +241,7 @@ def build(mirrors: Path, labels: List[Dict[str, str]], set_name: str = "round26"
         elif sha1(text) != row["sha1"]:
             problems.append(f"{row['source_id']}: text differs from the labelled one (SHA-1)")
         else:
-            split = "untuned" if set_name == UNTUNED_SET else split_of(row["sha1"])
+            split = WHOLE_SPLITS.get(set_name) or split_of(row["sha1"])
             examples.append({"text": text, "intent": row["intent"], "split": split,
                              "set": set_name, "source_id": row["source_id"], "sha1": row["sha1"]})
     if problems:
@@ -272,10 +278,11 @@ def main() -> None:
     if duplicated:
         raise SystemExit(f"{duplicated} lines are labelled in two sets: a line belongs to one set")
     write(examples, args.out)
-    splits = {s: sum(e["split"] == s for e in examples) for s in ("tune", "report", "untuned")}
+    splits = {s: sum(e["split"] == s for e in examples)
+              for s in ("tune", "report", "guided", "untuned")}
     print(f"wrote {len(examples)} lines to {args.out} ({splits['tune']} tune, "
-          f"{splits['report']} report of round 26; {splits['untuned']} untuned of round 27)",
-          file=sys.stderr)
+          f"{splits['report']} report of round 26; {splits['guided']} guided of {GUIDED_SET}; "
+          f"{splits['untuned']} untuned of {UNTUNED_SET})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Checks that training lines stay far from every real-phrasing line (round 26 and round 27).
+"""Checks that training lines stay far from every real-phrasing line (rounds 26, 27 and 28).
 
 Run from the repository root, after scripts/build_real_phrasing.py:
     PYTHONPATH=. .venv/bin/python scripts/check_real_phrasing_distance.py [--base REV] [--all]

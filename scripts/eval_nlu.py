@@ -25,9 +25,11 @@ Writes reports/nlu/report.md, report.json and confusion_matrix.png:
   in-scope fallback, out-of-scope caught, and the intents recalled worst with what they were taken
   for; plus the report split at the fallback thresholds chosen on the tune split (most out-of-scope
   caught with in-scope fallback <= 5 %), which is how the threshold is meant to be tuned;
-* the round-27 real-phrasing set ("untuned", the same file, lines with split `untuned`): lines nobody
+* the round-28 real-phrasing set ("untuned", the same file, lines with split `untuned`): lines nobody
   has written training data or chosen a threshold for, scored whole at the configured threshold
-  (the honest figure; its misread lines are listed in report.json only, never to be written for).
+  (the honest figure; its misread lines are listed in report.json only, never to be written for);
+* the round-27 set ("guided", lines with split `guided`), scored whole the same way: it was the
+  untuned set of round 27 and has guided work since round 28, so it reads high like round 26's.
 Scoring: for an out_of_scope line, out_of_scope and nlu_fallback are both correct, so the two are one
 class ("out_of_scope") in accuracy, F1 and the confusion matrix; an in-scope line that falls back is
 an error.
@@ -58,6 +60,7 @@ import yaml  # noqa: E402
 from scripts.tune_fallback import out_of_fold_predictions, rates  # noqa: E402
 from scripts.build_real_phrasing import (  # noqa: E402
     OUTPUT as REAL_SET,
+    GUIDED_SET,
     UNTUNED_SET,
     loose_sha1,
     read_all_labels,
@@ -419,18 +422,20 @@ def ranking(parsed: Sequence[Dict[str, Any]], gold: Sequence[str]) -> List[Predi
     return predictions
 
 
-def load_real_set(path: Path, untuned: bool = False) -> List[Dict[str, str]]:
-    """The built real-phrasing lines of round 26 (tune / report splits), or with untuned=True those
-    of the untuned round-27 set; [] with a message saying how to build them."""
+def load_real_set(path: Path, whole: str = "") -> List[Dict[str, str]]:
+    """The built real-phrasing lines of round 26 (tune / report splits), or with whole="untuned" /
+    "guided" those of the set scored whole under that split (round 28 / round 27); [] with a
+    message saying how to build them."""
     if not path.is_file():
         print(f"real-phrasing set not built ({path} missing): run "
               "`PYTHONPATH=. .venv/bin/python scripts/build_real_phrasing.py` (see eval/README.md); "
               "reporting the held-out set only", file=sys.stderr)
         return []
     examples = [e for e in yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
-                if (e.get("set", "round26") == UNTUNED_SET) == untuned]
-    if untuned and not examples:
-        print("round-27 (untuned) real-phrasing lines not in the built set: rebuild it with "
+                if (e["split"] == whole if whole else e["split"] in ("tune", "report"))]
+    if whole and not examples:
+        name = UNTUNED_SET if whole == "untuned" else GUIDED_SET
+        print(f"{name} ({whole}) real-phrasing lines not in the built set: rebuild it with "
               "`PYTHONPATH=. .venv/bin/python scripts/build_real_phrasing.py`", file=sys.stderr)
     return [{**example, "text": as_typed(example["text"])} for example in examples]
 
@@ -492,8 +497,8 @@ def evaluate_real(parsed: Sequence[Dict[str, Any]], examples: Sequence[Dict[str,
 
 
 def evaluate_untuned(parsed: Sequence[Dict[str, Any]], examples: Sequence[Dict[str, str]]) -> Dict:
-    """The untuned (round 27) set scored whole, at the pipeline's own fallback as configured: no
-    threshold is chosen on it. Errors stay in report.json (third-party text, local only)."""
+    """A set scored whole (round 28 untuned, round 27 guided), at the pipeline's own fallback as
+    configured: no threshold is chosen on it. Errors stay in report.json (third-party text, local only)."""
     gold = [e["intent"] for e in examples]
     predicted = [p["intent"]["name"] or FALLBACK for p in parsed]
     result: Dict[str, Any] = {"all": real_figures(gold, predicted),
@@ -546,6 +551,22 @@ def worst_table(title: str, worst: Sequence[Dict[str, Any]]) -> List[str]:
         + ", ".join(f"{name} {n}" for name, n in w["taken_for"]) + " |" for w in worst]
 
 
+def whole_set_section(candidates: Sequence[Dict[str, Any]], key: str, title: str,
+                      note: str) -> List[str]:
+    """The report section of a set scored whole (candidate[key]): per candidate the whole set and
+    each corpus, then the intents recalled worst."""
+    lines = ["", f"## Real-phrasing ({title})", "", note, "",
+             "| candidate / corpus | lines | accuracy | family accuracy | in-scope fallback | "
+             "out-of-scope caught | macro F1 |", "|---|---|---|---|---|---|---|"]
+    for c in candidates:
+        lines.append(real_row(f"`{c['config']}` all", c[key]["all"]))
+        lines += [real_row(f"`{c['config']}` {corpus}", f)
+                  for corpus, f in c[key]["by_corpus"].items()]
+    for c in candidates:
+        lines += worst_table(f"Worst intents of `{c['config']}` ({title}):", c[key]["worst"])
+    return lines
+
+
 def markdown(report: Dict[str, Any]) -> str:
     """The human-readable report."""
     candidates, base_h = report["candidates"], report["baseline"]["heldout"]
@@ -567,7 +588,7 @@ def markdown(report: Dict[str, Any]) -> str:
         "untuned family acc | untuned in-scope fallback | untuned out-of-scope caught | CV macro F1 |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *[candidate_row(c) for c in candidates], "",
-        f"Real-phrasing columns: the `report` split of round 26. Untuned columns: the round-27 "
+        f"Real-phrasing columns: the `report` split of round 26. Untuned columns: the round-28 "
         f"real-phrasing set ({report['real_phrasing'].get('untuned', 0)} lines, never tuned on), whole, "
         f"at the configured threshold. Parse p50: {LATENCY_LINES} messages (or all) "
         "parsed one at a time. Targets (issue 12, real phrasing): strict accuracy >= 0.85, family "
@@ -586,18 +607,14 @@ def markdown(report: Dict[str, Any]) -> str:
         for c in candidates:
             lines += worst_table(f"Worst intents of `{c['config']}` (report split):", c["real"]["worst"])
     if report["real_phrasing"].get("untuned"):
-        lines += ["", "## Real-phrasing (round 27, untuned)", "",
-                  "Lines nobody has tuned on: report them, never write training lines for their "
-                  "failures (the misread lines are in report.json, local only).", "",
-                  "| candidate / corpus | lines | accuracy | family accuracy | in-scope fallback | "
-                  "out-of-scope caught | macro F1 |", "|---|---|---|---|---|---|---|"]
-        for c in candidates:
-            u = c["untuned"]
-            lines.append(real_row(f"`{c['config']}` all", u["all"]))
-            lines += [real_row(f"`{c['config']}` {corpus}", f) for corpus, f in u["by_corpus"].items()]
-        for c in candidates:
-            lines += worst_table(f"Worst intents of `{c['config']}` (round 27, untuned):",
-                                 c["untuned"]["worst"])
+        lines += whole_set_section(
+            candidates, "untuned", "round 28, untuned",
+            "Lines nobody has tuned on: report them, never write training lines for their "
+            "failures (the misread lines are in report.json, local only).")
+    if report["real_phrasing"].get("guided"):
+        lines += whole_set_section(
+            candidates, "guided", "round 27, guided since round 28",
+            "The untuned set of round 27; its misreads guide training lines since round 28.")
     lines += ["", "## Held-out set", "",
               f"Pipeline fallback as configured; baseline fallback chosen on its 5-fold out-of-fold "
               f"training predictions (<= {MAX_IN_SCOPE_FALLBACK:.0%} in-scope fallback): threshold "
@@ -659,7 +676,8 @@ def baseline_cross_validation(texts: List[str], gold: List[str], folds: int, see
 
 def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages: Sequence[Any],
                        real: Sequence[Dict[str, str]], fresh: Sequence[bool],
-                       untuned: Sequence[Dict[str, str]] = ()) -> Dict[str, Any]:
+                       untuned: Sequence[Dict[str, str]] = (),
+                       guided: Sequence[Dict[str, str]] = ()) -> Dict[str, Any]:
     """Trains one pipeline on data/nlu (or reuses --model) and evaluates it."""
     texts = [m.get("text") for m in heldout_messages]
     gold = [m.get("intent") for m in heldout_messages]
@@ -671,6 +689,7 @@ def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages:
             timed_texts = [e["text"] for e in real] or texts[:LATENCY_LINES]
             timed, seconds = parse_timed(model, timed_texts)
             untuned_parsed = parse_batch(model, [e["text"] for e in untuned]) if untuned else []
+            guided_parsed = parse_batch(model, [e["text"] for e in guided]) if guided else []
         except Exception as error:  # a pipeline that cannot parse every message is no candidate
             raise SystemExit(f"{config}: parsing the evaluation lines failed: {error!r} "
                              "(every message must parse, emoji-only ones included)") from error
@@ -692,6 +711,8 @@ def evaluate_candidate(config: Path, args: argparse.Namespace, heldout_messages:
         candidate["real"] = evaluate_real(timed, real)
     if untuned:
         candidate["untuned"] = evaluate_untuned(untuned_parsed, untuned)
+    if guided:
+        candidate["guided"] = evaluate_untuned(guided_parsed, guided)
     if args.cv:
         candidate["cv"] = rasa_cross_validation(config, args.data, args.folds, args.seed)
     return candidate
@@ -730,13 +751,14 @@ def main() -> None:
     texts, gold = [m.get("text") for m in messages], [m.get("intent") for m in messages]
     assert_not_trained_on_eval(train_texts, texts, args.labels)
     real = load_real_set(args.real)
-    untuned = load_real_set(args.real, untuned=True) if real else []
+    untuned = load_real_set(args.real, whole="untuned") if real else []
+    guided = load_real_set(args.real, whole="guided") if real else []
     fresh = novel(texts, train_texts)
 
     baseline = Baseline(args.seed)
     baseline.fit(normalized(train_texts), train_gold, args.folds)
     base_predicted = baseline.predict(normalized(texts))
-    candidates = [evaluate_candidate(config, args, messages, real, fresh, untuned)
+    candidates = [evaluate_candidate(config, args, messages, real, fresh, untuned, guided)
                   for config in configs]
     report: Dict[str, Any] = {
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -748,7 +770,7 @@ def main() -> None:
         "real_phrasing": {"path": str(args.real), "lines": len(real),
                           "report": sum(e["split"] == "report" for e in real),
                           "tune": sum(e["split"] == "tune" for e in real),
-                          "untuned": len(untuned)},
+                          "untuned": len(untuned), "guided": len(guided)},
         "baseline": {
             "threshold": baseline.threshold, "ambiguity": baseline.ambiguity,
             "heldout": figures(gold, base_predicted),

@@ -10,13 +10,13 @@ from components.nudges import RepeatedNudgeIntent, is_repeated_nudge
 
 
 @pytest.mark.parametrize("text", ["在吗在吗", "人呢?人呢?", "有人吗 有人吗 有人吗", "亲,在吗在吗~",
-                                  "客服在不在在不在", "还在吗?还在吗"])
+                                  "客服在不在在不在", "还在吗?还在吗", "您好!您好!您好!", "hi hi hi"])
 def test_repeated_nudges(text: str) -> None:
     assert is_repeated_nudge(text)
 
 
 @pytest.mark.parametrize("text", ["在吗", "你好在吗", "在吗在吗我要退款", "人工客服在吗", "有人吗?",
-                                  "在吗 快递到哪了 在吗", ""])
+                                  "在吗 快递到哪了 在吗", "", "你好你好", "您好您好您好 我要退款"])
 def test_not_repeated_nudges(text: str) -> None:
     assert not is_repeated_nudge(text)
 
