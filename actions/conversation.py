@@ -236,9 +236,9 @@ def respond(turn: Turn) -> Tuple[Answer, List[EventType]]:
     NLU read, and an emergency outranks everything."""
     if turn.in_form and turn.intent in ("start_support_request", "affirm"):
         return Answer([]), []  # "写一下发给客服的", "嗯" while it is being written: the form asks on
-    answered = next((found for found in map(lambda stage: stage(turn), STAGES) if found is not None), None)
-    answer, events = answered or intent_answer(turn)
-    if has_cue(turn.sit.text, "app_broken") and not turn.in_form and not any("Help" in item.text for item in answer.replies):
+    answer, events = next(filter(None, (stage(turn) for stage in STAGES)), None) or intent_answer(turn)
+    web_way_given = any("Help" in item.text for item in answer.replies)
+    if has_cue(turn.sit.text, "app_broken") and not turn.in_form and not web_way_given:
         # The app crashes or is missing: whatever the answer, the website's way in comes first.
         answer.replies.insert(0, Reply(line(turn.sit, "app_broken_web", keyword=channel("transfer_keyword")["keyword"])))
     return answer, events
