@@ -41,15 +41,17 @@ SPANS_KEY = "rules"
 NEGATABLE = ("role", "device")
 
 
-def load_patterns(path: Path = VOCABULARY_FILE) -> Dict[Text, Dict[Text, List[Text]]]:
-    """Reads the phrase tables of the vocabulary: entity → normalized value → phrases."""
+def load_vocabulary(path: Path = VOCABULARY_FILE) -> Tuple[Dict[Text, Dict[Text, List[Text]]], List[Text]]:
+    """The phrase tables of the vocabulary (entity → normalized value → phrases) and the words kept
+    whole by the segmenter though they contain a phrase (物流单号 is no 物流), from one read."""
     data = read_yaml_file(str(path))
-    return {name: data[name] for name in ENTITY_TABLES if name in data}
+    tables = {name: data[name] for name in ENTITY_TABLES if name in data}
+    return tables, [str(word) for word in data.get("whole_words", [])]
 
 
-def load_whole_words(path: Path = VOCABULARY_FILE) -> List[Text]:
-    """Words kept whole by the segmenter though they contain a phrase (物流单号 is no 物流)."""
-    return [str(word) for word in read_yaml_file(str(path)).get("whole_words", [])]
+def load_patterns(path: Path = VOCABULARY_FILE) -> Dict[Text, Dict[Text, List[Text]]]:
+    """The phrase tables of the vocabulary: entity → normalized value → phrases."""
+    return load_vocabulary(path)[0]
 
 
 def build_nlp(patterns: Dict[Text, Dict[Text, List[Text]]], whole_words: Sequence[Text] = ()) -> "spacy.language.Language":
@@ -144,8 +146,7 @@ class SpacyRuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Builds the spaCy pipeline from the phrase tables."""
         self._config = {**self.get_default_config(), **config}
-        patterns_file = Path(self._config["patterns_file"])
-        self._nlp = build_nlp(load_patterns(patterns_file), load_whole_words(patterns_file))
+        self._nlp = build_nlp(*load_vocabulary(Path(self._config["patterns_file"])))
         # Set up now, while the server loads the model, not on the first user's message.
         warm_up()
         self.extract("你好")

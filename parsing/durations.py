@@ -30,18 +30,22 @@ def _words(name: str) -> List[str]:
     return [str(word) for word in vocabulary()["durations"][name]]
 
 
+@lru_cache(maxsize=1)
 def _units() -> Dict[str, int]:
     return {str(unit).lower(): int(minutes) for unit, minutes in vocabulary()["durations"]["units"].items()}
 
 
+@lru_cache(maxsize=1)
 def _months() -> Dict[str, int]:
     return {str(name).lower(): int(month) for name, month in vocabulary()["durations"]["months"].items()}
 
 
+@lru_cache(maxsize=1)
 def _weekdays() -> Dict[str, int]:
     return {str(name).lower(): int(day) for name, day in vocabulary()["durations"]["weekdays"].items()}
 
 
+@lru_cache(maxsize=1)
 def _weeks_ahead() -> Dict[str, int]:
     return {str(word).lower(): int(weeks) for word, weeks in vocabulary()["durations"]["weeks_ahead"].items()}
 
